@@ -1,0 +1,47 @@
+# claudable: PostgreSQL extension (PGXS) plus the thin client (CMake, under client/).
+#
+#   make && make install   build and install the extension for PG_CONFIG's server
+#   make test              install what is missing, then run every test suite on a throwaway cluster
+#   make demo              the main job: provision a demo project on a throwaway cluster
+#
+# `test` and `demo` work on a fresh machine: the scripts they call install PGXS and the
+# other build dependencies before they run `make` again, so this file must still parse
+# when PGXS is absent.
+
+PG_CONFIG ?= pg_config
+
+MODULE_big = claudable
+EXTENSION_SOURCES = $(wildcard extension/*.cpp)
+OBJS = $(EXTENSION_SOURCES:.cpp=.o)
+
+# The control file and the versioned scripts live in extension/, so they are installed
+# as DATA into share/extension (MODULEDIR) rather than through PGXS's EXTENSION rule,
+# which expects the control file at the top level.
+MODULEDIR = extension
+DATA = extension/claudable.control $(wildcard extension/claudable--*.sql)
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=pgtap
+
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
+SHLIB_LINK = -lcrypto -lstdc++
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+# Debian's server is built with LLVM JIT; PGXS would then also emit bitcode with
+# clang, which the extension gains nothing from. `override` must precede the include.
+override with_llvm = no
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+all install installcheck:
+	@echo "PGXS not found (PG_CONFIG=$(PG_CONFIG)). Install postgresql-server-dev-15, or run 'make test' / 'make demo', which install it." >&2
+	@exit 1
+endif
+
+.PHONY: test demo
+test:
+	bash test/run-all.sh
+
+demo:
+	bash test/demo.sh

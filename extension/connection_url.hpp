@@ -1,0 +1,25 @@
+// The DATABASE_URL handed to an app: postgresql://user:password@host:port/database[?sslmode=...]
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace claudable {
+
+struct ConnectionTarget {
+    std::string username;
+    std::string password;
+    std::string host;
+    int port = 5432;
+    std::string database_name;
+    std::string sslmode;  // empty: no query string
+};
+
+// RFC 3986: everything outside the unreserved set is percent-encoded.
+std::string percent_encode(std::string_view text);
+std::string database_url(const ConnectionTarget& target);
+
+// libpq accepts exactly these sslmode values.
+bool is_valid_sslmode(std::string_view value);
+
+}  // namespace claudable

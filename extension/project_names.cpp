@@ -1,0 +1,76 @@
+#include "project_names.hpp"
+
+#include <openssl/sha.h>
+
+#include "failure.hpp"
+
+namespace claudable {
+namespace {
+
+constexpr std::string_view database_prefix = "app_db_";
+constexpr std::string_view role_prefix = "app_u_";
+constexpr std::size_t hash_suffix_length = 1 + 8;  // '_' + 8 hex characters
+
+bool is_ascii_alnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+std::string short_hash_hex(std::string_view text) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (int i = 0; i < 4; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 0x0f];
+    }
+    return out;
+}
+
+}  // namespace
+
+void validate_identifier(const char* argument, const std::string* value) {
+    const std::string rule = std::string(argument) +
+        " must be 1 to 128 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit";
+    if (value == nullptr)
+        fail(sqlstate::invalid_parameter_value, std::string(argument) + " must not be NULL", {}, rule);
+    // The value itself is never echoed: it may hold control characters or a pasted secret.
+    if (value->empty() || value->size() > max_identifier_length)
+        fail(sqlstate::invalid_parameter_value,
+             "invalid " + std::string(argument) + ": length must be 1 to 128 characters", {}, rule);
+    if (!is_ascii_alnum(value->front()))
+        fail(sqlstate::invalid_parameter_value,
+             "invalid " + std::string(argument) + ": must start with a letter or digit", {}, rule);
+    for (char c : *value)
+        if (!is_ascii_alnum(c) && c != '_' && c != '-')
+            fail(sqlstate::invalid_parameter_value,
+                 "invalid " + std::string(argument) + ": only A-Z, a-z, 0-9, '_' and '-' are allowed",
+                 {}, rule);
+}
+
+std::string project_slug(std::string_view project_id) {
+    std::string slug;
+    slug.reserve(project_id.size());
+    for (char c : project_id) {
+        if (c >= 'A' && c <= 'Z')
+            slug += static_cast<char>(c - 'A' + 'a');
+        else if (c == '-')
+            slug += '_';
+        else
+            slug += c;
+    }
+    const std::size_t room = max_name_bytes - database_prefix.size();
+    if (slug.size() > room) {
+        slug.resize(room - hash_suffix_length);
+        slug += '_';
+        slug += short_hash_hex(project_id);
+    }
+    return slug;
+}
+
+ProjectNames names_for(std::string_view project_id) {
+    const std::string slug = project_slug(project_id);
+    return ProjectNames{std::string(database_prefix) + slug, std::string(role_prefix) + slug};
+}
+
+}  // namespace claudable

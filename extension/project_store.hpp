@@ -1,0 +1,40 @@
+// The metadata in schema claudable, and what the system catalogs say about the
+// roles and databases the extension manages. All access is parameterized SQL.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "project_names.hpp"
+
+namespace claudable {
+
+struct ProjectRecord {
+    std::string project_id;
+    std::string owner_id;
+    std::string database_name;
+    std::string username;
+    std::string sealed_password;
+    std::string host;
+    int port = 0;
+    std::string status;          // provisioning | ready
+    std::int64_t created_at = 0;  // TimestampTz
+};
+
+std::optional<ProjectRecord> find_project(const std::string& project_id);
+// The id of another project that already holds either of these names.
+std::optional<std::string> project_holding_names(const std::string& project_id, const ProjectNames& names);
+void insert_reservation(const ProjectRecord& record);
+void mark_ready(const std::string& project_id);
+void delete_project(const std::string& project_id);
+
+// Proof that a role or database is ours: a comment written in the same transaction
+// as the CREATE, naming the project and the database that holds the metadata.
+std::string ownership_marker(const std::string& project_id);
+
+enum class Ownership { absent, ours, foreign };
+Ownership role_ownership(const std::string& username, const std::string& marker);
+Ownership database_ownership(const std::string& database_name, const std::string& marker);
+
+}  // namespace claudable

@@ -1,0 +1,28 @@
+# Installs what building and testing claudable needs, when it is missing.
+# Source it, or run it: `bash test/lib/install-deps.sh`.
+
+claudable_packages=(
+    make g++ pkg-config
+    postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
+    libssl-dev libpq-dev
+)
+
+install_missing_packages() {
+    local missing=()
+    for package in "${claudable_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "Missing Debian packages: ${missing[*]}. Install them (as root: apt-get install ${missing[*]})." >&2
+        return 1
+    fi
+    echo "Installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -euo pipefail
+    install_missing_packages
+fi
