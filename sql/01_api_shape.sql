@@ -1,0 +1,76 @@
+-- The SQL API that clients and tests rely on: names, columns, privileges, security.
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS claudable;
+
+SELECT plan(16);
+
+SELECT has_function('public', 'claudable_provision', ARRAY['text', 'text'],
+    'claudable_provision(project_id text, owner_id text) is installed in the extension schema');
+SELECT is(
+    (SELECT proargnames FROM pg_proc WHERE oid = 'public.claudable_provision(text,text)'::regprocedure),
+    ARRAY['project_id', 'owner_id'],
+    'its arguments are named project_id and owner_id');
+SELECT is(
+    (SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+      WHERE attrelid = 'claudable.provisioned_project'::regclass AND attnum > 0),
+    ARRAY['project_id', 'owner_id', 'database_name', 'username', 'password', 'host', 'port',
+          'database_url', 'created', 'created_at'],
+    'it returns the pinned columns in the pinned order');
+SELECT is(
+    (SELECT array_agg(format_type(atttypid, atttypmod) ORDER BY attnum) FROM pg_attribute
+      WHERE attrelid = 'claudable.provisioned_project'::regclass AND attnum > 0),
+    ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'integer', 'text', 'boolean',
+          'timestamp with time zone'],
+    'the returned columns have the pinned types');
+SELECT is(
+    (SELECT proretset FROM pg_proc WHERE oid = 'public.claudable_provision(text,text)'::regprocedure),
+    false,
+    'it returns exactly one row, not a set');
+SELECT is_definer('public', 'claudable_provision', ARRAY['text', 'text'],
+    'it is SECURITY DEFINER');
+SELECT is(
+    (SELECT proisstrict FROM pg_proc WHERE oid = 'public.claudable_provision(text,text)'::regprocedure),
+    false,
+    'it is not STRICT, so NULL arguments raise an error instead of returning NULL');
+SELECT is(
+    (SELECT proconfig FROM pg_proc WHERE oid = 'public.claudable_provision(text,text)'::regprocedure),
+    ARRAY['search_path=pg_catalog, pg_temp'],
+    'its search_path is pinned to pg_catalog, pg_temp');
+SELECT is(
+    (SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a
+      WHERE p.oid = 'public.claudable_provision(text,text)'::regprocedure
+        AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
+    0::bigint,
+    'PUBLIC may not execute it');
+SELECT has_schema('claudable', 'the metadata schema claudable exists');
+SELECT columns_are('claudable', 'projects',
+    ARRAY['project_id', 'owner_id', 'database_name', 'username', 'password_sealed', 'host', 'port',
+          'status', 'created_at', 'updated_at'],
+    'claudable.projects has the documented columns');
+SELECT col_is_pk('claudable', 'projects', 'project_id', 'project_id is the primary key');
+SELECT ok(
+    (SELECT count(*) = 2 FROM pg_index i
+      WHERE i.indrelid = 'claudable.projects'::regclass AND i.indisunique AND NOT i.indisprimary
+        AND i.indnatts = 1
+        AND (SELECT attname FROM pg_attribute WHERE attrelid = i.indrelid AND attnum = i.indkey[0])
+            IN ('database_name', 'username')),
+    'database_name and username are each unique');
+SELECT ok(
+    'claudable.projects'::regclass = ANY (
+        SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'claudable'),
+    'claudable.projects is registered with pg_extension_config_dump, so pg_dump keeps its rows');
+SELECT is(
+    (SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a
+      WHERE c.oid = 'claudable.projects'::regclass AND a.grantee <> c.relowner),
+    0::bigint,
+    'nobody but the owner holds a privilege on claudable.projects');
+SELECT is(
+    (SELECT count(*) FROM pg_namespace n, aclexplode(n.nspacl) a
+      WHERE n.nspname = 'claudable' AND a.grantee <> n.nspowner),
+    0::bigint,
+    'nobody but the owner holds a privilege on schema claudable');
+
+SELECT * FROM finish();

@@ -1,0 +1,50 @@
+-- claudable.* settings shape the connection details and are superuser-only.
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS claudable;
+CREATE ROLE settings_probe NOLOGIN;
+
+SELECT plan(12);
+
+SET claudable.host = 'db.internal.example';
+SET claudable.port = 6543;
+SET claudable.sslmode = 'require';
+CREATE TEMP TABLE configured AS SELECT * FROM claudable_provision('settings-1', 'owner-s');
+SELECT is((SELECT host FROM configured), 'db.internal.example', 'host comes from claudable.host');
+SELECT is((SELECT port FROM configured), 6543, 'port comes from claudable.port');
+SELECT ok((SELECT database_url = format('postgresql://%s:%s@db.internal.example:6543/%s?sslmode=require',
+                                        username, password, database_name) FROM configured),
+    'claudable.sslmode is appended to database_url as ?sslmode=');
+RESET claudable.host;
+RESET claudable.port;
+RESET claudable.sslmode;
+SELECT ok((SELECT database_url LIKE '%@db.internal.example:6543/app_db_settings_1'
+             FROM claudable_provision('settings-1', 'owner-s')),
+    'a provisioned project keeps the host and port it was created with; sslmode follows the current setting');
+
+SET claudable.host = '::1';
+SELECT ok((SELECT database_url LIKE '%@[::1]:%' FROM claudable_provision('settings-2', 'owner-s')),
+    'an IPv6 host is bracketed in database_url');
+RESET claudable.host;
+
+SELECT throws_ok($$SET claudable.sslmode = 'sometimes'$$, '22023', NULL,
+    'an sslmode libpq does not know is refused');
+SELECT throws_ok($$SET claudable.host = ''$$, '22023', NULL, 'an empty host is refused');
+
+SET ROLE settings_probe;
+SELECT throws_ok($$SET claudable.host = 'evil.example'$$, '42501', NULL,
+    'a non-superuser cannot set claudable.host');
+SELECT throws_ok($$SET claudable.template = 'template1'$$, '42501', NULL,
+    'a non-superuser cannot set claudable.template');
+SELECT throws_ok($$SET claudable.key_file = '/tmp/key'$$, '42501', NULL,
+    'a non-superuser cannot set claudable.key_file');
+SELECT throws_ok($$SET claudable.port = 1$$, '42501', NULL,
+    'a non-superuser cannot set claudable.port');
+SELECT throws_ok($$SET claudable.sslmode = 'disable'$$, '42501', NULL,
+    'a non-superuser cannot set claudable.sslmode');
+RESET ROLE;
+
+SELECT * FROM finish();
+DROP ROLE settings_probe;

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Over a real TCP login: the DATABASE_URL works, and no password reaches the server
+# log, a metadata dump or an error message. Needs the cluster from test/lib/cluster.sh.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/tap.sh"
+
+psql_super() { psql -X -v ON_ERROR_STOP=1 -At -d claudable_it "$@"; }
+
+psql -X -qAt -d postgres -c "CREATE DATABASE claudable_it" >/dev/null
+psql_super -q -c "CREATE EXTENSION claudable" >/dev/null
+
+row=$(psql_super -F $'\t' -c "SELECT password, database_url, database_name FROM claudable_provision('secret-probe', 'owner-secrets')")
+IFS=$'\t' read -r password url database_name <<<"$row"
+other_url=$(psql_super -c "SELECT database_url FROM claudable_provision('secret-other', 'owner-secrets')")
+other_database=$(psql_super -c "SELECT database_name FROM claudable_provision('secret-other', 'owner-secrets')")
+data_dir=$(psql_super -c "SHOW data_directory")
+log_file="$CLUSTER_LOG"
+
+url_for_other_database=${url%/*}/$other_database
+
+check "the DATABASE_URL logs in with psql over TCP as the project's role" \
+    bash -c '[ "$(psql -X -At "$1" -c "SELECT current_user || chr(64) || current_database()")" = "app_u_secret_probe@app_db_secret_probe" ]' _ "$url"
+check "the project's role creates, fills and reads a table" \
+    bash -c '[ "$(psql -X -q -At "$1" -c "CREATE TABLE t (x int)" -c "INSERT INTO t VALUES (42)" -c "SELECT x FROM t")" = "42" ]' _ "$url"
+check "its credentials are refused by another project's database" \
+    bash -c '! psql -X -At "$1" -c "SELECT 1"' _ "$url_for_other_database"
+check "a wrong password is refused" \
+    bash -c '! psql -X -At "${1/:$2@/:wrong-password@}" -c "SELECT 1"' _ "$url" "$password"
+
+# Statement logging is on for the whole test cluster (log_statement = all).
+check "the server log holds the provisioning LOG line with project, owner and database" \
+    grep -qF 'claudable: provisioned project "secret-probe" for owner "owner-secrets": database "app_db_secret_probe"' "$log_file"
+check "the password never appears in the server log" \
+    bash -c '! grep -qF -- "$1" "$2"' _ "$password" "$log_file"
+check "the database_url never appears in the server log" \
+    bash -c '! grep -qF -- "$1" "$2" && ! grep -qF -- "$3" "$2"' _ "$url" "$log_file" "$other_url"
+
+dump=$(mktemp)
+pg_dump -d claudable_it >"$dump" 2>/dev/null
+check "pg_dump of the metadata database keeps the project rows" grep -q 'secret-probe' "$dump"
+check "pg_dump of the metadata database holds no password" bash -c '! grep -qF -- "$1" "$2"' _ "$password" "$dump"
+rm -f "$dump"
+
+check "the key file was created with mode 0600" \
+    bash -c '[ "$(stat -c %a "$1/claudable.key")" = 600 ]' _ "$data_dir"
+check "the key file belongs to the server's OS user" \
+    bash -c '[ "$(stat -c %U "$1/claudable.key")" = postgres ]' _ "$data_dir"
+
+errors=$(psql_super -c "SELECT claudable_provision('secret-probe', 'not-the-owner')" 2>&1 || true)
+check "a refused call's error text holds no password or URL" \
+    bash -c '[ -n "$1" ] && [[ "$1" != *"$2"* ]] && [[ "$1" != *"$3"* ]]' _ "$errors" "$password" "$url"
+
+wrong_key=$(mktemp -d)
+chown postgres "$wrong_key"
+runuser -u postgres -- bash -c "printf '%064d\n' 7 >'$wrong_key/other.key' && chmod 600 '$wrong_key/other.key'"
+errors=$(psql_super -c "SET claudable.key_file = '$wrong_key/other.key'" -c "SELECT claudable_provision('secret-probe', 'owner-secrets')" 2>&1 || true)
+check "with another key file the stored password does not decrypt and the call fails with XX001" \
+    bash -c '[[ "$1" == *"stored password could not be decrypted"* ]]' _ "$errors"
+runuser -u postgres -- chmod 644 "$wrong_key/other.key"
+errors=$(psql_super -c "SET claudable.key_file = '$wrong_key/other.key'" -c "SELECT claudable_provision('secret-probe', 'owner-secrets')" 2>&1 || true)
+check "a key file readable by others is refused" \
+    bash -c '[[ "$1" == *"has group or world access"* ]]' _ "$errors"
+rm -rf "$wrong_key"
+
+psql -X -qAt -d postgres -c "DROP DATABASE claudable_it" >/dev/null
+tap_done

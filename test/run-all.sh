@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The test command (`make test`): installs what is missing, builds and installs the
+# extension, starts a throwaway cluster, runs every suite, removes the cluster, and
+# ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+source test/lib/install-deps.sh
+install_missing_packages || exit 1
+
+echo "== build and install"
+make -s >/dev/null && make -s install >/dev/null || { echo "build failed" >&2; exit 1; }
+
+source test/lib/cluster.sh
+# Statement logging is on so that the secrets suite can prove no password reaches the log.
+cluster_start "log_statement = 'all'" "log_line_prefix = '%m [%p] %q%u@%d '" || exit 1
+
+passed=0
+failed=0
+count_tap() {  # adds the ok / not ok lines of TAP output in file $1
+    local ok not_ok
+    ok=$(grep -cE '^ok [0-9]+' "$1")
+    not_ok=$(grep -cE '^not ok [0-9]+' "$1")
+    passed=$((passed + ok))
+    failed=$((failed + not_ok))
+}
+
+echo "== pg_regress (pgTAP)"
+rm -rf results regression.diffs regression.out
+make -s installcheck 2>&1 | tee "$CLUSTER_DIR/regress.log"
+for expected in expected/*.out; do
+    name=$(basename "$expected" .out)
+    result="results/$name.out"
+    if [ ! -f "$result" ]; then
+        failed=$((failed + 1))
+        continue
+    fi
+    count_tap "$result"
+    # A suite whose output differs from the expected file without any "not ok" line
+    # (a crash, an error outside an assertion) still counts as one failure.
+    if ! cmp -s "$expected" "$result" && ! grep -qE '^not ok' "$result"; then
+        failed=$((failed + 1))
+    fi
+done
+[ -f regression.diffs ] && { echo "-- regression.diffs:"; cat regression.diffs; }
+
+for suite in test/integration/*.sh; do
+    echo "== $(basename "$suite")"
+    bash "$suite" 2>&1 | tee "$CLUSTER_DIR/suite.log"
+    count_tap "$CLUSTER_DIR/suite.log"
+done
+
+cluster_stop
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
