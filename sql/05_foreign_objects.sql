@@ -12,11 +12,25 @@ CREATE DATABASE app_db_squatted_db OWNER squatter;
 CREATE ROLE app_u_forged NOLOGIN;
 COMMENT ON ROLE app_u_forged IS 'managed by claudable: project forged, metadata in database oid 1';
 
-SELECT plan(9);
+CREATE FUNCTION pg_temp.error_text(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE m text; h text;
+BEGIN
+    EXECUTE sql;
+    RETURN NULL;
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
+    RETURN concat_ws(' | ', m, h);
+END $$;
+
+SELECT plan(10);
 
 SELECT throws_ok($$SELECT claudable_provision('squatted-role', 'owner-f')$$, '42710',
     'role "app_u_squatted_role" already exists and is not managed by claudable',
     'an existing role of the target name is refused with 42710');
+SELECT is(pg_temp.error_text($$SELECT claudable_provision('squatted-role', 'owner-f')$$),
+    'role "app_u_squatted_role" already exists and is not managed by claudable | claudable never adopts, '
+    'alters or drops objects it did not create. Drop or rename the existing role, or use another project_id.',
+    'the worker''s error reaches the caller with its hint, saying what to do');
 SELECT is((SELECT ARRAY[rolcanlogin::text, rolconnlimit::text, shobj_description(oid, 'pg_authid')]
              FROM pg_roles WHERE rolname = 'app_u_squatted_role'),
     ARRAY['false', '3', 'made by hand'],
