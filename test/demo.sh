@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The main job (`make demo`): on a throwaway local cluster, a deploy role that holds
+# nothing but EXECUTE provisions a project; the row is shown with the password masked,
+# and the DATABASE_URL is proven by logging in with it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+source test/lib/install-deps.sh
+install_missing_packages
+echo "== building and installing the extension"
+make -s >/dev/null && make -s install >/dev/null
+
+source test/lib/cluster.sh
+cluster_start
+echo "== throwaway cluster on port $PGPORT ($CLUSTER_DIR)"
+
+psql -X -q -c "CREATE EXTENSION claudable" \
+     -c "CREATE ROLE deploy_service LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" \
+     -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO deploy_service"
+echo "== role deploy_service: $(psql -X -At -c "SELECT format('superuser=%s createdb=%s createrole=%s', rolsuper, rolcreatedb, rolcreaterole) FROM pg_roles WHERE rolname = 'deploy_service'"), EXECUTE on claudable_provision only"
+
+mask_url() { sed -E 's#(://[^:/@]+:)[^@]*@#\1********@#'; }
+
+provision() {
+    psql -X -At -F $'\t' -U deploy_service -d postgres \
+        -c "SELECT project_id, owner_id, database_name, username, password, host, port, database_url, created, created_at
+              FROM claudable_provision('demo-app', 'demo-team')"
+}
+
+echo "== deploy_service: SELECT * FROM claudable_provision('demo-app', 'demo-team')"
+started=$(date +%s%N)
+IFS=$'\t' read -r project_id owner_id database_name username password host port url created created_at <<<"$(provision)"
+first_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+printf '  %-14s %s\n' project_id "$project_id" owner_id "$owner_id" database_name "$database_name" \
+    username "$username" password '********' host "$host" port "$port" \
+    database_url "$(mask_url <<<"$url")" created "$created" created_at "$created_at"
+echo "  (first call: ${first_ms} ms, psql start-up included)"
+
+echo "== the same call again (the deploy path runs it on every deploy)"
+started=$(date +%s%N)
+IFS=$'\t' read -r _ _ _ _ password_again _ _ _ created_again _ <<<"$(provision)"
+again_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+same=no
+[ "$password_again" = "$password" ] && same=yes
+echo "  created=$created_again, same password: $same (${again_ms} ms, psql start-up included)"
+
+echo "== connecting with DATABASE_URL=$(mask_url <<<"$url")"
+psql -X "$url" -v ON_ERROR_STOP=1 \
+    -c "SELECT current_user, current_database(), inet_server_port() AS port" \
+    -c "CREATE TABLE visits (id serial PRIMARY KEY, at timestamptz DEFAULT now())" \
+    -c "INSERT INTO visits DEFAULT VALUES" \
+    -c "SELECT count(*) AS visits FROM visits"
+
+echo "== the server log, filtered for claudable"
+grep -F 'claudable:' "$CLUSTER_LOG" | sed -E 's/^[0-9-]+ [0-9:.]+ [A-Z]+ //'
+
+echo "== done: the cluster is removed now"
