@@ -37,6 +37,7 @@ inline constexpr const char* duplicate_object = "42710";
 inline constexpr const char* insufficient_resources = "53000";
 inline constexpr const char* config_file_error = "F0000";
 inline constexpr const char* object_not_in_prerequisite_state = "55000";
+inline constexpr const char* read_only_sql_transaction = "25006";
 inline constexpr const char* internal_error = "XX000";
 inline constexpr const char* data_corrupted = "XX001";
 }  // namespace sqlstate

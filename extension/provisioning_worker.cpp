@@ -189,6 +189,13 @@ void worker_main(Datum argument) {
 }  // namespace
 
 ProvisionReply provision_in_worker(const ProvisionRequest& request, const settings::Values& values) {
+    // A worker that may write is never started during recovery: fail now, not after the timeout.
+    if (pg::call([]() noexcept { return RecoveryInProgress(); }))
+        fail(sqlstate::read_only_sql_transaction, "claudable: cannot provision a new project on a standby server",
+             "Projects that already exist can be looked up here; new ones need the primary.",
+             "Call claudable_provision on the primary server.");
+    if (request.key_file.size() >= MAXPGPATH)
+        fail(sqlstate::config_file_error, "claudable: claudable.key_file is longer than the server's path limit");
     dsm_segment* segment = nullptr;
     ProvisionExchange* exchange = create_exchange(&segment);
     exchange->magic = exchange_magic;

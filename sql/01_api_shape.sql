@@ -1,9 +1,5 @@
 -- The SQL API that clients and tests rely on: names, columns, privileges, security.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 
 SELECT plan(16);
 

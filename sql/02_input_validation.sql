@@ -1,9 +1,5 @@
 -- Bad input is refused with SQLSTATE 22023, a message naming the argument, and nothing created.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 
 CREATE TEMP TABLE before AS
     SELECT (SELECT count(*) FROM claudable.projects) AS projects,
@@ -50,15 +46,6 @@ SELECT throws_ok($$SELECT claudable_provision(NULL, NULL)$$, '22023',
     'project_id must not be NULL', 'project_id is checked before owner_id');
 
 -- The message never echoes the rejected value.
-CREATE FUNCTION pg_temp.error_text(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE m text; d text; h text;
-BEGIN
-    EXECUTE sql;
-    RETURN NULL;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-    RETURN concat_ws(' | ', m, d, h);
-END $$;
 SELECT ok(position('s3cr3t' IN pg_temp.error_text($$SELECT claudable_provision('s3cr3t value', 'o')$$)) = 0,
     'the error does not repeat the rejected input');
 SELECT ok(pg_temp.error_text($$SELECT claudable_provision('bad id', 'o')$$) LIKE '%starting with a letter or digit%',

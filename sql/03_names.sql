@@ -1,9 +1,5 @@
 -- Database and role names derive from project_id, stay within 63 bytes, and never collide silently.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 
 -- What README documents: the slug, and its cut-and-hash form for long ids.
 CREATE FUNCTION pg_temp.expected_slug(project_id text) RETURNS text LANGUAGE sql AS $$

@@ -1,9 +1,5 @@
 -- A first call creates a locked-down role and database; later calls return the same row.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 
 SELECT plan(26);
 

@@ -1,9 +1,5 @@
 -- A role or database with the target name that claudable did not create is never adopted.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 
 CREATE ROLE app_u_squatted_role NOLOGIN CONNECTION LIMIT 3;
 COMMENT ON ROLE app_u_squatted_role IS 'made by hand';
@@ -12,15 +8,6 @@ CREATE DATABASE app_db_squatted_db OWNER squatter;
 CREATE ROLE app_u_forged NOLOGIN;
 COMMENT ON ROLE app_u_forged IS 'managed by claudable: project forged, metadata in database oid 1';
 
-CREATE FUNCTION pg_temp.error_text(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE m text; h text;
-BEGIN
-    EXECUTE sql;
-    RETURN NULL;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
-    RETURN concat_ws(' | ', m, h);
-END $$;
 
 SELECT plan(10);
 

@@ -1,9 +1,5 @@
 -- When the database cannot be created after the role was, nothing is left behind.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 
 SELECT plan(6);
 

@@ -1,9 +1,5 @@
 -- claudable.* settings shape the connection details and are superuser-only.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 CREATE ROLE settings_probe NOLOGIN;
 
 SELECT plan(12);

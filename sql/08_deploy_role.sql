@@ -1,23 +1,10 @@
 -- The deploy service needs nothing but EXECUTE: no superuser, CREATEDB or CREATEROLE.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 
 CREATE ROLE deploy_service LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
 GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO deploy_service;
 CREATE ROLE bystander LOGIN;
 
-CREATE FUNCTION pg_temp.error_text(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE m text; d text; h text;
-BEGIN
-    EXECUTE sql;
-    RETURN NULL;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-    RETURN concat_ws(' | ', m, d, h);
-END $$;
 GRANT EXECUTE ON FUNCTION pg_temp.error_text(text) TO deploy_service;
 
 SELECT plan(9);

@@ -1,9 +1,5 @@
 -- The returned DATABASE_URL logs in over TCP with SCRAM; calls are autonomous like CREATE DATABASE.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 CREATE EXTENSION IF NOT EXISTS dblink;
 
 SELECT plan(9);

@@ -1,9 +1,5 @@
 -- Objects a caller plants on the search path never run with the definer's rights.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 
 CREATE TABLE public.hijack_log (what text);
 -- A text = text operator and functions named like the ones the extension calls, planted

@@ -1,9 +1,5 @@
 -- A call for a provisioned project is a lookup in the caller's backend: it starts no worker.
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS claudable;
+\i sql/include/setup.psql
 CREATE EXTENSION IF NOT EXISTS dblink;
 
 SELECT plan(4);
