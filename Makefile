@@ -26,6 +26,12 @@ REGRESS_OPTS = --inputdir=. --load-extension=pgtap
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
 SHLIB_LINK = -lcrypto -lstdc++
 
+# Test builds only (`make test` passes it): compiles the fault points the crash tests
+# use. A production build has neither the code nor the claudable.fault_point setting.
+ifdef FAULT_INJECTION
+PG_CXXFLAGS += -DCLAUDABLE_FAULT_INJECTION
+endif
+
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 # Debian's server is built with LLVM JIT; PGXS would then also emit bitcode with
 # clang, which the extension gains nothing from. `override` must precede the include.

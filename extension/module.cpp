@@ -1,4 +1,5 @@
 // Library entry: PostgreSQL's magic block and the settings.
+#include "fault_injection.hpp"
 #include "pg_boundary.hpp"
 #include "settings.hpp"
 
@@ -8,7 +9,10 @@ PGDLLEXPORT void _PG_init(void);
 }
 
 namespace {
-void initialize(Datum) { claudable::settings::define(); }
+void initialize(Datum) {
+    claudable::settings::define();
+    claudable::define_fault_injection_setting();  // a no-op in production builds
+}
 }  // namespace
 
 extern "C" void _PG_init(void) {

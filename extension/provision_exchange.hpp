@@ -27,6 +27,8 @@ struct ProvisionExchange {
     char key_file[MAXPGPATH];
     char host[256];
     std::int32_t port;
+    bool repair;
+    char fault_point[32];
 
     // Reply, written by the worker before it exits.
     WorkerOutcome outcome;

@@ -1,10 +1,13 @@
-// claudable_provision(project_id text, owner_id text): the SQL entry point.
-//
-// A provisioned project is a lookup in this backend; anything else is handed to a
-// background worker, because CREATE DATABASE cannot run inside the caller's transaction.
+// The SQL entry points that provision:
+//  * claudable_provision(project_id text, owner_id text): a provisioned project is a
+//    lookup in this backend; anything else is handed to a background worker, because
+//    CREATE DATABASE cannot run inside the caller's transaction.
+//  * claudable.repair_project(project_id text): runs every step again for a recorded
+//    project, for claudable_reconcile().
 #include <optional>
 
 #include "connection_url.hpp"
+#include "fault_injection.hpp"
 #include "pg_boundary.hpp"
 #include "project_names.hpp"
 #include "provisioning_worker.hpp"
@@ -14,6 +17,8 @@
 extern "C" {
 PGDLLEXPORT Datum claudable_provision(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(claudable_provision);
+PGDLLEXPORT Datum claudable_repair_project(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(claudable_repair_project);
 }
 
 namespace claudable {
@@ -61,6 +66,12 @@ Datum result_tuple(FunctionCallInfo fcinfo, const ProvisionRow& row) {
     });
 }
 
+ProvisionRequest request_for(const std::string& project_id, const std::string& owner_id,
+                             const settings::Values& values, bool repair) {
+    return ProvisionRequest{project_id,  owner_id,    values.template_name, values.key_file,
+                            values.host, values.port, repair,               armed_fault_point()};
+}
+
 Datum provision(FunctionCallInfo fcinfo) {
     const std::optional<std::string> project_id = text_argument(fcinfo, 0);
     const std::optional<std::string> owner_id = text_argument(fcinfo, 1);
@@ -76,9 +87,7 @@ Datum provision(FunctionCallInfo fcinfo) {
     if (existing && existing->status == "ready") {
         reply.record = std::move(*existing);  // the warm path: no worker, no DDL
     } else {
-        reply = provision_in_worker(ProvisionRequest{*project_id, *owner_id, values.template_name,
-                                                     values.key_file, values.host, values.port},
-                                    values);
+        reply = provision_in_worker(request_for(*project_id, *owner_id, values, false), values);
     }
 
     SecretKey key;
@@ -93,9 +102,24 @@ Datum provision(FunctionCallInfo fcinfo) {
     return result;
 }
 
+Datum repair_project(FunctionCallInfo fcinfo) {
+    const std::optional<std::string> project_id = text_argument(fcinfo, 0);
+    validate_identifier("project_id", project_id ? &*project_id : nullptr);
+    std::optional<ProjectRecord> existing = find_project(*project_id);
+    if (!existing)
+        fail("P0002", "claudable: project \"" + *project_id + "\" is not recorded");
+    const settings::Values values = settings::current();
+    ProvisionReply reply = provision_in_worker(request_for(*project_id, existing->owner_id, values, true), values);
+    return BoolGetDatum(reply.created);
+}
+
 }  // namespace
 }  // namespace claudable
 
 extern "C" Datum claudable_provision(PG_FUNCTION_ARGS) {
     return claudable::pg::enter_function(fcinfo, claudable::provision);
+}
+
+extern "C" Datum claudable_repair_project(PG_FUNCTION_ARGS) {
+    return claudable::pg::enter_function(fcinfo, claudable::repair_project);
 }

@@ -1,42 +1,15 @@
 #include "provisioner.hpp"
 
+#include "fault_injection.hpp"
 #include "password.hpp"
 #include "pg_boundary.hpp"
 #include "secret_box.hpp"
 #include "spi_query.hpp"
 #include "sql_text.hpp"
+#include "worker_transaction.hpp"
 
 namespace claudable {
 namespace {
-
-// Advisory lock key (class, object) that serializes all provisioning DDL of a cluster's
-// metadata database, so concurrent calls never race on the same project's names.
-constexpr int lock_class = 0x636c6400;  // "cld\0"
-constexpr int lock_object = 1;
-
-template <typename Steps>
-void in_transaction(Steps&& steps) {
-    pg::call([]() noexcept {
-        SetCurrentStatementStartTimestamp();
-        StartTransactionCommand();
-        PushActiveSnapshot(GetTransactionSnapshot());
-    });
-    try {
-        steps();
-        pg::call([]() noexcept {
-            PopActiveSnapshot();
-            CommitTransactionCommand();
-        });
-    } catch (...) {
-        pg::call([]() noexcept { AbortCurrentTransaction(); });
-        throw;
-    }
-}
-
-void report_activity(const std::string& what) {
-    const char* text = what.c_str();
-    pg::call([text]() noexcept { pgstat_report_activity(STATE_RUNNING, text); });
-}
 
 [[noreturn]] void refuse_foreign(const char* kind, const std::string& name) {
     fail(sqlstate::duplicate_object,
@@ -86,14 +59,27 @@ void ensure_database(const ProjectNames& names, const std::string& template_name
     pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");
 }
 
-// After a failed step: a role without its database is removed with the record, so
-// the project is either complete or absent. A database that exists stays for a retry.
+// After a failed step: a role without its database is removed with the record, so a
+// new project is either complete or absent. A database that exists stays for a retry,
+// and a project that was already ready (a repair) keeps its record.
 void undo_partial_project(const ProvisionRequest& request, const ProjectNames& names, const std::string& marker) {
     in_transaction([&] {
+        auto record = find_project(request.project_id);
+        if (!record || record->status != "provisioning") return;
         if (database_ownership(names.database_name, marker) != Ownership::absent) return;
         if (role_ownership(names.username, marker) == Ownership::ours)
             pg::run_top_level("DROP ROLE " + quote_identifier(names.username));
         delete_project(request.project_id);
+    });
+}
+
+void take_locks(const std::string& project_id) {
+    in_transaction([&] {
+        pg::query("SELECT pg_catalog.pg_advisory_lock($1, pg_catalog.hashtext($2))",
+                  {pg::int4_param(project_lock_class), pg::text_param(project_id)});
+    });
+    in_transaction([] {
+        pg::query("SELECT pg_catalog.pg_advisory_lock($1, 1)", {pg::int4_param(global_lock_class)});
     });
 }
 
@@ -108,11 +94,8 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
     SecretKey key;
     load_or_create_key(request.key_file, key);
 
-    report_activity("claudable: waiting for the provisioning lock");
-    in_transaction([] {
-        pg::query("SELECT pg_catalog.pg_advisory_lock($1, $2)",
-                  {pg::int4_param(lock_class), pg::int4_param(lock_object)});
-    });
+    report_activity("claudable: waiting for the provisioning locks");
+    take_locks(request.project_id);
     report_activity("claudable: provisioning " + describe(request));
 
     std::string marker;
@@ -143,7 +126,9 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
         insert_reservation(reservation);
         record = find_project(request.project_id);
     });
-    if (record->status == "ready") return ProvisionReply{*record, false};
+    const bool was_ready = record->status == "ready";
+    if (was_ready && !request.repair) return ProvisionReply{*record, false};
+    reach_fault_point(request.fault_point, "after_reservation");
 
     try {
         in_transaction([&] {
@@ -153,9 +138,12 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
             wipe(password);
             ensure_role(names, verifier, marker);
         });
+        reach_fault_point(request.fault_point, "after_role");
         in_transaction([&] { ensure_database(names, request.template_name, marker); });
+        reach_fault_point(request.fault_point, "after_database");
         in_transaction([&] {
             mark_ready(request.project_id);
+            reach_fault_point(request.fault_point, "before_ready");  // the update is not committed yet
             record = find_project(request.project_id);
         });
     } catch (const Failure& failure) {
@@ -167,9 +155,9 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
         }
         throw;
     }
-    pg::log("claudable: provisioned " + describe(request) + ": database \"" + names.database_name +
-            "\", role \"" + names.username + "\"");
-    return ProvisionReply{*record, true};
+    pg::log(std::string(was_ready ? "claudable: repaired " : "claudable: provisioned ") + describe(request) +
+            ": database \"" + names.database_name + "\", role \"" + names.username + "\"");
+    return ProvisionReply{*record, !was_ready};
 }
 
 }  // namespace claudable

@@ -178,7 +178,8 @@ void worker_main(Datum argument) {
     connect_worker(*exchange);
 
     ProvisionRequest request{exchange->project_id, exchange->owner_id, exchange->template_name,
-                             exchange->key_file,   exchange->host,     exchange->port};
+                             exchange->key_file,   exchange->host,     exchange->port,
+                             exchange->repair,     exchange->fault_point};
     try {
         write_reply(*exchange, provision_project(request));
     } catch (const Failure& failure) {
@@ -209,6 +210,8 @@ ProvisionReply provision_in_worker(const ProvisionRequest& request, const settin
     copy_into(exchange->key_file, request.key_file);
     copy_into(exchange->host, request.host);
     exchange->port = request.port;
+    exchange->repair = request.repair;
+    copy_into(exchange->fault_point, request.fault_point);
     pg_write_barrier();
 
     BackgroundWorkerHandle* handle = register_worker(segment, values.worker_start_timeout_ms);
