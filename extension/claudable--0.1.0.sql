@@ -143,9 +143,9 @@ UNION ALL
 SELECT 'error', 'database ' || d.name,
        'PUBLIC holds ' || a.privilege_type || ' on a managed database'
   FROM managed_databases AS d
+       JOIN claudable.projects AS p ON p.project_id = d.project_id AND p.database_name = d.name
        CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a
- WHERE d.project_id IS NOT NULL
-   AND a.grantee = 0::oid
+ WHERE a.grantee = 0::oid
    AND a.privilege_type = ANY (ARRAY['CONNECT', 'TEMPORARY'])
 UNION ALL
 SELECT 'error', 'role ' || r.name,
@@ -154,8 +154,8 @@ SELECT 'error', 'role ' || r.name,
            CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END,
            CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END], ', ')
   FROM managed_roles AS r
- WHERE r.project_id IS NOT NULL
-   AND (r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls)
+       JOIN claudable.projects AS p ON p.project_id = r.project_id AND p.username = r.name
+ WHERE (r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls)
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_check() FROM PUBLIC;
 

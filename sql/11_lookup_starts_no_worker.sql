@@ -2,7 +2,7 @@
 \i sql/include/setup.psql
 CREATE EXTENSION IF NOT EXISTS dblink;
 
-SELECT plan(4);
+SELECT plan(6);
 
 SELECT created AS warm_created FROM claudable_provision('warm-1', 'owner-w') \gset
 
@@ -20,10 +20,17 @@ SELECT throws_ok($$SELECT claudable_provision('warm-2', 'owner-w')$$, '55000',
     'whereas a new project waits for its (blocked) worker and gives up after claudable.worker_timeout');
 
 RESET claudable.worker_timeout;
+SET statement_timeout = '300ms';
+SELECT is(pg_temp.sqlstate_of($$SELECT claudable_provision('warm-3', 'owner-w')$$), '57014',
+    'a caller waiting for its worker honours statement_timeout');
+RESET statement_timeout;
 SELECT dblink_disconnect('locker') AS unlocked \gset
 SELECT is((SELECT database_name FROM claudable_provision('warm-2', 'owner-w')), 'app_db_warm_2',
     'once the lock is free, the timed-out project is completed by the next call');
 SELECT is((SELECT status FROM claudable.projects WHERE project_id = 'warm-2'), 'ready',
     'and recorded as ready');
+
+SELECT is((SELECT database_name FROM claudable_provision('warm-3', 'owner-w')), 'app_db_warm_3',
+    'and the project whose caller timed out is completed by the next call');
 
 SELECT * FROM finish();
