@@ -26,8 +26,8 @@ count_tap() {  # adds the ok / not ok lines of TAP output in file $1
     failed=$((failed + not_ok))
 }
 
-echo "== pg_regress (pgTAP)"
-rm -rf results regression.diffs regression.out
+echo "== pg_regress (pgTAP) and pg_isolation_regress"
+rm -rf results regression.diffs regression.out output_iso
 make -s installcheck 2>&1 | tee "$CLUSTER_DIR/regress.log"
 for expected in expected/*.out; do
     name=$(basename "$expected" .out)
@@ -44,6 +44,15 @@ for expected in expected/*.out; do
     fi
 done
 [ -f regression.diffs ] && { echo "-- regression.diffs:"; cat regression.diffs; }
+# An isolation spec passes when its output matches the expected file: one test each.
+for expected in test/isolation/expected/*.out; do
+    if cmp -s "$expected" "output_iso/results/$(basename "$expected")"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+done
+[ -f output_iso/regression.diffs ] && { echo "-- output_iso/regression.diffs:"; cat output_iso/regression.diffs; }
 
 for suite in test/integration/*.sh; do
     echo "== $(basename "$suite")"
