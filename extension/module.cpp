@@ -12,6 +12,7 @@ namespace {
 void initialize(Datum) {
     claudable::settings::define();
     claudable::define_fault_injection_setting();  // a no-op in production builds
+    claudable::settings::reserve_prefix();
 }
 }  // namespace
 

@@ -58,8 +58,11 @@ void define() {
                                 "How long a call waits for its provisioning worker to finish.", nullptr,
                                 &worker_timeout_setting, 300000, 1000, INT_MAX, PGC_SUSET, GUC_UNIT_MS, nullptr,
                                 nullptr, nullptr);
-        MarkGUCPrefixReserved("claudable");
     });
+}
+
+void reserve_prefix() {
+    pg::call([]() noexcept { MarkGUCPrefixReserved("claudable"); });
 }
 
 Values current() {

@@ -7,6 +7,9 @@
 namespace claudable::settings {
 
 void define();  // from _PG_init
+// Drops session placeholders for unknown claudable.* names; call after every
+// claudable.* setting (fault injection's included) is defined.
+void reserve_prefix();
 
 struct Values {
     std::string host;           // claudable.host, default localhost

@@ -9,8 +9,14 @@ root=$(pwd)
 source test/lib/install-deps.sh
 install_missing_packages || exit 1
 
-echo "== build and install"
-make -s >/dev/null && make -s install >/dev/null || { echo "build failed" >&2; exit 1; }
+build_and_install() {  # $@: extra make variables
+    rm -f extension/*.o claudable.so
+    make -s "$@" >/dev/null && make -s install >/dev/null || { echo "build failed" >&2; exit 1; }
+}
+# The suites run against a test build with fault points (FAULT_INJECTION=1); the
+# production build is installed again at the end, whatever the outcome.
+echo "== build and install (test build: FAULT_INJECTION=1)"
+build_and_install FAULT_INJECTION=1
 
 source test/lib/cluster.sh
 # Statement logging is on so that the secrets suite can prove no password reaches the log.
@@ -61,5 +67,25 @@ for suite in test/integration/*.sh; do
 done
 
 cluster_stop
+
+# Suites that need a cluster of their own: they crash it, or size it.
+for suite in test/crash/*.sh test/load/*.sh; do
+    echo "== $(basename "$suite")"
+    bash "$suite" 2>&1 | tee "$root/.suite.log"
+    count_tap "$root/.suite.log"
+    rm -f "$root/.suite.log"
+done
+
+echo "== production build"
+build_and_install
+library="$(pg_config --pkglibdir)/claudable.so"
+if grep -q 'claudable.fault_point' "$library" || ! grep -q 'claudable.worker_timeout' "$library"; then
+    echo "not ok - the installed production build has no fault injection"
+    failed=$((failed + 1))
+else
+    echo "ok - the installed production build has no fault injection"
+    passed=$((passed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
