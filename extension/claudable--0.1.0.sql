@@ -22,6 +22,16 @@ COMMENT ON TABLE claudable.projects IS 'One row per provisioned project (claudab
 REVOKE ALL ON TABLE claudable.projects FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('claudable.projects', '');
 
+-- Which metadata instance owns a role or database: its id is part of the marker comment
+-- on every object claudable creates. Created by the first provisioning, not by this
+-- script, so that pg_restore brings the original id back into a fresh database.
+CREATE TABLE claudable.installation (
+    id      uuid    PRIMARY KEY,
+    one_row boolean NOT NULL DEFAULT true UNIQUE CHECK (one_row)
+);
+REVOKE ALL ON TABLE claudable.installation FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('claudable.installation', '');
+
 -- The row claudable_provision returns. Its columns are pinned: clients rely on them.
 CREATE TYPE claudable.provisioned_project AS (
     project_id    text,
@@ -61,16 +71,15 @@ REVOKE ALL ON FUNCTION claudable.repair_project(text) FROM PUBLIC;
 -- pinned search_path (pg_catalog, pg_temp), where only pg_catalog can supply them.
 
 -- The marker claudable writes on its roles and databases, as a pattern whose one
--- capture group is the project id. Only this metadata database's marker counts.
+-- capture group is the project id. Only this installation's marker counts; NULL (which
+-- matches nothing) before the first provisioning.
 CREATE FUNCTION claudable.marker_pattern()
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT '^managed by claudable: project ([A-Za-z0-9_-]+), metadata in database oid '
-           || d.oid::text || '$'
-      FROM pg_catalog.pg_database AS d
-     WHERE d.datname = pg_catalog.current_database()
+    SELECT '^managed by claudable: project ([A-Za-z0-9_-]+), installation ' || i.id::text || '$'
+      FROM (SELECT 1) AS one LEFT JOIN claudable.installation AS i ON true
 $$;
 REVOKE ALL ON FUNCTION claudable.marker_pattern() FROM PUBLIC;
 

@@ -68,9 +68,9 @@ void delete_project(const std::string& project_id) {
 }
 
 std::string ownership_marker(const std::string& project_id) {
-    auto rows = pg::query("SELECT d.oid FROM pg_catalog.pg_database AS d"
-                          " WHERE d.datname = pg_catalog.current_database()");
-    return "managed by claudable: project " + project_id + ", metadata in database oid " + rows.at(0)[0].value_or("");
+    pg::query("INSERT INTO claudable.installation (id) VALUES (pg_catalog.gen_random_uuid()) ON CONFLICT DO NOTHING");
+    auto rows = pg::query("SELECT i.id::text FROM claudable.installation AS i");
+    return "managed by claudable: project " + project_id + ", installation " + rows.at(0)[0].value_or("");
 }
 
 Ownership role_ownership(const std::string& username, const std::string& marker) {

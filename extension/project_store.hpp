@@ -30,7 +30,8 @@ void mark_ready(const std::string& project_id);
 void delete_project(const std::string& project_id);
 
 // Proof that a role or database is ours: a comment written in the same transaction
-// as the CREATE, naming the project and the database that holds the metadata.
+// as the CREATE, naming the project and this installation's id (claudable.installation,
+// created here on first use; it survives pg_dump/pg_restore).
 std::string ownership_marker(const std::string& project_id);
 
 enum class Ownership { absent, ours, foreign };

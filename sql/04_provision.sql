@@ -37,8 +37,7 @@ SELECT is((SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.m
             WHERE r.rolname = 'app_u_shop_1'),
     0::bigint, 'the role is a member of no other role');
 SELECT is(shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'app_u_shop_1'), 'pg_authid'),
-    'managed by claudable: project shop-1, metadata in database oid '
-        || (SELECT oid FROM pg_database WHERE datname = current_database()),
+    'managed by claudable: project shop-1, installation ' || (SELECT id FROM claudable.installation),
     'the role carries the claudable marker comment');
 
 -- The database

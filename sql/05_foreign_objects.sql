@@ -6,7 +6,7 @@ COMMENT ON ROLE app_u_squatted_role IS 'made by hand';
 CREATE ROLE squatter NOLOGIN;
 CREATE DATABASE app_db_squatted_db OWNER squatter;
 CREATE ROLE app_u_forged NOLOGIN;
-COMMENT ON ROLE app_u_forged IS 'managed by claudable: project forged, metadata in database oid 1';
+COMMENT ON ROLE app_u_forged IS 'managed by claudable: project forged, installation 00000000-0000-0000-0000-000000000001';
 
 
 SELECT plan(10);
@@ -35,7 +35,7 @@ SELECT ok(NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_u_squatted_db'
 
 SELECT throws_ok($$SELECT claudable_provision('forged', 'owner-f')$$, '42710',
     'role "app_u_forged" already exists and is not managed by claudable',
-    'a marker naming another metadata database does not make a role ours');
+    'a marker naming another installation does not make a role ours');
 
 SELECT is((SELECT count(*) FROM claudable.projects WHERE project_id IN ('squatted-role', 'squatted-db', 'forged')),
     0::bigint, 'refused projects leave no metadata row');

@@ -7,14 +7,17 @@ CREATE TEMP TABLE opened AS SELECT * FROM claudable_provision('rec-public', 'own
 CREATE TEMP TABLE dropped AS SELECT * FROM claudable_provision('rec-dropped', 'owner-rec');
 CREATE TEMP TABLE stuck AS SELECT * FROM claudable_provision('rec-stuck', 'owner-rec');
 -- Objects that carry this metadata database's marker but have no row.
-SELECT format('CREATE ROLE app_u_rec_orphan NOLOGIN; COMMENT ON ROLE app_u_rec_orphan IS %L',
-              'managed by claudable: project rec-orphan, metadata in database oid ' || oid)
-  FROM pg_database WHERE datname = current_database() \gexec
+CREATE ROLE app_u_rec_orphan NOLOGIN;
+DO $$ BEGIN
+    EXECUTE format('COMMENT ON ROLE app_u_rec_orphan IS %L',
+                   'managed by claudable: project rec-orphan, installation ' || (SELECT id FROM claudable.installation));
+END $$;
 CREATE ROLE rec_orphan_owner NOLOGIN;
 CREATE DATABASE app_db_rec_orphan_db OWNER rec_orphan_owner;
-SELECT format('COMMENT ON DATABASE app_db_rec_orphan_db IS %L',
-              'managed by claudable: project rec-orphan-db, metadata in database oid ' || oid)
-  FROM pg_database WHERE datname = current_database() \gexec
+DO $$ BEGIN
+    EXECUTE format('COMMENT ON DATABASE app_db_rec_orphan_db IS %L',
+                   'managed by claudable: project rec-orphan-db, installation ' || (SELECT id FROM claudable.installation));
+END $$;
 
 CREATE TEMP TABLE problems_before AS SELECT * FROM claudable_check();
 
