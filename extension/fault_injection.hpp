@@ -13,7 +13,7 @@
 namespace claudable {
 
 inline constexpr const char* fault_points[] = {"after_reservation", "after_role", "after_database",
-                                               "before_ready"};
+                                               "before_ready", "deprovision_marked"};
 inline constexpr int fault_lock_class = 0x636c6402;
 
 #ifdef CLAUDABLE_FAULT_INJECTION

@@ -63,6 +63,31 @@ void mark_ready(const std::string& project_id) {
         {pg::text_param(project_id)});
 }
 
+void mark_deprovisioning(const std::string& project_id) {
+    pg::query(
+        "UPDATE claudable.projects SET status = 'deprovisioning', updated_at = pg_catalog.now()"
+        " WHERE project_id = $1",
+        {pg::text_param(project_id)});
+}
+
+void replace_sealed_password(const std::string& project_id, const std::string& sealed_password) {
+    pg::query(
+        "UPDATE claudable.projects SET password_sealed = $2, updated_at = pg_catalog.now()"
+        " WHERE project_id = $1",
+        {pg::text_param(project_id), pg::bytea_param(sealed_password)});
+}
+
+void record_event(const AuditEvent& e) {
+    auto exists = pg::query("SELECT pg_catalog.to_regclass('claudable.events') IS NOT NULL");
+    if (exists.at(0)[0] != "t") return;
+    pg::query(
+        "INSERT INTO claudable.events (action, project_id, owner_id, database_name, actor, outcome, detail)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        {pg::text_param(e.action), pg::text_param(e.project_id), pg::text_param(e.owner_id),
+         pg::text_param(e.database_name), pg::text_param(e.actor), pg::text_param(e.outcome),
+         pg::text_param(e.detail)});
+}
+
 void delete_project(const std::string& project_id) {
     pg::query("DELETE FROM claudable.projects WHERE project_id = $1", {pg::text_param(project_id)});
 }

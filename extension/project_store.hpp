@@ -27,12 +27,27 @@ std::optional<ProjectRecord> find_project(const std::string& project_id);
 std::optional<std::string> project_holding_names(const std::string& project_id, const ProjectNames& names);
 void insert_reservation(const ProjectRecord& record);
 void mark_ready(const std::string& project_id);
+void mark_deprovisioning(const std::string& project_id);
+void replace_sealed_password(const std::string& project_id, const std::string& sealed_password);
 void delete_project(const std::string& project_id);
 
 // Proof that a role or database is ours: a comment written in the same transaction
 // as the CREATE, naming the project and this installation's id (claudable.installation,
 // created here on first use; it survives pg_dump/pg_restore).
 std::string ownership_marker(const std::string& project_id);
+
+// One row of claudable.events. Never holds a secret.
+struct AuditEvent {
+    std::string action;  // provision, deprovision, rotate, reconcile
+    std::string project_id;
+    std::string owner_id;
+    std::string database_name;
+    std::string actor;    // session_user of the caller
+    std::string outcome;  // succeeded, failed
+    std::string detail;
+};
+// A no-op while the schema predates claudable.events (0.1.0, before ALTER EXTENSION UPDATE).
+void record_event(const AuditEvent& event);
 
 enum class Ownership { absent, ours, foreign };
 Ownership role_ownership(const std::string& username, const std::string& marker);

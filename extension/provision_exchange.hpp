@@ -14,6 +14,8 @@ inline constexpr std::size_t max_sealed_bytes = 128;
 inline constexpr std::size_t max_message_bytes = 1024;
 
 enum class WorkerOutcome : std::int32_t { none = 0, ready = 1, failed = 2 };
+inline constexpr std::size_t max_role_settings_bytes = 1024;
+inline constexpr std::size_t max_detail_bytes = 512;
 
 struct ProvisionExchange {
     std::uint32_t magic;
@@ -27,12 +29,18 @@ struct ProvisionExchange {
     char key_file[MAXPGPATH];
     char host[256];
     std::int32_t port;
-    bool repair;
+    std::int32_t job;  // WorkerJob
     char fault_point[32];
+    char actor[NAMEDATALEN];  // the caller's session_user, for the audit trail
+    std::int32_t connection_limit;
+    char role_settings[max_role_settings_bytes];
+    char audit_action[32];  // WorkerJob::audit only
+    char audit_detail[max_detail_bytes];
 
     // Reply, written by the worker before it exits.
     WorkerOutcome outcome;
     bool created;
+    bool found;
     char database_name[NAMEDATALEN];
     char username[NAMEDATALEN];
     char recorded_host[256];

@@ -101,6 +101,7 @@ ProvisionReply read_reply(const ProvisionExchange& exchange, const std::string& 
         case WorkerOutcome::ready: {
             ProvisionReply reply;
             reply.created = exchange.created;
+            reply.found = exchange.found;
             ProjectRecord& r = reply.record;
             r.project_id = project_id;
             r.owner_id = exchange.owner_id;
@@ -128,6 +129,7 @@ ProvisionReply read_reply(const ProvisionExchange& exchange, const std::string& 
 
 void write_reply(ProvisionExchange& exchange, const ProvisionReply& reply) {
     exchange.created = reply.created;
+    exchange.found = reply.found;
     copy_into(exchange.database_name, reply.record.database_name);
     copy_into(exchange.username, reply.record.username);
     copy_into(exchange.recorded_host, reply.record.host);
@@ -152,8 +154,11 @@ void write_failure(ProvisionExchange& exchange, const ErrorReport& report) {
 
 void connect_worker(const ProvisionExchange& exchange) {
     const Oid database_id = exchange.database_id, role_id = exchange.role_id;
-    pg::call([database_id, role_id]() noexcept {
-        BackgroundWorkerInitializeConnectionByOid(database_id, role_id, 0);
+    // Templates usually refuse connections (datallowconn = false); the inspection may still look inside.
+    const uint32 flags = static_cast<WorkerJob>(exchange.job) == WorkerJob::inspect_template
+                             ? BGWORKER_BYPASS_ALLOWCONN : 0;
+    pg::call([database_id, role_id, flags]() noexcept {
+        BackgroundWorkerInitializeConnectionByOid(database_id, role_id, flags);
         // Nothing a caller or a database-level setting put on the path may run with
         // the owner's rights; and the worker's own statements must not be cut short.
         SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
@@ -177,11 +182,22 @@ void worker_main(Datum argument) {
     if (exchange == nullptr || exchange->magic != exchange_magic) return;  // the caller gave up before we started
     connect_worker(*exchange);
 
-    ProvisionRequest request{exchange->project_id, exchange->owner_id, exchange->template_name,
-                             exchange->key_file,   exchange->host,     exchange->port,
-                             exchange->repair,     exchange->fault_point};
+    ProvisionRequest request;
+    request.project_id = exchange->project_id;
+    request.owner_id = exchange->owner_id;
+    request.template_name = exchange->template_name;
+    request.key_file = exchange->key_file;
+    request.host = exchange->host;
+    request.port = exchange->port;
+    request.job = static_cast<WorkerJob>(exchange->job);
+    request.fault_point = exchange->fault_point;
+    request.actor = exchange->actor;
+    request.connection_limit = exchange->connection_limit;
+    request.role_settings = exchange->role_settings;
+    request.audit_action = exchange->audit_action;
+    request.audit_detail = exchange->audit_detail;
     try {
-        write_reply(*exchange, provision_project(request));
+        write_reply(*exchange, run_worker_job(request));
     } catch (const Failure& failure) {
         write_failure(*exchange, failure.report());
     }
@@ -189,7 +205,8 @@ void worker_main(Datum argument) {
 
 }  // namespace
 
-ProvisionReply provision_in_worker(const ProvisionRequest& request, const settings::Values& values) {
+ProvisionReply provision_in_worker(const ProvisionRequest& request, const settings::Values& values,
+                                   unsigned int database_id) {
     // A worker that may write is never started during recovery: fail now, not after the timeout.
     if (pg::call([]() noexcept { return RecoveryInProgress(); }))
         fail(sqlstate::read_only_sql_transaction, "claudable: cannot provision a new project on a standby server",
@@ -200,8 +217,8 @@ ProvisionReply provision_in_worker(const ProvisionRequest& request, const settin
     dsm_segment* segment = nullptr;
     ProvisionExchange* exchange = create_exchange(&segment);
     exchange->magic = exchange_magic;
-    pg::call([exchange]() noexcept {
-        exchange->database_id = MyDatabaseId;
+    pg::call([exchange, database_id]() noexcept {
+        exchange->database_id = database_id != InvalidOid ? database_id : MyDatabaseId;
         exchange->role_id = GetUserId();  // the function's owner: SECURITY DEFINER
     });
     copy_into(exchange->project_id, request.project_id);
@@ -210,8 +227,15 @@ ProvisionReply provision_in_worker(const ProvisionRequest& request, const settin
     copy_into(exchange->key_file, request.key_file);
     copy_into(exchange->host, request.host);
     exchange->port = request.port;
-    exchange->repair = request.repair;
+    exchange->job = static_cast<std::int32_t>(request.job);
     copy_into(exchange->fault_point, request.fault_point);
+    copy_into(exchange->actor, request.actor);
+    exchange->connection_limit = request.connection_limit;
+    if (request.role_settings.size() >= max_role_settings_bytes)
+        fail(sqlstate::invalid_parameter_value, "claudable.role_settings is longer than 1023 bytes");
+    copy_into(exchange->role_settings, request.role_settings);
+    copy_into(exchange->audit_action, request.audit_action);
+    copy_into(exchange->audit_detail, request.audit_detail);
     pg_write_barrier();
 
     BackgroundWorkerHandle* handle = register_worker(segment, values.worker_start_timeout_ms);

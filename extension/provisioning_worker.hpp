@@ -1,4 +1,4 @@
-// Runs a ProvisionRequest in a dynamic background worker and waits for its reply.
+// Runs a worker job (provisioner.hpp) in a dynamic background worker and waits for its reply.
 #pragma once
 
 #include "provisioner.hpp"
@@ -9,6 +9,8 @@ namespace claudable {
 // Caller side: registers the worker (waiting for a free slot up to
 // claudable.worker_start_timeout), waits up to claudable.worker_timeout, and returns
 // the worker's reply or throws its error with SQLSTATE, message, detail and hint.
-ProvisionReply provision_in_worker(const ProvisionRequest& request, const settings::Values& values);
+// `database_id` other than 0 connects the worker elsewhere (the template inspection).
+ProvisionReply provision_in_worker(const ProvisionRequest& request, const settings::Values& values,
+                                   unsigned int database_id = 0);
 
 }  // namespace claudable

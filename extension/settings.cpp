@@ -13,6 +13,61 @@ char* template_setting = nullptr;
 char* key_file_setting = nullptr;
 int worker_start_timeout_setting = 30000;
 int worker_timeout_setting = 300000;
+int connection_limit_setting = -1;
+char* role_settings_setting = nullptr;
+int max_database_size_mb_setting = 0;
+
+// "name=value, name=value": names as PostgreSQL spells settings, values without quotes,
+// backslashes or commas. Returns false and a reason for anything else.
+bool split_role_settings(const char* text, std::vector<std::pair<std::string, std::string>>& out, std::string& why) {
+    std::string item;
+    auto flush = [&]() -> bool {
+        std::size_t begin = item.find_first_not_of(" \t"), end = item.find_last_not_of(" \t");
+        if (begin == std::string::npos) { why = "an empty item"; return false; }
+        item = item.substr(begin, end - begin + 1);
+        std::size_t eq = item.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) { why = "an item that is not name=value"; return false; }
+        std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+        while (!name.empty() && name.back() == ' ') name.pop_back();
+        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+        for (char c : name)
+            if (!((c >= 'a' && c <= 'z') || c == '_' || c == '.' || (c >= '0' && c <= '9'))) { why = "a setting name with characters other than a-z, 0-9, _ and ."; return false; }
+        for (char c : value)
+            if (c == '\'' || c == '"' || c == '\\' || c < ' ') { why = "a value with a quote, backslash or control character"; return false; }
+        out.emplace_back(name, value);
+        item.clear();
+        return true;
+    };
+    if (text == nullptr || *text == '\0') return true;
+    for (const char* p = text; ; ++p) {
+        if (*p == ',' || *p == '\0') {
+            if (!flush()) return false;
+            if (*p == '\0') return true;
+        } else {
+            item += *p;
+        }
+    }
+}
+
+// Called by the GUC machinery: must not throw.
+bool check_role_settings(char** value, void** extra, GucSource source) noexcept {
+    try {
+        std::vector<std::pair<std::string, std::string>> pairs;
+        std::string why;
+        if (!split_role_settings(*value, pairs, why)) {
+            GUC_check_errdetail("claudable.role_settings has %s; write name=value, name=value.", why.c_str());
+            return false;
+        }
+        for (const auto& pair : pairs)
+            if (GetConfigOption(pair.first.c_str(), true, false) == nullptr) {
+                GUC_check_errdetail("claudable.role_settings names \"%s\", which is not a known setting.", pair.first.c_str());
+                return false;
+            }
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
 
 // Called by PostgreSQL's GUC machinery: must not throw.
 bool check_sslmode(char** value, void** extra, GucSource source) noexcept {
@@ -58,6 +113,17 @@ void define() {
                                 "How long a call waits for its provisioning worker to finish.", nullptr,
                                 &worker_timeout_setting, 300000, 1000, INT_MAX, PGC_SUSET, GUC_UNIT_MS, nullptr,
                                 nullptr, nullptr);
+        DefineCustomIntVariable("claudable.connection_limit",
+                                "CONNECTION LIMIT of each new project's role and database; -1 means none.", nullptr,
+                                &connection_limit_setting, -1, -1, INT_MAX, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+        DefineCustomStringVariable("claudable.role_settings",
+                                   "Settings given to each project's role, as name=value, name=value.", nullptr,
+                                   &role_settings_setting, "", PGC_SUSET, 0, check_role_settings, nullptr, nullptr);
+        DefineCustomIntVariable("claudable.max_database_size",
+                                "Size above which claudable_enforce_quotas() makes a project database read-only; "
+                                "0 means none.",
+                                nullptr, &max_database_size_mb_setting, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MB, nullptr,
+                                nullptr, nullptr);
     });
 }
 
@@ -73,7 +139,18 @@ Values current() {
                   text_or(template_setting, "template0"),
                   text_or(key_file_setting, std::string(DataDir) + "/claudable.key"),
                   worker_start_timeout_setting,
-                  worker_timeout_setting};
+                  worker_timeout_setting,
+                  connection_limit_setting,
+                  text_or(role_settings_setting, ""),
+                  static_cast<long long>(max_database_size_mb_setting) * 1024 * 1024};
+}
+
+std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    std::string why;
+    if (!split_role_settings(text.c_str(), pairs, why))
+        fail(sqlstate::invalid_parameter_value, "claudable.role_settings has " + why);
+    return pairs;
 }
 
 }  // namespace claudable::settings

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace claudable::settings {
 
@@ -19,7 +21,13 @@ struct Values {
     std::string key_file;       // claudable.key_file, default <data directory>/claudable.key
     int worker_start_timeout_ms;  // claudable.worker_start_timeout
     int worker_timeout_ms;        // claudable.worker_timeout
+    int connection_limit;         // claudable.connection_limit, -1: none
+    std::string role_settings;    // claudable.role_settings, "name=value, ..."
+    long long max_database_size;  // claudable.max_database_size in bytes, 0: none
 };
+
+// claudable.role_settings as (name, value) pairs; the syntax was checked when it was set.
+std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text);
 
 // The values in force for the calling session, defaults resolved.
 Values current();

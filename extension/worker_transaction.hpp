@@ -1,6 +1,8 @@
 // Transactions a background worker runs for itself: it has no client to start them.
 #pragma once
 
+#include <optional>
+
 #include "pg_boundary.hpp"
 
 namespace claudable {
@@ -24,6 +26,13 @@ void in_transaction(Steps&& steps) {
         pg::call([]() noexcept { AbortCurrentTransaction(); });
         throw;
     }
+}
+
+template <typename Step>
+auto in_transaction_result(Step&& step) -> decltype(step()) {
+    std::optional<decltype(step())> result;
+    in_transaction([&] { result = step(); });
+    return std::move(*result);
 }
 
 // What pg_stat_activity shows as this worker's query.

@@ -1,7 +1,7 @@
 -- The SQL API that clients and tests rely on: names, columns, privileges, security.
 \i sql/include/setup.psql
 
-SELECT plan(16);
+SELECT plan(24);
 
 SELECT has_function('public', 'claudable_provision', ARRAY['text', 'text'],
     'claudable_provision(project_id text, owner_id text) is installed in the extension schema');
@@ -44,7 +44,7 @@ SELECT is(
 SELECT has_schema('claudable', 'the metadata schema claudable exists');
 SELECT columns_are('claudable', 'projects',
     ARRAY['project_id', 'owner_id', 'database_name', 'username', 'password_sealed', 'host', 'port',
-          'status', 'created_at', 'updated_at'],
+          'status', 'created_at', 'updated_at', 'read_only_since'],
     'claudable.projects has the documented columns');
 SELECT col_is_pk('claudable', 'projects', 'project_id', 'project_id is the primary key');
 SELECT ok(
@@ -68,5 +68,31 @@ SELECT is(
       WHERE n.nspname = 'claudable' AND a.grantee <> n.nspowner),
     0::bigint,
     'nobody but the owner holds a privilege on schema claudable');
+
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.2.0',
+    'CREATE EXTENSION installs version 0.2.0');
+SELECT has_function('public', 'claudable_deprovision', ARRAY['text', 'text'],
+    'claudable_deprovision(project_id text, owner_id text) is installed');
+SELECT is((SELECT prorettype::regtype::text FROM pg_proc WHERE oid = 'public.claudable_deprovision(text,text)'::regprocedure),
+    'boolean', 'claudable_deprovision returns boolean');
+SELECT has_function('public', 'claudable_rotate_password', ARRAY['text', 'text'],
+    'claudable_rotate_password(project_id text, owner_id text) is installed');
+SELECT is((SELECT prorettype FROM pg_proc WHERE oid = 'public.claudable_rotate_password(text,text)'::regprocedure),
+    (SELECT prorettype FROM pg_proc WHERE oid = 'public.claudable_provision(text,text)'::regprocedure),
+    'claudable_rotate_password returns the same row shape as claudable_provision');
+SELECT has_function('public', 'claudable_enforce_quotas', 'claudable_enforce_quotas() is installed');
+SELECT is(
+    (SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p
+      WHERE p.oid IN (SELECT objid FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'claudable')
+                                                   AND classid = 'pg_proc'::regclass AND deptype = 'e')
+        AND (p.prosecdef IS FALSE OR p.proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp'])
+        AND p.prosecdef),
+    NULL, 'every SECURITY DEFINER function of the extension pins search_path to pg_catalog, pg_temp');
+SELECT is(
+    (SELECT count(*) FROM pg_proc p, aclexplode(COALESCE(p.proacl, acldefault('f', p.proowner))) a
+      WHERE p.oid IN (SELECT objid FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'claudable')
+                                                   AND classid = 'pg_proc'::regclass AND deptype = 'e')
+        AND a.grantee = 0),
+    0::bigint, 'PUBLIC may execute no function of the extension');
 
 SELECT * FROM finish();

@@ -41,7 +41,7 @@ DROP ROLE app_u_rec_dropped;
 UPDATE claudable.projects SET status = 'provisioning' WHERE project_id = 'rec-stuck';
 CREATE TEMP TABLE problems AS SELECT * FROM claudable_check();
 
-SELECT is((SELECT problem FROM problems WHERE object = 'role app_u_rec_drift'),
+SELECT is((SELECT problem FROM problems WHERE object = 'role app_u_rec_drift' AND problem LIKE 'managed role%'),
     'managed role has drifted: SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS',
     'it reports a managed role whose attributes drifted');
 SELECT is((SELECT problem FROM problems WHERE object = 'database app_db_rec_public'),

@@ -11,7 +11,7 @@ source "$here/../lib/tap.sh"
 fault_lock=1668047874  # fault_lock_class in extension/fault_injection.hpp
 cluster_start >/dev/null || exit 1
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
-q -q -c "CREATE EXTENSION claudable"
+q -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
 faults_injected=0
 faults_recovered=0
 
@@ -129,7 +129,8 @@ check "worker-terminated: the retry succeeds" q -c "SELECT created FROM claudabl
 assert_complete worker-terminated worker_terminated
 
 echo "# fault injection is for superusers only"
-q -q -c "CREATE ROLE fault_probe LOGIN" -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO fault_probe"
+q -q -c "CREATE ROLE fault_probe LOGIN" -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO fault_probe" \
+    -c "GRANT CONNECT ON DATABASE postgres TO fault_probe"
 as_probe() { psql -X -At -v ON_ERROR_STOP=1 -U fault_probe -d postgres "$@"; }
 check "a non-superuser cannot arm a fault point once the library is loaded" \
     bash -c "$(declare -f as_probe); ! as_probe -c \"SELECT 1 FROM claudable_provision('probe-1', 'owner-crash')\" -c \"SET claudable.fault_point = 'after_role'\" 2>/dev/null"

@@ -9,7 +9,7 @@ source "$here/../lib/tap.sh"
 db=claudable_pool
 q() { psql -X -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 psql -X -qAt -d postgres -c "CREATE DATABASE $db" >/dev/null
-q -q -c "CREATE EXTENSION claudable"
+q -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
 global_lock=1668047872  # global_lock_class in extension/provisioner.hpp
 work=$(mktemp -d)
 

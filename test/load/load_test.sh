@@ -10,7 +10,7 @@ source "$here/../lib/tap.sh"
 distinct=${LOAD_DISTINCT:-32}
 same=${LOAD_SAME:-32}
 cluster_start "max_worker_processes = 8" "max_connections = 150" >/dev/null || exit 1
-psql -X -q -c "CREATE EXTENSION claudable"
+psql -X -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
 work=$(mktemp -d)
 
 # One call: "<project> <exit code> <milliseconds> <SQLSTATE or -> <created> <md5 of password>".
