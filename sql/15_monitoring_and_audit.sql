@@ -1,0 +1,67 @@
+-- claudable.databases shows what exists and how big it is; claudable.events records who
+-- did what. Neither holds a secret.
+\i sql/include/setup.psql
+CREATE EXTENSION IF NOT EXISTS dblink;
+
+CREATE TEMP TABLE watched AS SELECT * FROM claudable_provision('mon-1', 'owner-mon');
+CREATE TEMP TABLE rotated AS SELECT * FROM claudable_rotate_password('mon-1', 'owner-mon');
+SELECT pg_temp.sqlstate_of($$SELECT claudable_provision('mon-1', 'intruder')$$) AS refused \gset
+CREATE ROLE app_u_mon_squat NOLOGIN;
+SELECT pg_temp.sqlstate_of($$SELECT claudable_provision('mon-squat', 'owner-mon')$$) AS squat_refused \gset
+DROP ROLE app_u_mon_squat;
+
+SELECT plan(17);
+
+SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'claudable.databases'::regclass AND attnum > 0),
+    ARRAY['project_id', 'owner_id', 'database_name', 'username', 'status', 'size_bytes', 'connections',
+          'created_at', 'updated_at'],
+    'claudable.databases has the documented columns and no secret column');
+SELECT cmp_ok((SELECT size_bytes FROM claudable.databases WHERE project_id = 'mon-1'), '>', 1000000::bigint,
+    'size_bytes is the database''s size');
+SELECT dblink_connect('app', (SELECT database_url FROM rotated)) AS app_connected \gset
+SELECT is((SELECT connections FROM claudable.databases WHERE project_id = 'mon-1'), 1,
+    'connections counts the sessions connected to the database');
+SELECT dblink_disconnect('app') AS app_disconnected \gset
+
+-- README's grant for monitoring: pg_monitor members read the view and nothing else.
+GRANT USAGE ON SCHEMA claudable TO pg_monitor;
+GRANT SELECT ON claudable.databases TO pg_monitor;
+CREATE ROLE mon_probe IN ROLE pg_monitor;
+SET ROLE mon_probe;
+SELECT is((SELECT count(*) FROM claudable.databases WHERE project_id = 'mon-1'), 1::bigint,
+    'a pg_monitor member reads claudable.databases');
+SELECT throws_ok($$SELECT * FROM claudable.projects$$, '42501', NULL, 'but not claudable.projects');
+SELECT throws_ok($$SELECT * FROM claudable.events$$, '42501', NULL, 'nor claudable.events');
+SELECT throws_ok($$SELECT claudable_provision('mon-2', 'owner-mon')$$, '42501', NULL, 'nor call claudable_provision');
+RESET ROLE;
+REVOKE SELECT ON claudable.databases FROM pg_monitor;
+REVOKE USAGE ON SCHEMA claudable FROM pg_monitor;
+DROP ROLE mon_probe;
+
+SELECT columns_are('claudable', 'events',
+    ARRAY['id', 'at', 'action', 'project_id', 'owner_id', 'database_name', 'actor', 'outcome', 'detail'],
+    'claudable.events has the documented columns');
+SELECT ok('claudable.events'::regclass = ANY (SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'claudable'),
+    'claudable.events is kept by pg_dump');
+SELECT is((SELECT actor || ' ' || outcome || ' ' || database_name FROM claudable.events
+            WHERE project_id = 'mon-1' AND action = 'provision' AND outcome = 'succeeded'),
+    session_user || ' succeeded app_db_mon_1', 'a provisioning is recorded with its actor (session_user)');
+SELECT is((SELECT count(*) FROM claudable.events WHERE project_id = 'mon-1' AND action = 'rotate' AND outcome = 'succeeded'),
+    1::bigint, 'a rotation is recorded');
+SELECT is(:'refused'::text, '42501', 'a call with the wrong owner is refused');
+SELECT is((SELECT detail FROM claudable.events WHERE project_id = 'mon-1' AND outcome = 'failed' AND owner_id = 'intruder'),
+    '42501: owner_id does not match the registered owner', 'and the refusal is recorded, although the call failed');
+SELECT is(:'squat_refused'::text, '42710', 'a call that meets a foreign role is refused');
+SELECT is((SELECT detail FROM claudable.events WHERE project_id = 'mon-squat' AND outcome = 'failed'),
+    '42710: role "app_u_mon_squat" already exists and is not managed by claudable',
+    'and that failure is recorded with its SQLSTATE');
+SELECT is((SELECT count(*) FROM claudable.events e, watched w, rotated r
+            WHERE position(w.password IN concat_ws(' ', e.action, e.project_id, e.owner_id, e.database_name, e.actor, e.detail)) > 0
+               OR position(r.password IN concat_ws(' ', e.action, e.project_id, e.owner_id, e.database_name, e.actor, e.detail)) > 0),
+    0::bigint, 'no event holds a password');
+SELECT claudable_deprovision('mon-1', 'owner-mon') AS removed \gset
+SELECT is((SELECT count(*) FROM claudable.events WHERE project_id = 'mon-1' AND action = 'deprovision' AND outcome = 'succeeded'),
+    1::bigint, 'a deprovisioning is recorded');
+
+SELECT * FROM finish();
