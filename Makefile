@@ -48,6 +48,14 @@ all install installcheck:
 	@exit 1
 endif
 
+# Objects of one flavour must never be linked into the other. extension/.flavour names
+# the flavour of the last build and is rewritten only when it changes, which makes it
+# newer than every object, so all are compiled again.
+BUILD_FLAVOUR := $(if $(FAULT_INJECTION),fault-injection,production)
+$(shell [ "$$(cat extension/.flavour 2>/dev/null)" = "$(BUILD_FLAVOUR)" ] || echo "$(BUILD_FLAVOUR)" > extension/.flavour)
+$(OBJS): extension/.flavour
+EXTRA_CLEAN = extension/.flavour
+
 .PHONY: test demo
 test:
 	bash test/run-all.sh

@@ -45,9 +45,9 @@ release_fault_lock() {
 }
 
 # Starts a call with the fault point armed, in the background; waits until its worker is parked.
-start_parked_call() {  # $1 project, $2 fault point
-    q -c "SET claudable.fault_point = '$2'" -c "SELECT created FROM claudable_provision('$1', 'owner-crash')" \
-        >"$CLUSTER_DIR/caller-$1.out" 2>&1 &
+start_parked_call() {  # $1 project, $2 fault point, $3 the call (default: provision)
+    local call=${3:-"SELECT created FROM claudable_provision('$1', 'owner-crash')"}
+    q -c "SET claudable.fault_point = '$2'" -c "$call" >"$CLUSTER_DIR/caller-$1.out" 2>&1 &
     caller_psql=$!
     wait_for_row "SELECT pid FROM pg_stat_activity WHERE backend_type = 'claudable provisioner' AND query = 'claudable: fault point $2'"
 }
@@ -127,6 +127,24 @@ check "worker-terminated: the caller is told the worker exited and to call again
 release_fault_lock
 check "worker-terminated: the retry succeeds" q -c "SELECT created FROM claudable_provision('worker-terminated', 'owner-crash')"
 assert_complete worker-terminated worker_terminated
+
+echo "# kill -9 of the worker in the middle of a deprovisioning, then a retry"
+q -c "SELECT created FROM claudable_provision('kill-deprovision', 'owner-crash')" >/dev/null
+hold_fault_lock
+check "kill-deprovision: the worker parks after marking the project deprovisioning" \
+    start_parked_call kill-deprovision deprovision_marked "SELECT claudable_deprovision('kill-deprovision', 'owner-crash')"
+kill -9 "$(worker_pid)" && faults_injected=$((faults_injected + 1))
+wait "$caller_psql" 2>/dev/null
+check "kill-deprovision: the server is back after crash recovery" wait_until_up
+check "kill-deprovision: claudable_check() reports the interrupted deprovisioning" \
+    test "$(q -c "SELECT problem FROM claudable_check() WHERE object = 'project kill-deprovision'")" = \
+         "stuck in deprovisioning with no worker running (claudable_reconcile() completes it)"
+check "kill-deprovision: the retry finishes it" test "$(q -c "SELECT claudable_deprovision('kill-deprovision', 'owner-crash')")" = t
+check "kill-deprovision: no role, no database, no record and no finding remain" \
+    test "$(q -c "SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_kill_deprovision')
+                       + (SELECT count(*) FROM pg_database WHERE datname = 'app_db_kill_deprovision')
+                       + (SELECT count(*) FROM claudable.projects WHERE project_id = 'kill-deprovision')
+                       + (SELECT count(*) FROM claudable_check())")" = 0 && faults_recovered=$((faults_recovered + 1))
 
 echo "# fault injection is for superusers only"
 q -q -c "CREATE ROLE fault_probe LOGIN" -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO fault_probe" \

@@ -28,11 +28,17 @@ check "its credentials are refused by another project's database" \
 check "a wrong password is refused" \
     bash -c '! psql -X -At "${1/:$2@/:wrong-password@}" -c "SELECT 1"' _ "$url" "$password"
 
+new_password=$(psql_super -c "SELECT password FROM claudable_rotate_password('secret-other', 'owner-secrets')")
+
 # Statement logging is on for the whole test cluster (log_statement = all).
 check "the server log holds the provisioning LOG line with project, owner and database" \
     grep -qF 'claudable: provisioned project "secret-probe" for owner "owner-secrets": database "app_db_secret_probe"' "$log_file"
 check "the password never appears in the server log" \
     bash -c '! grep -qF -- "$1" "$2"' _ "$password" "$log_file"
+check "a rotated password never appears in the server log" \
+    bash -c '[ -n "$1" ] && ! grep -qF -- "$1" "$2"' _ "$new_password" "$log_file"
+check "the server log holds the rotation's LOG line" \
+    grep -qF 'claudable: rotated the password of project "secret-other" for owner "owner-secrets"' "$log_file"
 check "the database_url never appears in the server log" \
     bash -c '! grep -qF -- "$1" "$2" && ! grep -qF -- "$3" "$2"' _ "$url" "$log_file" "$other_url"
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# pg_dump / pg_restore of the metadata database into a fresh database round-trips: the
+# rows come back, the passwords still decrypt with the same key file, and the restored
+# metadata still recognises its roles and databases. Needs the cluster from test/lib/cluster.sh.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/tap.sh"
+
+q() { local db=$1; shift; psql -X -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+psql -X -qAt -d postgres -c "CREATE DATABASE claudable_dump_source" -c "CREATE DATABASE claudable_dump_target"
+q claudable_dump_source -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
+q claudable_dump_target -q -f "$here/../lib/harden.sql"
+digests_before=$(q claudable_dump_source -c "SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-1', 'owner-dump')
+                                            UNION ALL
+                                            SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-2', 'owner-dump')
+                                            ORDER BY 1")
+q claudable_dump_source -q -c "SELECT claudable_rotate_password('dump-2', 'owner-dump')" >/dev/null
+digests_before=$(q claudable_dump_source -c "SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-1', 'owner-dump')
+                                            UNION ALL
+                                            SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-2', 'owner-dump')
+                                            ORDER BY 1")
+url=$(q claudable_dump_source -c "SELECT database_url FROM claudable_provision('dump-1', 'owner-dump')")
+events_before=$(q claudable_dump_source -c "SELECT count(*) FROM claudable.events")
+
+dump=$(mktemp)
+check "pg_dump -Fc of the metadata database succeeds" pg_dump -Fc -d claudable_dump_source -f "$dump"
+check "pg_restore into a fresh database succeeds" pg_restore --exit-on-error -d claudable_dump_target "$dump"
+rm -f "$dump"
+
+check "the project rows come back" \
+    test "$(q claudable_dump_target -c "SELECT string_agg(project_id || '/' || status, ' ' ORDER BY project_id) FROM claudable.projects")" = "dump-1/ready dump-2/ready"
+digests_after=$(q claudable_dump_target -c "SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-1', 'owner-dump')
+                                           UNION ALL
+                                           SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-2', 'owner-dump')
+                                           ORDER BY 1")
+check "every password still decrypts with the same key file, rotated ones included" test "$digests_after" = "$digests_before"
+check "the restored metadata returns the projects as they were (created = false)" \
+    test "$(q claudable_dump_target -c "SELECT created FROM claudable_provision('dump-1', 'owner-dump')")" = f
+check "the audit trail comes back" test "$(q claudable_dump_target -c "SELECT count(*) FROM claudable.events")" = "$events_before"
+check "the installation id comes back, so the roles and databases are still recognised" \
+    test "$(q claudable_dump_target -c "SELECT count(*) FROM claudable_check()")" = 0
+check "the DATABASE_URL still logs in" test "$(psql -X -At "$url" -c "SELECT current_user" 2>/dev/null)" = app_u_dump_1
+check "the restored metadata can deprovision" \
+    test "$(q claudable_dump_target -c "SELECT claudable_deprovision('dump-2', 'owner-dump')")" = t
+
+psql -X -qAt -d postgres -c "DROP DATABASE claudable_dump_source" -c "DROP DATABASE claudable_dump_target"
+tap_done
