@@ -56,6 +56,19 @@ $(shell [ "$$(cat extension/.flavour 2>/dev/null)" = "$(BUILD_FLAVOUR)" ] || ech
 $(OBJS): extension/.flavour
 EXTRA_CLEAN = extension/.flavour
 
+# The client library and the `claudable` CLI (CMake, under client/), built and installed
+# with the extension. CLIENT_PREFIX defaults to /usr/local, so the CLI lands on PATH.
+CLIENT_PREFIX ?= /usr/local
+CLIENT_BUILD = client/build
+.PHONY: client client-install
+all: client
+install: client-install
+client:
+	cmake -S client -B $(CLIENT_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(CLIENT_PREFIX) >/dev/null
+	cmake --build $(CLIENT_BUILD) -j2
+client-install: client
+	cmake --install $(CLIENT_BUILD) >/dev/null
+
 .PHONY: test demo
 test:
 	bash test/run-all.sh

@@ -75,7 +75,7 @@ done
 cluster_stop
 
 # Suites that need a cluster of their own: they crash it, or size it.
-for suite in test/crash/*.sh test/load/*.sh; do
+for suite in test/crash/*.sh test/load/*.sh test/client/*.sh; do
     echo "== $(basename "$suite")"
     timeout "$suite_timeout" bash "$suite" 2>&1 | tee "$root/.suite.log"
     count_tap "$root/.suite.log"

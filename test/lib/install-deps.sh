@@ -5,6 +5,8 @@ claudable_packages=(
     make g++ pkg-config
     postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
     libssl-dev libpq-dev
+    cmake libgtest-dev libcli11-dev nlohmann-json3-dev
+    clang-14 libclang-rt-14-dev
 )
 
 install_missing_packages() {

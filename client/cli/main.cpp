@@ -1,0 +1,194 @@
+// The `claudable` command: the deploy path and operators' shell access to the extension.
+// Exit codes (README): 0 ok, 1 other failure, 2 usage, 3 invalid input, 4 permission or
+// ownership, 5 conflict, 6 server unavailable or transient fault after retries.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "claudable/client.hpp"
+#include "claudable/env_file.hpp"
+
+namespace {
+
+using claudable::ProvisionedProject;
+using nlohmann::json;
+
+struct Options {
+    std::string admin_url;
+    bool json_output = false;
+    double retry_seconds = 10;
+    std::string project_id;
+    std::string owner_id;
+    std::string bootstrap_file;
+    std::string projects_dir;
+    std::vector<std::string> command;
+};
+
+json to_json(const ProvisionedProject& p) {
+    return json{{"project_id", p.project_id}, {"owner_id", p.owner_id},   {"database_name", p.database_name},
+                {"username", p.username},     {"password", p.password.reveal()}, {"host", p.host},
+                {"port", p.port},             {"database_url", p.database_url.reveal()},
+                {"created", p.created},       {"created_at", p.created_at}};
+}
+
+void print_project(const ProvisionedProject& p, bool as_json) {
+    if (as_json) {
+        std::cout << to_json(p).dump() << "\n";
+        return;
+    }
+    auto line = [](const char* key, const auto& value) { std::cout << std::left << std::setw(15) << key << value << "\n"; };
+    line("project_id", p.project_id);
+    line("owner_id", p.owner_id);
+    line("database_name", p.database_name);
+    line("username", p.username);
+    line("password", p.password);  // streams its mask
+    line("host", p.host);
+    line("port", p.port);
+    line("database_url", p.database_url);
+    line("created", p.created ? "true" : "false");
+    line("created_at", p.created_at);
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw claudable::Error("58030", "cannot read " + path);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+
+claudable::Client make_client(const Options& options) {
+    std::string admin = options.admin_url;
+    if (admin.empty())
+        if (const char* from_env = std::getenv("DB_ADMIN_URL")) admin = from_env;
+    claudable::ClientOptions client_options;
+    client_options.retry_budget = std::chrono::milliseconds(static_cast<long>(options.retry_seconds * 1000));
+    client_options.on_retry = [](int attempt, const claudable::Error& error) {
+        std::cerr << "claudable: retrying after a transient fault (attempt " << attempt << "): " << error.what() << "\n";
+    };
+    return claudable::Client(admin, client_options);
+}
+
+int run(int argc, char** argv) {
+    Options o;
+    CLI::App app{"claudable: provision per-project PostgreSQL databases through the claudable extension"};
+    app.require_subcommand(1);
+    app.add_option("--admin-url", o.admin_url,
+                   "Admin connection string or URL (default: $DB_ADMIN_URL, then libpq's PG* variables)");
+    app.add_flag("--json", o.json_output, "Print JSON for programs (includes password and database_url)");
+    app.add_option("--retry-seconds", o.retry_seconds, "How long to retry transient faults (default 10)")
+        ->check(CLI::NonNegativeNumber);
+
+    auto project_args = [&o](CLI::App* sub) {
+        sub->add_option("PROJECT", o.project_id, "project_id")->required();
+        sub->add_option("OWNER", o.owner_id, "owner_id")->required();
+    };
+    CLI::App* provision = app.add_subcommand("provision", "Create the project's database, or return it");
+    project_args(provision);
+    provision->add_option("--bootstrap", o.bootstrap_file,
+                          "SQL file run in the new database as the project's role, only when this call created it")
+        ->check(CLI::ExistingFile);
+    CLI::App* deprovision = app.add_subcommand("deprovision", "Drop the project's database and role");
+    project_args(deprovision);
+    CLI::App* rotate = app.add_subcommand("rotate", "Give the project a new password");
+    project_args(rotate);
+    CLI::App* list = app.add_subcommand("list", "List provisioned projects (claudable.databases)");
+    CLI::App* check = app.add_subcommand("check", "Report problems (claudable_check())");
+    CLI::App* env = app.add_subcommand("env", "Provision or look up, then write DATABASE_URL to DIR/PROJECT/.env.production");
+    project_args(env);
+    env->add_option("--projects-dir", o.projects_dir, "Directory that holds one directory per project")->required();
+    CLI::App* exec = app.add_subcommand("exec", "Provision or look up, then run CMD with DATABASE_URL in its environment");
+    project_args(exec);
+    exec->add_option("CMD", o.command, "Command and arguments, after --")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return 2;
+    }
+
+    try {
+        if (provision->parsed()) {
+            auto client = make_client(o);
+            ProvisionedProject p = client.provision(o.project_id, o.owner_id);
+            if (p.created && !o.bootstrap_file.empty()) claudable::run_sql(p.database_url, read_file(o.bootstrap_file));
+            print_project(p, o.json_output);
+        } else if (rotate->parsed()) {
+            print_project(make_client(o).rotate_password(o.project_id, o.owner_id), o.json_output);
+        } else if (deprovision->parsed()) {
+            const bool removed = make_client(o).deprovision(o.project_id, o.owner_id);
+            if (o.json_output)
+                std::cout << json{{"project_id", o.project_id}, {"deprovisioned", removed}}.dump() << "\n";
+            else
+                std::cout << (removed ? "deprovisioned " : "nothing to deprovision for ") << o.project_id << "\n";
+        } else if (list->parsed()) {
+            auto rows = make_client(o).list();
+            if (o.json_output) {
+                json out = json::array();
+                for (const auto& d : rows)
+                    out.push_back({{"project_id", d.project_id}, {"owner_id", d.owner_id},
+                                   {"database_name", d.database_name}, {"username", d.username},
+                                   {"status", d.status},
+                                   {"size_bytes", d.size_bytes ? json(*d.size_bytes) : json(nullptr)},
+                                   {"connections", d.connections}, {"created_at", d.created_at},
+                                   {"updated_at", d.updated_at}});
+                std::cout << out.dump() << "\n";
+            } else {
+                for (const auto& d : rows)
+                    std::cout << d.project_id << "\t" << d.owner_id << "\t" << d.database_name << "\t" << d.status
+                              << "\t" << (d.size_bytes ? std::to_string(*d.size_bytes) : "-") << "\t"
+                              << d.connections << "\n";
+            }
+        } else if (check->parsed()) {
+            auto rows = make_client(o).check();
+            if (o.json_output) {
+                json out = json::array();
+                for (const auto& f : rows) out.push_back({{"severity", f.severity}, {"object", f.object}, {"problem", f.problem}});
+                std::cout << out.dump() << "\n";
+            } else {
+                for (const auto& f : rows) std::cout << f.severity << "\t" << f.object << "\t" << f.problem << "\n";
+                if (rows.empty()) std::cout << "no problems found\n";
+            }
+        } else if (env->parsed()) {
+            ProvisionedProject p = make_client(o).provision(o.project_id, o.owner_id);
+            const std::string directory = o.projects_dir + "/" + p.project_id;
+            claudable::write_env_file(directory, p.database_url.reveal());
+            std::cout << "DATABASE_URL written to " << directory << "/.env.production (mode 0600)\n";
+        } else if (exec->parsed()) {
+            ProvisionedProject p = make_client(o).provision(o.project_id, o.owner_id);
+            ::setenv("DATABASE_URL", p.database_url.reveal().c_str(), 1);
+            std::vector<char*> args;
+            for (auto& a : o.command) args.push_back(a.data());
+            args.push_back(nullptr);
+            std::cout.flush();
+            ::execvp(args[0], args.data());
+            std::cerr << "claudable: cannot run " << o.command[0] << ": " << std::strerror(errno) << "\n";
+            return 127;
+        }
+    } catch (const claudable::Error& error) {
+        std::cerr << "claudable: " << error.what() << " (SQLSTATE " << error.sqlstate() << ")\n";
+        return claudable::exit_code_for(error);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "claudable: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,219 @@
+#include "claudable/client.hpp"
+
+#include <libpq-fe.h>
+
+#include <random>
+#include <thread>
+
+namespace claudable {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ResultDeleter {
+    void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// The admin password as it may appear in a message: from a URL's user info or a
+// password= keyword, decoded by libpq itself.
+std::string admin_password(const std::string& conninfo) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    if (error) PQfreemem(error);
+    std::string password;
+    if (options) {
+        for (PQconninfoOption* o = options; o->keyword; ++o)
+            if (std::string(o->keyword) == "password" && o->val) password = o->val;
+        PQconninfoFree(options);
+    }
+    return password;
+}
+
+// libpq's messages never contain the password, but a malformed URL may be echoed in part:
+// replace anything that could carry a secret before the message leaves the library.
+std::string scrub(std::string message, const std::string& conninfo) {
+    auto replace_all = [&message](const std::string& needle) {
+        if (needle.empty()) return;
+        for (std::size_t at; (at = message.find(needle)) != std::string::npos;)
+            message.replace(at, needle.size(), password_mask);
+    };
+    replace_all(conninfo);
+    replace_all(admin_password(conninfo));
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return message;
+}
+
+[[noreturn]] void throw_result_error(const PGresult* result, const std::string& conninfo) {
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT);
+    std::string message = primary ? primary : PQresultErrorMessage(result);
+    if (hint) message += " (hint: " + std::string(hint) + ")";
+    throw_for_sqlstate(state ? state : "XX000", scrub(message, conninfo));
+}
+
+std::string value(const PGresult* result, int row, int column) {
+    return PQgetisnull(result, row, column) ? std::string() : std::string(PQgetvalue(result, row, column));
+}
+
+ProvisionedProject project_from(const PGresult* result) {
+    ProvisionedProject p;
+    p.project_id = value(result, 0, 0);
+    p.owner_id = value(result, 0, 1);
+    p.database_name = value(result, 0, 2);
+    p.username = value(result, 0, 3);
+    p.password = password_secret(value(result, 0, 4));
+    p.host = value(result, 0, 5);
+    p.port = std::stoi(value(result, 0, 6));
+    p.database_url = url_secret(value(result, 0, 7));
+    p.created = value(result, 0, 8) == "t";
+    p.created_at = value(result, 0, 9);
+    return p;
+}
+
+const char* const project_columns =
+    "project_id, owner_id, database_name, username, password, host, port, database_url, created,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+
+std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& conninfo, int connect_timeout) {
+    const std::string timeout = std::to_string(connect_timeout);
+    const char* keywords[] = {"dbname", "connect_timeout", "application_name", nullptr};
+    const char* values[] = {conninfo.c_str(), timeout.c_str(), "claudable client", nullptr};
+    std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdbParams(keywords, values, 1), PQfinish);
+    if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+        std::string message = conn ? PQerrorMessage(conn.get()) : "out of memory";
+        // A refused or lost connection may be a restart: worth a retry.
+        throw TransientError("08001", "cannot connect to the server: " + scrub(message, conninfo));
+    }
+    return conn;
+}
+
+}  // namespace
+
+struct Client::Connection {
+    std::unique_ptr<PGconn, void (*)(PGconn*)> conn{nullptr, PQfinish};
+};
+
+Client::Client(std::string admin_connection, ClientOptions options)
+    : admin_connection_(std::move(admin_connection)), options_(std::move(options)),
+      connection_(std::make_unique<Connection>()) {}
+
+Client::~Client() = default;
+
+Client::Connection& Client::connection() {
+    if (!connection_->conn || PQstatus(connection_->conn.get()) != CONNECTION_OK)
+        connection_->conn = open_connection(admin_connection_, options_.connect_timeout_seconds);
+    return *connection_;
+}
+
+template <typename Call>
+auto Client::with_retries(Call&& call) -> decltype(call()) {
+    const auto started = Clock::now();
+    std::mt19937 random{std::random_device{}()};
+    auto backoff = options_.first_backoff;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return call();
+        } catch (const TransientError& error) {
+            connection_->conn.reset();  // the next attempt reconnects
+            std::uniform_real_distribution<double> jitter(0.5, 1.0);
+            const auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(backoff * jitter(random));
+            if (Clock::now() - started + pause > options_.retry_budget) throw;
+            if (options_.on_retry) options_.on_retry(attempt, error);
+            std::this_thread::sleep_for(pause);
+            backoff = std::min(backoff * 2, options_.max_backoff);
+        }
+    }
+}
+
+namespace {
+
+Result execute(PGconn* conn, const std::string& sql, const std::vector<std::string>& params,
+               const std::string& conninfo) {
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p.c_str());
+    Result result(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                               nullptr, nullptr, 0));
+    if (!result || PQstatus(conn) != CONNECTION_OK)
+        throw TransientError("08006", "the connection to the server was lost: " +
+                                          scrub(PQerrorMessage(conn), conninfo));
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw_result_error(result.get(), conninfo);
+    return result;
+}
+
+}  // namespace
+
+ProvisionedProject Client::provision(const std::string& project_id, const std::string& owner_id) {
+    return with_retries([&] {
+        Result r = execute(connection().conn.get(),
+                           std::string("SELECT ") + project_columns + " FROM claudable_provision($1, $2)",
+                           {project_id, owner_id}, admin_connection_);
+        return project_from(r.get());
+    });
+}
+
+ProvisionedProject Client::rotate_password(const std::string& project_id, const std::string& owner_id) {
+    return with_retries([&] {
+        Result r = execute(connection().conn.get(),
+                           std::string("SELECT ") + project_columns + " FROM claudable_rotate_password($1, $2)",
+                           {project_id, owner_id}, admin_connection_);
+        return project_from(r.get());
+    });
+}
+
+bool Client::deprovision(const std::string& project_id, const std::string& owner_id) {
+    return with_retries([&] {
+        Result r = execute(connection().conn.get(), "SELECT claudable_deprovision($1, $2)", {project_id, owner_id},
+                           admin_connection_);
+        return value(r.get(), 0, 0) == "t";
+    });
+}
+
+std::vector<DatabaseInfo> Client::list() {
+    return with_retries([&] {
+        Result r = execute(connection().conn.get(),
+                           "SELECT project_id, owner_id, database_name, username, status, size_bytes, connections,"
+                           " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+                           " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                           " FROM claudable.databases ORDER BY project_id",
+                           {}, admin_connection_);
+        std::vector<DatabaseInfo> rows;
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+            DatabaseInfo d;
+            d.project_id = value(r.get(), i, 0);
+            d.owner_id = value(r.get(), i, 1);
+            d.database_name = value(r.get(), i, 2);
+            d.username = value(r.get(), i, 3);
+            d.status = value(r.get(), i, 4);
+            if (!PQgetisnull(r.get(), i, 5)) d.size_bytes = std::stoll(value(r.get(), i, 5));
+            d.connections = std::stoi(value(r.get(), i, 6));
+            d.created_at = value(r.get(), i, 7);
+            d.updated_at = value(r.get(), i, 8);
+            rows.push_back(std::move(d));
+        }
+        return rows;
+    });
+}
+
+std::vector<Finding> Client::check() {
+    return with_retries([&] {
+        Result r = execute(connection().conn.get(), "SELECT severity, object, problem FROM claudable_check()", {},
+                           admin_connection_);
+        std::vector<Finding> rows;
+        for (int i = 0; i < PQntuples(r.get()); ++i)
+            rows.push_back(Finding{value(r.get(), i, 0), value(r.get(), i, 1), value(r.get(), i, 2)});
+        return rows;
+    });
+}
+
+void run_sql(const Secret& database_url, const std::string& sql, int connect_timeout_seconds) {
+    auto conn = open_connection(database_url.reveal(), connect_timeout_seconds);
+    Result r(PQexec(conn.get(), sql.c_str()));
+    const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && status != PGRES_EMPTY_QUERY)
+        throw_result_error(r.get(), database_url.reveal());
+}
+
+}  // namespace claudable

@@ -1,0 +1,233 @@
+// The `claudable` command as a deploy step or an operator runs it. Usage tests need no
+// server; the others need the throwaway cluster that `make test` starts, and fail (not
+// skip) without it: CLAUDABLE_TEST_ADMIN_URL (an admin with a password, over TCP),
+// CLAUDABLE_TEST_SERVER_STOP / _START (shell commands).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct CliRun {
+    int code;
+    std::string out;
+    std::string err;
+};
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+const std::filesystem::path scratch =
+    std::filesystem::temp_directory_path() / ("claudable-cli-tests-" + std::to_string(::getpid()));
+
+CliRun claudable(const std::vector<std::string>& args, const std::string& env = {}) {
+    std::filesystem::create_directories(scratch);
+    std::string command = env + " " + quote(CLAUDABLE_CLI);
+    for (const auto& a : args) command += " " + quote(a);
+    const std::string out = (scratch / "out").string(), err = (scratch / "err").string();
+    int status = std::system((command + " </dev/null >" + out + " 2>" + err).c_str());
+    return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+std::string admin_url() {
+    const char* url = std::getenv("CLAUDABLE_TEST_ADMIN_URL");
+    return url ? url : "";
+}
+std::string admin_password() {  // postgresql://user:PASSWORD@...
+    const std::string url = admin_url();
+    const auto colon = url.find(':', url.find("://") + 3), at = url.find('@');
+    return colon != std::string::npos && at != std::string::npos ? url.substr(colon + 1, at - colon - 1) : "";
+}
+
+CliRun as_admin(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--admin-url", admin_url()});
+    return claudable(args);
+}
+
+class WithServer : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_FALSE(admin_url().empty()) << "CLAUDABLE_TEST_ADMIN_URL is not set: run these through `make test`";
+        ASSERT_FALSE(admin_password().empty()) << "the admin URL must carry a password";
+    }
+    // Nothing that identifies the admin connection or a project password reaches stderr.
+    static void expect_no_secret(const CliRun& r, const std::string& project_password = {}) {
+        EXPECT_EQ(r.err.find(admin_password()), std::string::npos) << "stderr holds the admin password";
+        EXPECT_EQ(r.err.find(admin_url()), std::string::npos) << "stderr holds the admin URL";
+        if (!project_password.empty()) EXPECT_EQ(r.err.find(project_password), std::string::npos);
+    }
+};
+
+nlohmann::json json_of(const CliRun& r) { return nlohmann::json::parse(r.out); }
+
+}  // namespace
+
+TEST(Usage, NoSubcommandIsAUsageError) { EXPECT_EQ(claudable({}).code, 2); }
+TEST(Usage, AnUnknownSubcommandIsAUsageError) { EXPECT_EQ(claudable({"frobnicate"}).code, 2); }
+TEST(Usage, AMissingOwnerIsAUsageError) { EXPECT_EQ(claudable({"provision", "only-project"}).code, 2); }
+TEST(Usage, EnvNeedsProjectsDir) { EXPECT_EQ(claudable({"env", "p", "o"}).code, 2); }
+TEST(Usage, ExecNeedsACommand) { EXPECT_EQ(claudable({"exec", "p", "o"}).code, 2); }
+TEST(Usage, HelpWorksForEverySubcommand) {
+    for (const char* sub : {"provision", "deprovision", "rotate", "list", "check", "env", "exec"}) {
+        CliRun r = claudable({sub, "--help"});
+        EXPECT_EQ(r.code, 0) << sub;
+        EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub;
+    }
+}
+
+TEST_F(WithServer, ProvisionPrintsTheRowWithThePasswordMasked) {
+    CliRun r = as_admin({"provision", "cli-shop", "team-cli"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string password = json_of(as_admin({"--json", "provision", "cli-shop", "team-cli"}))["password"];
+    EXPECT_NE(r.out.find("password       ********"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(":********@"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(password), std::string::npos) << "the human output shows the password";
+}
+TEST_F(WithServer, ProvisionJsonCarriesEveryColumn) {
+    auto j = json_of(as_admin({"--json", "provision", "cli-json", "team-cli"}));
+    for (const char* key : {"project_id", "owner_id", "database_name", "username", "password", "host", "port",
+                            "database_url", "created", "created_at"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j["database_name"], "app_db_cli_json");
+    EXPECT_EQ(j["password"].get<std::string>().size(), 32u);
+}
+TEST_F(WithServer, ARepeatedProvisionReturnsTheSamePassword) {
+    auto first = json_of(as_admin({"--json", "provision", "cli-repeat", "team-cli"}));
+    auto again = json_of(as_admin({"--json", "provision", "cli-repeat", "team-cli"}));
+    EXPECT_EQ(first["password"], again["password"]);
+    EXPECT_EQ(again["created"], false);
+}
+TEST_F(WithServer, BadInputExitsWith3) {
+    CliRun r = as_admin({"provision", "bad id!", "team-cli"});
+    EXPECT_EQ(r.code, 3);
+    EXPECT_NE(r.err.find("22023"), std::string::npos) << r.err;
+    expect_no_secret(r);
+}
+TEST_F(WithServer, AWrongOwnerExitsWith4) {
+    auto owned = json_of(as_admin({"--json", "provision", "cli-owned", "team-cli"}));
+    CliRun r = as_admin({"provision", "cli-owned", "intruder"});
+    EXPECT_EQ(r.code, 4);
+    expect_no_secret(r, owned["password"]);
+}
+TEST_F(WithServer, ANameCollisionExitsWith5) {
+    ASSERT_EQ(as_admin({"provision", "cli-collide", "team-cli"}).code, 0);
+    CliRun r = as_admin({"provision", "CLI-collide", "team-cli"});
+    EXPECT_EQ(r.code, 5);
+    expect_no_secret(r);
+}
+TEST_F(WithServer, AnUnreachableServerExitsWith6AfterRetries) {
+    std::string unreachable = admin_url();
+    const auto port_start = unreachable.rfind(':') + 1, port_end = unreachable.find('/', port_start);
+    unreachable.replace(port_start, port_end - port_start, "1");
+    CliRun r = claudable({"--admin-url", unreachable, "--retry-seconds", "1", "provision", "cli-down", "team-cli"});
+    EXPECT_EQ(r.code, 6);
+    EXPECT_NE(r.err.find("retrying"), std::string::npos) << "it retried: " << r.err;
+    expect_no_secret(r);
+    EXPECT_EQ(r.err.find(unreachable), std::string::npos);
+}
+TEST_F(WithServer, TheAdminUrlCanComeFromDbAdminUrl) {
+    CliRun r = claudable({"provision", "cli-env-var", "team-cli"}, "DB_ADMIN_URL=" + quote(admin_url()));
+    EXPECT_EQ(r.code, 0) << r.err;
+}
+TEST_F(WithServer, RotateGivesANewPassword) {
+    auto before = json_of(as_admin({"--json", "provision", "cli-rotate", "team-cli"}));
+    CliRun r = as_admin({"--json", "rotate", "cli-rotate", "team-cli"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(json_of(r)["password"], before["password"]);
+    EXPECT_EQ(json_of(as_admin({"--json", "provision", "cli-rotate", "team-cli"}))["password"], json_of(r)["password"]);
+}
+TEST_F(WithServer, ListAndCheckWork) {
+    ASSERT_EQ(as_admin({"provision", "cli-listed", "team-cli"}).code, 0);
+    auto rows = json_of(as_admin({"--json", "list"}));
+    bool found = false;
+    for (const auto& row : rows) found = found || row["project_id"] == "cli-listed";
+    EXPECT_TRUE(found);
+    EXPECT_FALSE(json_of(as_admin({"--json", "list"})).dump().find("password") != std::string::npos);
+    CliRun check = as_admin({"check"});
+    EXPECT_EQ(check.code, 0) << check.err;
+    EXPECT_TRUE(json_of(as_admin({"--json", "check"})).is_array());
+}
+TEST_F(WithServer, EnvWritesDatabaseUrlIntoTheProjectsEnvFile) {
+    const auto projects = scratch / "projects";
+    std::filesystem::create_directories(projects / "cli-env");
+    { std::ofstream(projects / "cli-env/.env.production") << "NODE_ENV=production\r\nDATABASE_URL=stale\r\n"; }
+    CliRun r = as_admin({"env", "cli-env", "team-cli", "--projects-dir", projects.string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string url = json_of(as_admin({"--json", "provision", "cli-env", "team-cli"}))["database_url"];
+    EXPECT_EQ(slurp((projects / "cli-env/.env.production").string()), "NODE_ENV=production\r\nDATABASE_URL=" + url + "\r\n");
+    struct stat st {};
+    ASSERT_EQ(::stat((projects / "cli-env/.env.production").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(r.out.find(url), std::string::npos) << "env prints no URL";
+}
+TEST_F(WithServer, EnvCreatesTheProjectDirectory) {
+    const auto projects = scratch / "fresh-projects";
+    std::filesystem::remove_all(projects);
+    ASSERT_EQ(as_admin({"env", "cli-env-new", "team-cli", "--projects-dir", projects.string()}).code, 0);
+    EXPECT_TRUE(std::filesystem::exists(projects / "cli-env-new/.env.production"));
+}
+TEST_F(WithServer, ExecPassesDatabaseUrlAndTheExitStatus) {
+    const std::string url = json_of(as_admin({"--json", "provision", "cli-exec", "team-cli"}))["database_url"];
+    CliRun r = as_admin({"exec", "cli-exec", "team-cli", "--", "sh", "-c", "printf '%s' \"$DATABASE_URL\"; exit 7"});
+    EXPECT_EQ(r.code, 7);
+    EXPECT_EQ(r.out, url) << "stdout is the command's output and nothing else";
+}
+TEST_F(WithServer, ExecRunsACommandThatUsesTheDatabase) {
+    CliRun r = as_admin({"exec", "cli-exec-psql", "team-cli", "--", "sh", "-c",
+                         "psql \"$DATABASE_URL\" -X -At -c 'SELECT current_user'"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "app_u_cli_exec_psql\n");
+}
+TEST_F(WithServer, BootstrapRunsOnlyWhenTheDatabaseIsCreated) {
+    const auto file = scratch / "bootstrap.sql";
+    { std::ofstream(file) << "CREATE TABLE visits (id serial PRIMARY KEY);\nINSERT INTO visits DEFAULT VALUES;\n"; }
+    ASSERT_EQ(as_admin({"provision", "cli-boot", "team-cli", "--bootstrap", file.string()}).code, 0);
+    CliRun again = as_admin({"provision", "cli-boot", "team-cli", "--bootstrap", file.string()});
+    EXPECT_EQ(again.code, 0) << "a second run would fail on CREATE TABLE if it ran again: " << again.err;
+    CliRun r = as_admin({"exec", "cli-boot", "team-cli", "--", "sh", "-c",
+                         "psql \"$DATABASE_URL\" -X -At -c \"SELECT current_user || ' ' || count(*) FROM visits\""});
+    EXPECT_EQ(r.out, "app_u_cli_boot 1\n") << "the table was made by the project's own role, once";
+}
+TEST_F(WithServer, DeprovisionRemovesTheProjectOnce) {
+    ASSERT_EQ(as_admin({"provision", "cli-gone", "team-cli"}).code, 0);
+    CliRun r = as_admin({"deprovision", "cli-gone", "team-cli"});
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.out, "deprovisioned cli-gone\n");
+    EXPECT_EQ(as_admin({"deprovision", "cli-gone", "team-cli"}).out, "nothing to deprovision for cli-gone\n");
+}
+TEST_F(WithServer, ATransientFaultIsSurvived) {
+    const char* stop = std::getenv("CLAUDABLE_TEST_SERVER_STOP");
+    const char* start = std::getenv("CLAUDABLE_TEST_SERVER_START");
+    ASSERT_TRUE(stop && start) << "CLAUDABLE_TEST_SERVER_STOP/START are not set";
+    ASSERT_EQ(std::system(stop), 0);
+    std::thread restart([start] {
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        (void)std::system(start);
+    });
+    const auto began = std::chrono::steady_clock::now();
+    CliRun r = as_admin({"--retry-seconds", "30", "provision", "cli-restart", "team-cli"});
+    restart.join();
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("retrying after a transient fault"), std::string::npos) << "the server really was down";
+    EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
+    expect_no_secret(r);
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The client library and CLI: GoogleTest suites through ctest (unit, usage, and the CLI
+# against a throwaway cluster, restarted once mid-call), the libFuzzer targets for a
+# bounded time, and a consumer built against the installed headers, library, pkg-config
+# file and CMake package. Prints TAP. Needs `make install` done (make test does it).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$here/../lib/cluster.sh"
+source "$here/../lib/tap.sh"
+
+cluster_start >/dev/null || exit 1
+admin_password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+psql -X -q -c "CREATE DATABASE claudable_cli"
+psql -X -q -d claudable_cli -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql" \
+    -c "CREATE ROLE cli_admin LOGIN PASSWORD '$admin_password' IN ROLE pg_monitor" \
+    -c "GRANT CONNECT ON DATABASE claudable_cli TO cli_admin" \
+    -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text),
+                                  claudable_rotate_password(text, text), claudable_check() TO cli_admin" \
+    -c "GRANT USAGE ON SCHEMA claudable TO cli_admin" -c "GRANT SELECT ON claudable.databases TO cli_admin"
+export CLAUDABLE_TEST_ADMIN_URL="postgresql://cli_admin:$admin_password@127.0.0.1:$PGPORT/claudable_cli"
+export CLAUDABLE_TEST_SERVER_STOP="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -m fast -w stop >/dev/null"
+export CLAUDABLE_TEST_SERVER_START="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -l $CLUSTER_LOG -w start >/dev/null"
+# Project databases are reached over TCP with their URL; nothing below needs the socket.
+unset PGHOST PGUSER PGDATABASE
+
+echo "# ctest (GoogleTest)"
+ctest --test-dir "$root/client/build" --output-on-failure -V 2>&1 >"$CLUSTER_DIR/ctest.log"
+ctest_status=$?
+# One TAP line per GoogleTest case, then ctest's own summary.
+sed -nE 's/^[0-9]+: \[       OK \] ([^ ]+).*/ok - \1/p; s/^[0-9]+: \[  FAILED  \] ([^ ,]+) \(.*/not ok - \1/p' "$CLUSTER_DIR/ctest.log" |
+    while read -r line; do tap_count=$((tap_count + 1)); echo "${line/ok - /ok $tap_count - }"; done
+grep -E "tests passed|tests failed" "$CLUSTER_DIR/ctest.log" | sed 's/^/# ctest: /'
+if [ "$ctest_status" != 0 ]; then
+    grep -E "Failure|Expected|Which is|stderr|Value of" "$CLUSTER_DIR/ctest.log" | head -40 | sed 's/^/# /'
+fi
+tap_count=$(grep -cE '^[0-9]+: \[(       OK |  FAILED  )\] [^ ]+ \(' "$CLUSTER_DIR/ctest.log")
+check "ctest exits 0" test "$ctest_status" = 0
+
+echo "# libFuzzer, 10 s per target"
+fuzz_build="$root/client/build-fuzz"
+check "the fuzz targets build with clang" \
+    bash -c "CXX=clang++-14 cmake -S '$root/client/fuzz' -B '$fuzz_build' >/dev/null && cmake --build '$fuzz_build' -j2 >/dev/null"
+for target in fuzz_env_merge fuzz_url; do
+    check "$target finds no crash in 10 s" \
+        bash -c "cd '$fuzz_build' && ./$target -max_total_time=10 -print_final_stats=1 >'$CLUSTER_DIR/$target.log' 2>&1"
+    runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$CLUSTER_DIR/$target.log" | grep -oE '[0-9]+$')
+    echo "# $target: ${runs:-?} inputs"
+done
+
+echo "# a consumer of the installed client"
+consumer_build="$root/client/examples/consumer/build"
+rm -rf "$consumer_build"
+check "a CMake consumer builds with find_package(claudable)" \
+    bash -c "cmake -S '$root/client/examples/consumer' -B '$consumer_build' >/dev/null && cmake --build '$consumer_build' >/dev/null"
+output=$(DB_ADMIN_URL="$CLAUDABLE_TEST_ADMIN_URL" "$consumer_build/consumer" consumer-app team-consumer 2>&1)
+check "it provisions through the library and prints the URL masked" \
+    bash -c '[[ "$1" == "app_db_consumer_app postgresql://app_u_consumer_app:********@localhost:"* ]]' _ "$output"
+check "a pkg-config consumer builds: c++ main.cpp \$(pkg-config --cflags --libs claudable-client)" \
+    bash -c "PKG_CONFIG_PATH=/usr/local/lib/pkgconfig c++ '$root/client/examples/consumer/main.cpp' -o '$CLUSTER_DIR/consumer-pc' \$(PKG_CONFIG_PATH=/usr/local/lib/pkgconfig pkg-config --cflags --libs claudable-client) -Wl,-rpath,/usr/local/lib"
+check "the claudable CLI is on PATH after make install" bash -c 'command -v claudable'
+rm -rf "$consumer_build"
+
+tap_done
