@@ -144,6 +144,7 @@ int run(int argc, char** argv) {
                                    {"updated_at", d.updated_at}});
                 std::cout << out.dump() << "\n";
             } else {
+                std::cout << "project_id\towner_id\tdatabase_name\tstatus\tsize_bytes\tconnections\n";
                 for (const auto& d : rows)
                     std::cout << d.project_id << "\t" << d.owner_id << "\t" << d.database_name << "\t" << d.status
                               << "\t" << (d.size_bytes ? std::to_string(*d.size_bytes) : "-") << "\t"
