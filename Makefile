@@ -69,7 +69,10 @@ client:
 client-install: client
 	cmake --install $(CLIENT_BUILD) >/dev/null
 
-.PHONY: test demo
+.PHONY: test demo bench
+bench:
+	bash test/bench/bench.sh
+
 test:
 	bash test/run-all.sh
 

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""claudable benchmarks: each measurement against the raw work a DBA would do by hand.
+
+Run through `make bench` (test/bench/bench.sh starts the throwaway cluster and exports
+PGHOST/PGPORT/PGUSER). Prints a Markdown table: medians over the repetitions, and the
+ratio ours/reference of each pair. Standard library only; talks to the server through
+psql and pgbench, like a DBA would.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+DB = "bench"
+REPS = int(os.environ.get("BENCH_REPS", "10"))
+PGBENCH_SECONDS = int(os.environ.get("BENCH_PGBENCH_SECONDS", "2"))
+SCALE_PROJECTS = int(os.environ.get("BENCH_SCALE_PROJECTS", "1000"))
+CONCURRENT = 32
+BINDIR = os.environ["PG_BINDIR"]
+rows = []
+
+
+def psql(sql, db=DB, check=True):
+    result = subprocess.run([f"{BINDIR}/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
+                            capture_output=True, text=True)
+    if check and result.returncode != 0:
+        sys.exit(f"psql failed: {result.stderr.strip()}")
+    return result
+
+
+class Session:
+    """One long-lived psql process; run() sends statements and returns the server-side
+    \\timing of each, so start-up and pipes are not measured."""
+
+    def __init__(self, db=DB):
+        self.proc = subprocess.Popen([f"{BINDIR}/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, bufsize=1)
+        self.send("\\timing on")
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def run(self, statements):
+        """Milliseconds of each statement, as psql's \\timing reports them."""
+        times = []
+        for sql in statements:
+            self.send(sql.rstrip(";") + ";")
+            self.send("\\echo __done__")
+            while True:
+                line = self.proc.stdout.readline()
+                if not line:
+                    sys.exit("psql session ended")
+                if line.startswith("Time: "):
+                    times.append(float(line.split()[1]))
+                elif line.startswith("ERROR"):
+                    sys.exit(f"benchmark statement failed: {line.strip()}")
+                elif line.strip() == "__done__":
+                    break
+        return times
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def record(name, ours, reference, unit, target, higher_is_better=False, note=""):
+    ratio = ours / reference if reference else float("inf")
+    met = ratio >= target if higher_is_better else ratio <= target
+    rows.append((name, ours, reference, unit, ratio, ("≥ " if higher_is_better else "≤ ") + f"{target:.2f}",
+                 "met" if met else "missed", note))
+    print(f"# {name}: ours {ours:.3f} {unit}, reference {reference:.3f} {unit}, ratio {ratio:.3f}", flush=True)
+
+
+def raw_create(i, verifier):
+    return [f'CREATE ROLE "raw_u_{i}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS '
+            f"PASSWORD '{verifier}'",
+            f'CREATE DATABASE "raw_db_{i}" OWNER "raw_u_{i}" TEMPLATE template0',
+            f'REVOKE CONNECT, TEMPORARY ON DATABASE "raw_db_{i}" FROM PUBLIC',
+            f"INSERT INTO bench.raw_meta (project_id, owner_id, database_name, username, password_sealed, host, port, status)"
+            f" VALUES ('raw-{i}', 'owner', 'raw_db_{i}', 'raw_u_{i}', '\\x00', 'localhost', 5432, 'ready')"]
+
+
+def raw_drop(i):
+    return [f'DROP DATABASE "raw_db_{i}"', f'DROP ROLE "raw_u_{i}"']
+
+
+def pgbench_tps(script, clients):
+    path = f"/tmp/claudable-bench-{os.getpid()}.sql"
+    with open(path, "w") as f:
+        f.write(script + "\n")
+    samples = []
+    for _ in range(REPS):
+        out = subprocess.run([f"{BINDIR}/pgbench", "-n", "-f", path, "-T", str(PGBENCH_SECONDS), "-c", str(clients),
+                              "-j", str(min(clients, 2)), DB], capture_output=True, text=True, check=True).stdout
+        samples.append(float(next(l for l in out.splitlines() if l.startswith("tps")).split()[2]))
+    os.unlink(path)
+    return statistics.median(samples)
+
+
+def pgbench_latency(script):
+    path = f"/tmp/claudable-bench-{os.getpid()}.sql"
+    with open(path, "w") as f:
+        f.write(script + "\n")
+    samples = []
+    for _ in range(REPS):
+        out = subprocess.run([f"{BINDIR}/pgbench", "-n", "-f", path, "-T", str(PGBENCH_SECONDS), "-c", "1", DB],
+                             capture_output=True, text=True, check=True).stdout
+        samples.append(float(next(l for l in out.splitlines() if l.startswith("latency average")).split()[3]))
+    os.unlink(path)
+    return statistics.median(samples)
+
+
+def concurrent(statement_lists):
+    """Runs each list of statements in its own psql session, all released at once.
+    Returns (wall seconds, number of failed sessions)."""
+    failures = []
+    barrier = threading.Barrier(len(statement_lists) + 1)
+
+    def worker(statements):
+        script = "\n".join(s + ";" for s in statements)
+        barrier.wait()
+        r = subprocess.run([f"{BINDIR}/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", DB],
+                           input=script, capture_output=True, text=True)
+        if r.returncode != 0:
+            failures.append(r.stderr.strip())
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in statement_lists]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.monotonic()
+    for t in threads:
+        t.join()
+    return time.monotonic() - started, len(failures)
+
+
+def main():
+    psql("CREATE DATABASE bench", db="postgres")
+    psql("CREATE EXTENSION claudable")
+    psql("CREATE SCHEMA bench")
+    # A table of the metadata's shape, for the warm-path reference and the raw INSERT.
+    psql("CREATE TABLE bench.raw_meta (LIKE claudable.projects INCLUDING ALL)")
+    verifier = psql("CREATE ROLE bench_verifier PASSWORD 'not-a-secret-just-for-a-verifier';"
+                    " SELECT rolpassword FROM pg_authid WHERE rolname = 'bench_verifier';"
+                    " DROP ROLE bench_verifier").stdout.strip().splitlines()[-1]
+
+    # 10 projects exist: the warm path and the small end of the scale comparison.
+    for i in range(10):
+        psql(f"SELECT 1 FROM claudable_provision('warm-{i}', 'owner')")
+    psql("INSERT INTO bench.raw_meta SELECT * FROM claudable.projects")
+    warm = "SELECT * FROM claudable_provision('warm-1', 'owner');"
+    plain = "SELECT * FROM bench.raw_meta WHERE project_id = 'warm-1';"
+    for clients in (1, 8):
+        record(f"2. warm path, {clients} client{'s' if clients > 1 else ''} (pgbench TPS)",
+               pgbench_tps(warm, clients), pgbench_tps(plain, clients), "TPS", 0.80, higher_is_better=True,
+               note="reference: SELECT of one row by primary key from a table of the same shape")
+    latency_small = pgbench_latency(warm)
+
+    # 1. cold: a new project against the raw statements, alternating.
+    session = Session()
+    ours, raw = [], []
+    for i in range(REPS + 2):  # the first two are warm-up and not counted
+        o = sum(session.run([f"SELECT 1 FROM claudable_provision('cold-{i}', 'owner')"]))
+        r = sum(session.run(raw_create(i, verifier)))
+        if i >= 2:
+            ours.append(o)
+            raw.append(r)
+    record("1. cold: first call vs raw DDL (ms)", statistics.median(ours), statistics.median(raw), "ms", 1.10,
+           note="raw: CREATE ROLE ... PASSWORD <SCRAM verifier>, CREATE DATABASE ... TEMPLATE template0, REVOKE, INSERT")
+
+    # 5. deprovision against raw DROP DATABASE + DROP ROLE.
+    ours, raw = [], []
+    for i in range(2, REPS + 2):
+        ours.append(sum(session.run([f"SELECT claudable_deprovision('cold-{i}', 'owner')"])))
+        raw.append(sum(session.run(raw_drop(i))))
+    record("5. deprovision vs raw DROP DATABASE + DROP ROLE (ms)", statistics.median(ours), statistics.median(raw),
+           "ms", 1.10)
+    session.close()
+
+    # 4. concurrency: 32 new projects at once, both ways, wall time per round.
+    ours, raw, errors_ours, errors_raw = [], [], 0, 0
+    for rep in range(REPS):
+        seconds, failed = concurrent([[f"SELECT 1 FROM claudable_provision('conc-{rep}-{i}', 'owner')"]
+                                      for i in range(CONCURRENT)])
+        ours.append(seconds)
+        errors_ours += failed
+        seconds, failed = concurrent([raw_create(f"c{rep}_{i}", verifier) for i in range(CONCURRENT)])
+        raw.append(seconds)
+        errors_raw += failed
+        cleanup = Session()
+        cleanup.run([f"SELECT claudable_deprovision('conc-{rep}-{i}', 'owner')" for i in range(CONCURRENT)])
+        cleanup.run([s for i in range(CONCURRENT) for s in raw_drop(f"c{rep}_{i}")])
+        cleanup.close()
+    record(f"4. concurrency: {CONCURRENT} new projects at once, wall time (s)", statistics.median(ours),
+           statistics.median(raw), "s", 1.10,
+           note=f"errors: ours {errors_ours}, raw {errors_raw} (over {REPS} rounds of {CONCURRENT})")
+
+    # 3. scale: the warm path with 10 and with SCALE_PROJECTS projects.
+    existing = int(psql("SELECT count(*) FROM claudable.projects").stdout)
+    session = Session()
+    session.run([f"SELECT 1 FROM claudable_provision('scale-{i}', 'owner')" for i in range(SCALE_PROJECTS - existing)])
+    session.close()
+    total = int(psql("SELECT count(*) FROM claudable.projects").stdout)
+    record(f"3. scale: warm latency, {total} vs 10 projects (ms)", pgbench_latency(warm), latency_small, "ms", 1.10)
+
+    # 6. the CLI's warm provision against psql running the same SELECT, whole processes.
+    env = dict(os.environ, DB_ADMIN_URL=f"postgresql://{os.environ['PGUSER']}@/{DB}?host={os.environ['PGHOST']}&port={os.environ['PGPORT']}")
+    def timed(argv):
+        samples = []
+        for _ in range(REPS * 2):
+            started = time.monotonic()
+            subprocess.run(argv, env=env, capture_output=True, check=True)
+            samples.append((time.monotonic() - started) * 1000)
+        return statistics.median(samples)
+    record("6. CLI warm `claudable provision` vs psql, same SELECT (ms)",
+           timed(["claudable", "provision", "warm-1", "owner"]),
+           timed([f"{BINDIR}/psql", "-X", "-At", "-d", DB, "-c", "SELECT * FROM claudable_provision('warm-1', 'owner')"]),
+           "ms", 1.20, note="whole process: start, connect, call, print")
+
+    print()
+    print("| # | measurement | ours | reference | unit | ratio | target | result | note |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, o, r, unit, ratio, target, result, note in sorted(rows):
+        number, label = name.split(". ", 1)
+        print(f"| {number} | {label} | {o:.3f} | {r:.3f} | {unit} | {ratio:.2f} | {target} | {result} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
