@@ -129,8 +129,7 @@ const char* action_name(WorkerJob job) {
 
 ProvisionReply provision_project(const ProvisionRequest& request) {
     const ProjectNames names = names_for(request.project_id);
-    SecretKey key;
-    load_or_create_key(request.key_file, key);
+    const SecretKey& key = key_for(request.key_file);
 
     report_activity("claudable: waiting for the provisioning locks");
     take_locks(request.project_id);
@@ -237,8 +236,7 @@ ProvisionReply deprovision_project(const ProvisionRequest& request) {
 
 ProvisionReply rotate_password(const ProvisionRequest& request) {
     const ProjectNames names = names_for(request.project_id);
-    SecretKey key;
-    load_or_create_key(request.key_file, key);
+    const SecretKey& key = key_for(request.key_file);
     take_locks(request.project_id);
     report_activity("claudable: rotating the password of " + describe(request));
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -128,6 +129,18 @@ void load_or_create_key(const std::string& path, SecretKey& key) {
     create_key_file(path);
     if (!read_key_file(path, key))
         fail(sqlstate::config_file_error, "claudable: key file \"" + path + "\" vanished after it was created");
+}
+
+const SecretKey& key_for(const std::string& path) {
+    static std::string cached_path;
+    static std::unique_ptr<SecretKey> cached;
+    if (!cached || cached_path != path) {
+        auto fresh = std::make_unique<SecretKey>();
+        load_or_create_key(path, *fresh);
+        cached = std::move(fresh);
+        cached_path = path;
+    }
+    return *cached;
 }
 
 std::string seal(const SecretKey& key, std::string_view plaintext, std::string_view context) {

@@ -26,6 +26,11 @@ private:
 // read is refused, as PostgreSQL refuses its own private keys.
 void load_or_create_key(const std::string& path, SecretKey& key);
 
+// The key of `path`, read (or created) once per backend and then kept in memory: the
+// warm path then costs no file system call. A session that sets another
+// claudable.key_file reads that one; a key file replaced on disk is seen by new sessions.
+const SecretKey& key_for(const std::string& path);
+
 // box = version(1) || nonce(12) || ciphertext || tag(16). `context` is authenticated
 // but not stored, so a box copied onto another project's row does not open.
 std::string seal(const SecretKey& key, std::string_view plaintext, std::string_view context);

@@ -76,6 +76,31 @@ Param text_param(std::string_view value) { return Param{TEXTOID, std::string(val
 Param bytea_param(std::string_view bytes) { return Param{BYTEAOID, std::string(bytes)}; }
 Param int4_param(int value) { return Param{INT4OID, std::to_string(value)}; }
 
+namespace {
+
+// Plans are kept for the backend's life, one per statement text: every statement the
+// extension runs is a constant with fixed parameter types, and the plan cache re-plans
+// by itself when the catalogs change. This takes parsing and planning off the warm path.
+struct CachedPlan {
+    const char* sql;
+    SPIPlanPtr plan;
+};
+CachedPlan plan_cache[64];
+int plan_cache_size = 0;
+
+SPIPlanPtr cached_plan(const char* sql, int count, Oid* types) {
+    for (int i = 0; i < plan_cache_size; ++i)
+        if (plan_cache[i].sql == sql) return plan_cache[i].plan;
+    SPIPlanPtr plan = SPI_prepare(sql, count, types);
+    if (plan == nullptr) elog(ERROR, "claudable: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    if (plan_cache_size == static_cast<int>(sizeof plan_cache / sizeof plan_cache[0])) return plan;  // not kept
+    SPI_keepplan(plan);
+    plan_cache[plan_cache_size++] = CachedPlan{sql, plan};
+    return plan;
+}
+
+}  // namespace
+
 std::vector<Row> query(const char* sql, const std::vector<Param>& params) {
     const int count = static_cast<int>(params.size());
     const Param* first = params.data();
@@ -88,8 +113,8 @@ std::vector<Row> query(const char* sql, const std::vector<Param>& params) {
             values[i] = param_datum(first[i]);
         }
         SPI_connect();
-        int rc = SPI_execute_with_args(sql, count, types, values, nullptr, false, 0);
-        if (rc < 0) elog(ERROR, "claudable: SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+        int rc = SPI_execute_plan(cached_plan(sql, count, types), values, nullptr, false, 0);
+        if (rc < 0) elog(ERROR, "claudable: SPI_execute_plan failed: %s", SPI_result_code_string(rc));
         RawResult* result = static_cast<RawResult*>(MemoryContextAllocZero(caller_context, sizeof(RawResult)));
         if (SPI_tuptable != nullptr) {
             TupleDesc desc = SPI_tuptable->tupdesc;

@@ -23,6 +23,7 @@ Param int4_param(int value);
 using Cell = std::optional<std::string>;
 using Row = std::vector<Cell>;
 
+// `sql` must be a string constant: its address keys the backend's plan cache.
 std::vector<Row> query(const char* sql, const std::vector<Param>& params = {});
 
 // Runs a utility statement (CREATE ROLE, CREATE DATABASE, ...) as a top-level

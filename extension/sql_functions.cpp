@@ -150,8 +150,7 @@ Datum result_tuple(FunctionCallInfo fcinfo, const ProjectRecord& r, const std::s
 // and builds the URL only for the moment the row is formed.
 Datum project_row(FunctionCallInfo fcinfo, const ProvisionReply& reply, const std::string& project_id,
                   const settings::Values& values) {
-    SecretKey key;
-    load_or_create_key(values.key_file, key);
+    const SecretKey& key = key_for(values.key_file);
     std::string password = open_sealed(key, reply.record.sealed_password, project_id);
     std::string url = database_url(ConnectionTarget{reply.record.username, password, reply.record.host,
                                                     reply.record.port, reply.record.database_name,
