@@ -108,6 +108,16 @@ void take_locks(const std::string& project_id) {
     });
 }
 
+// The global lock covers only the reservation, where different projects can meet (the
+// unique names, the installation row). Every later step touches only the project's own
+// catalog rows (its role, its database, their comments, settings and ACLs), so the DDL
+// of different projects runs in parallel, each under its project's lock.
+void release_global_lock() {
+    in_transaction([] {
+        pg::query("SELECT pg_catalog.pg_advisory_unlock($1, 1)", {pg::int4_param(global_lock_class)});
+    });
+}
+
 std::string describe(const ProvisionRequest& request) {
     return "project \"" + request.project_id + "\" for owner \"" + request.owner_id + "\"";
 }
@@ -164,6 +174,7 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
         insert_reservation(reservation);
         record = find_project(request.project_id);
     });
+    release_global_lock();
     const bool was_ready = record->status == "ready";
     if (was_ready && request.job != WorkerJob::repair) return ProvisionReply{*record, false};
     reach_fault_point(request.fault_point, "after_reservation");
@@ -218,6 +229,7 @@ ProvisionReply deprovision_project(const ProvisionRequest& request) {
     });
     if (!record) return ProvisionReply{{}, false, false};
     reach_fault_point(request.fault_point, "deprovision_marked");
+    release_global_lock();
 
     in_transaction([&] {
         if (database_ownership(names.database_name, marker) == Ownership::ours)

@@ -42,8 +42,8 @@ struct ProvisionReply {
 };
 
 // Advisory locks (two-int4 form) in the metadata database. A worker holds the
-// project's lock for its whole life, then the global one while it works, always in
-// that order. claudable_check() reads the project lock to tell a running worker from
+// project's lock for its whole life, and the global one for the reservation only (the
+// step where different projects can meet), always taken in that order. claudable_check() reads the project lock to tell a running worker from
 // a stuck row; the tests hold the global one to park workers.
 inline constexpr int project_lock_class = 0x636c6401;  // object: hashtext(project_id)
 inline constexpr int global_lock_class = 0x636c6400;   // object: 1
