@@ -115,6 +115,14 @@ struct CipherContext {
 
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
+// Fetched once per process: OpenSSL 3 otherwise looks the cipher up in its providers on
+// every EVP_aes_256_gcm() use, which showed on the warm path.
+const EVP_CIPHER* aes_256_gcm() {
+    static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    if (cipher == nullptr) fail(sqlstate::internal_error, "claudable: OpenSSL has no AES-256-GCM");
+    return cipher;
+}
+
 }  // namespace
 
 SecretKey::~SecretKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
@@ -154,7 +162,7 @@ std::string seal(const SecretKey& key, std::string_view plaintext, std::string_v
     CipherContext c;
     int length = 0;
     bool ok = c.ctx != nullptr &&
-              EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+              EVP_EncryptInit_ex(c.ctx, aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
               EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_IVLEN, nonce_size, nullptr) == 1 &&
               EVP_EncryptInit_ex(c.ctx, nullptr, nullptr, key.data(), nonce) == 1 &&
               EVP_EncryptUpdate(c.ctx, nullptr, &length, bytes(context), static_cast<int>(context.size())) == 1 &&
@@ -178,7 +186,7 @@ std::string open_sealed(const SecretKey& key, std::string_view box, std::string_
     CipherContext c;
     int length = 0;
     bool ok = c.ctx != nullptr &&
-              EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+              EVP_DecryptInit_ex(c.ctx, aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
               EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_IVLEN, nonce_size, nullptr) == 1 &&
               EVP_DecryptInit_ex(c.ctx, nullptr, nullptr, key.data(), nonce) == 1 &&
               EVP_DecryptUpdate(c.ctx, nullptr, &length, bytes(context), static_cast<int>(context.size())) == 1 &&
