@@ -226,7 +226,7 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     for name, o, r, unit, ratio, target, result, note in sorted(rows):
         number, label = name.split(". ", 1)
-        print(f"| {number} | {label} | {o:.3f} | {r:.3f} | {unit} | {ratio:.2f} | {target} | {result} | {note} |")
+        print(f"| {number} | {label} | {o:.3f} | {r:.3f} | {unit} | {ratio:.3f} | {target} | {result} | {note} |")
 
 
 if __name__ == "__main__":
