@@ -145,22 +145,22 @@ Result execute(PGconn* conn, const std::string& sql, const std::vector<std::stri
 
 }  // namespace
 
-ProvisionedProject Client::provision(const std::string& project_id, const std::string& owner_id) {
+// claudable_provision and claudable_rotate_password return the same row.
+ProvisionedProject Client::project_row(const char* function, const std::string& project_id,
+                                       const std::string& owner_id) {
+    const std::string sql = std::string("SELECT ") + project_columns + " FROM " + function + "($1, $2)";
     return with_retries([&] {
-        Result r = execute(connection().conn.get(),
-                           std::string("SELECT ") + project_columns + " FROM claudable_provision($1, $2)",
-                           {project_id, owner_id}, admin_connection_);
+        Result r = execute(connection().conn.get(), sql, {project_id, owner_id}, admin_connection_);
         return project_from(r.get());
     });
 }
 
+ProvisionedProject Client::provision(const std::string& project_id, const std::string& owner_id) {
+    return project_row("claudable_provision", project_id, owner_id);
+}
+
 ProvisionedProject Client::rotate_password(const std::string& project_id, const std::string& owner_id) {
-    return with_retries([&] {
-        Result r = execute(connection().conn.get(),
-                           std::string("SELECT ") + project_columns + " FROM claudable_rotate_password($1, $2)",
-                           {project_id, owner_id}, admin_connection_);
-        return project_from(r.get());
-    });
+    return project_row("claudable_rotate_password", project_id, owner_id);
 }
 
 bool Client::deprovision(const std::string& project_id, const std::string& owner_id) {

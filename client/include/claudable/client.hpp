@@ -79,6 +79,8 @@ private:
     template <typename Call>
     auto with_retries(Call&& call) -> decltype(call());
     Connection& connection();
+    ProvisionedProject project_row(const char* function, const std::string& project_id,
+                                   const std::string& owner_id);
 
     std::string admin_connection_;
     ClientOptions options_;
