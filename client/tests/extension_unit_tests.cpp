@@ -1,0 +1,144 @@
+// Unit tests of the extension's pure C++ modules (no PostgreSQL needed): the naming and
+// input rules, the sealing of passwords, the key file, and the quoting of identifiers.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include "failure.hpp"
+#include "project_names.hpp"
+#include "secret_box.hpp"
+#include "sql_text.hpp"
+
+using namespace claudable;
+
+namespace {
+std::string sqlstate_of_validation(const std::string* value) {
+    try {
+        validate_identifier("project_id", value);
+    } catch (const Failure& f) {
+        return f.sqlstate() + ": " + f.report().message;
+    }
+    return "ok";
+}
+std::string sha256_hex8(const std::string& text) {
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), d);
+    char hex[9];
+    snprintf(hex, sizeof hex, "%02x%02x%02x%02x", d[0], d[1], d[2], d[3]);
+    return hex;
+}
+}  // namespace
+
+TEST(ValidateIdentifier, AcceptsLettersDigitsUnderscoreAndDash) {
+    const std::string ok = "Shop_1-a";
+    EXPECT_EQ(sqlstate_of_validation(&ok), "ok");
+}
+TEST(ValidateIdentifier, RefusesNullWith22023) {
+    EXPECT_EQ(sqlstate_of_validation(nullptr), "22023: project_id must not be NULL");
+}
+TEST(ValidateIdentifier, RefusesEmptyAndTooLong) {
+    const std::string empty, longest(128, 'a'), too_long(129, 'a');
+    EXPECT_EQ(sqlstate_of_validation(&empty), "22023: invalid project_id: length must be 1 to 128 characters");
+    EXPECT_EQ(sqlstate_of_validation(&longest), "ok");
+    EXPECT_EQ(sqlstate_of_validation(&too_long), "22023: invalid project_id: length must be 1 to 128 characters");
+}
+TEST(ValidateIdentifier, RefusesALeadingDashOrUnderscore) {
+    for (std::string bad : std::initializer_list<std::string>{"-a", "_a"})
+        EXPECT_EQ(sqlstate_of_validation(&bad), "22023: invalid project_id: must start with a letter or digit") << bad;
+}
+TEST(ValidateIdentifier, RefusesEverythingOutsideTheAlphabet) {
+    for (std::string bad : std::initializer_list<std::string>{"a b", "a'b", "a\"b", "a.b", "a\nb", "caf\xc3\xa9", std::string("a\0b", 3)})
+        EXPECT_EQ(sqlstate_of_validation(&bad).substr(0, 7), "22023: ") << bad;
+}
+TEST(ValidateIdentifier, NeverEchoesTheValue) {
+    const std::string bad = "secret value";
+    EXPECT_EQ(sqlstate_of_validation(&bad).find("secret"), std::string::npos);
+}
+
+TEST(ProjectNames, LowerCaseAndDashToUnderscore) {
+    EXPECT_EQ(names_for("My-Shop").database_name, "app_db_my_shop");
+    EXPECT_EQ(names_for("My-Shop").username, "app_u_my_shop");
+}
+TEST(ProjectNames, A56CharacterSlugIsKept) {
+    const std::string id(56, 'x');
+    EXPECT_EQ(names_for(id).database_name, "app_db_" + id);
+    EXPECT_EQ(names_for(id).database_name.size(), 63u);
+}
+TEST(ProjectNames, ALongerSlugIsCutAndSuffixedWithAHashOfTheId) {
+    const std::string id = "L" + std::string(127, 'o');
+    EXPECT_EQ(names_for(id).database_name, "app_db_l" + std::string(46, 'o') + "_" + sha256_hex8(id));
+    EXPECT_EQ(names_for(id).database_name.size(), 63u);
+    EXPECT_NE(names_for(id).database_name, names_for("L" + std::string(126, 'o') + "p").database_name);
+}
+
+TEST(SecretBox, OpensWhatItSealed) {
+    SecretKey key;
+    for (std::size_t i = 0; i < SecretKey::size; ++i) key.data()[i] = static_cast<unsigned char>(i);
+    const std::string box = seal(key, "the password", "project-1");
+    EXPECT_EQ(box.size(), 1 + 12 + std::string("the password").size() + 16);
+    EXPECT_EQ(box.find("the password"), std::string::npos);
+    EXPECT_EQ(open_sealed(key, box, "project-1"), "the password");
+}
+TEST(SecretBox, SealingTwiceGivesDifferentBoxes) {
+    SecretKey key;
+    EXPECT_NE(seal(key, "p", "x"), seal(key, "p", "x"));
+}
+TEST(SecretBox, RefusesABoxOfAnotherProject) {
+    SecretKey key;
+    const std::string box = seal(key, "p", "project-1");
+    EXPECT_THROW(open_sealed(key, box, "project-2"), Failure);
+}
+TEST(SecretBox, RefusesATamperedBoxOrAnotherKey) {
+    SecretKey key, other;
+    other.data()[0] = 1;
+    std::string box = seal(key, "password", "p");
+    EXPECT_THROW(open_sealed(other, box, "p"), Failure);
+    box[14] ^= 1;
+    try {
+        open_sealed(key, box, "p");
+        FAIL() << "a tampered box opened";
+    } catch (const Failure& f) {
+        EXPECT_EQ(f.sqlstate(), "XX001");
+    }
+}
+
+TEST(KeyFile, IsCreatedWithMode0600AndReadBackTheSame) {
+    const auto dir = std::filesystem::temp_directory_path() / ("claudable-key-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "claudable.key").string();
+    SecretKey first, second;
+    load_or_create_key(path, first);
+    load_or_create_key(path, second);
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(first.data()), SecretKey::size),
+              std::string(reinterpret_cast<const char*>(second.data()), SecretKey::size));
+    std::filesystem::permissions(path, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+    SecretKey third;
+    EXPECT_THROW(load_or_create_key(path, third), Failure) << "a key file readable by others is refused";
+    std::filesystem::remove_all(dir);
+}
+TEST(KeyFile, RefusesAMalformedFile) {
+    const auto dir = std::filesystem::temp_directory_path() / ("claudable-badkey-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "claudable.key").string();
+    { std::ofstream(path) << "not hex at all\n"; }
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    SecretKey key;
+    EXPECT_THROW(load_or_create_key(path, key), Failure);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(SqlText, QuotesEveryIdentifierAndDoublesQuotes) {
+    EXPECT_EQ(quote_identifier("app_u_x"), "\"app_u_x\"");
+    EXPECT_EQ(quote_identifier("a\"b"), "\"a\"\"b\"");
+}
+TEST(SqlText, QuotesLiteralsAndRefusesBackslashes) {
+    EXPECT_EQ(quote_literal("it's"), "'it''s'");
+    EXPECT_THROW(quote_literal("a\\b"), Failure);
+}
