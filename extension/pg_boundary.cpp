@@ -97,8 +97,4 @@ void log(const std::string& message) {
     call([text]() noexcept { ereport(LOG, (errmsg_internal("%s", text))); });
 }
 
-void check_for_interrupts() {
-    call([]() noexcept { CHECK_FOR_INTERRUPTS(); });
-}
-
 }  // namespace claudable::pg

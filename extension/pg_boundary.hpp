@@ -56,8 +56,7 @@ Datum enter_function(FunctionCallInfo fcinfo, Datum (*implementation)(FunctionCa
 // nobody to return an ERROR to).
 void enter_callback(void (*implementation)(Datum), Datum argument, int error_level);
 
-// Small PostgreSQL services used across the extension.
+// A LOG line in the server log.
 void log(const std::string& message);
-void check_for_interrupts();
 
 }  // namespace claudable::pg

@@ -27,25 +27,26 @@ std::string short_hash_hex(std::string_view text) {
     return out;
 }
 
+// The rule text is built only when refusing: validation runs on every call, the warm
+// path included. The value itself is never echoed: it may hold control characters or a
+// pasted secret.
+[[noreturn]] void refuse_identifier(const char* argument, const std::string& message) {
+    fail(sqlstate::invalid_parameter_value, message, {},
+         std::string(argument) +
+             " must be 1 to 128 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit");
+}
 }  // namespace
 
 void validate_identifier(const char* argument, const std::string* value) {
-    const std::string rule = std::string(argument) +
-        " must be 1 to 128 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit";
-    if (value == nullptr)
-        fail(sqlstate::invalid_parameter_value, std::string(argument) + " must not be NULL", {}, rule);
-    // The value itself is never echoed: it may hold control characters or a pasted secret.
+    if (value == nullptr) refuse_identifier(argument, std::string(argument) + " must not be NULL");
     if (value->empty() || value->size() > max_identifier_length)
-        fail(sqlstate::invalid_parameter_value,
-             "invalid " + std::string(argument) + ": length must be 1 to 128 characters", {}, rule);
+        refuse_identifier(argument, "invalid " + std::string(argument) + ": length must be 1 to 128 characters");
     if (!is_ascii_alnum(value->front()))
-        fail(sqlstate::invalid_parameter_value,
-             "invalid " + std::string(argument) + ": must start with a letter or digit", {}, rule);
+        refuse_identifier(argument, "invalid " + std::string(argument) + ": must start with a letter or digit");
     for (char c : *value)
         if (!is_ascii_alnum(c) && c != '_' && c != '-')
-            fail(sqlstate::invalid_parameter_value,
-                 "invalid " + std::string(argument) + ": only A-Z, a-z, 0-9, '_' and '-' are allowed",
-                 {}, rule);
+            refuse_identifier(argument,
+                              "invalid " + std::string(argument) + ": only A-Z, a-z, 0-9, '_' and '-' are allowed");
 }
 
 std::string project_slug(std::string_view project_id) {

@@ -1,5 +1,6 @@
 #include "project_store.hpp"
 
+#include "failure.hpp"
 #include "pg_boundary.hpp"
 #include "spi_query.hpp"
 
@@ -35,6 +36,11 @@ std::optional<ProjectRecord> find_project(const std::string& project_id) {
         {pg::text_param(project_id)});
     if (rows.empty()) return std::nullopt;
     return record_from(rows[0]);
+}
+
+void refuse_other_owner(const std::string& project_id) {
+    fail(sqlstate::insufficient_privilege, "permission denied for project \"" + project_id + "\"",
+         "The project is registered to a different owner_id.");
 }
 
 std::optional<std::string> project_holding_names(const std::string& project_id, const ProjectNames& names) {

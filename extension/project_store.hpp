@@ -23,6 +23,10 @@ struct ProjectRecord {
 };
 
 std::optional<ProjectRecord> find_project(const std::string& project_id);
+// The refusal for an owner_id that is not the recorded one (42501); it names neither
+// the real owner nor the project's objects.
+[[noreturn]] void refuse_other_owner(const std::string& project_id);
+
 // The id of another project that already holds either of these names.
 std::optional<std::string> project_holding_names(const std::string& project_id, const ProjectNames& names);
 void insert_reservation(const ProjectRecord& record);

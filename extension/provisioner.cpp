@@ -20,11 +20,6 @@ namespace {
                      "existing ") + kind + ", or use another project_id.");
 }
 
-[[noreturn]] void refuse_owner(const std::string& project_id) {
-    fail(sqlstate::insufficient_privilege, "permission denied for project \"" + project_id + "\"",
-         "The project is registered to a different owner_id.");
-}
-
 void refuse_foreign_objects(const ProjectNames& names, const std::string& marker) {
     if (role_ownership(names.username, marker) == Ownership::foreign) refuse_foreign("role", names.username);
     if (database_ownership(names.database_name, marker) == Ownership::foreign)
@@ -151,7 +146,7 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
         marker = ownership_marker(request.project_id);
         record = find_project(request.project_id);
         if (record) {
-            if (record->owner_id != request.owner_id) refuse_owner(request.project_id);
+            if (record->owner_id != request.owner_id) refuse_other_owner(request.project_id);
             if (record->status == "deprovisioning")
                 fail(sqlstate::object_not_in_prerequisite_state,
                      "claudable: project \"" + request.project_id + "\" is being deprovisioned", {},
@@ -224,7 +219,7 @@ ProvisionReply deprovision_project(const ProvisionRequest& request) {
         marker = ownership_marker(request.project_id);
         record = find_project(request.project_id);
         if (!record) return;
-        if (record->owner_id != request.owner_id) refuse_owner(request.project_id);
+        if (record->owner_id != request.owner_id) refuse_other_owner(request.project_id);
         mark_deprovisioning(request.project_id);  // from here on a retry finishes the removal
     });
     if (!record) return ProvisionReply{{}, false, false};
@@ -257,7 +252,7 @@ ProvisionReply rotate_password(const ProvisionRequest& request) {
         const std::string marker = ownership_marker(request.project_id);
         record = find_project(request.project_id);
         if (!record) fail("P0002", "claudable: project \"" + request.project_id + "\" is not provisioned");
-        if (record->owner_id != request.owner_id) refuse_owner(request.project_id);
+        if (record->owner_id != request.owner_id) refuse_other_owner(request.project_id);
         if (record->status != "ready" || role_ownership(names.username, marker) != Ownership::ours)
             fail(sqlstate::object_not_in_prerequisite_state,
                  "claudable: project \"" + request.project_id + "\" is not ready", {},

@@ -205,7 +205,7 @@ void worker_main(Datum argument) {
 
 }  // namespace
 
-ProvisionReply provision_in_worker(const ProvisionRequest& request, const settings::Values& values,
+ProvisionReply run_in_worker(const ProvisionRequest& request, const settings::Values& values,
                                    unsigned int database_id) {
     // A worker that may write is never started during recovery: fail now, not after the timeout.
     if (pg::call([]() noexcept { return RecoveryInProgress(); }))

@@ -10,7 +10,7 @@ namespace claudable {
 // claudable.worker_start_timeout), waits up to claudable.worker_timeout, and returns
 // the worker's reply or throws its error with SQLSTATE, message, detail and hint.
 // `database_id` other than 0 connects the worker elsewhere (the template inspection).
-ProvisionReply provision_in_worker(const ProvisionRequest& request, const settings::Values& values,
+ProvisionReply run_in_worker(const ProvisionRequest& request, const settings::Values& values,
                                    unsigned int database_id = 0);
 
 }  // namespace claudable

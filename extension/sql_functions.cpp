@@ -81,19 +81,18 @@ ProvisionRequest request_for(const std::string& project_id, const std::string& o
 
 // A refusal raised in this backend would vanish with the caller's transaction, so the
 // event is written by a worker of its own; if none can start, the LOG line remains.
-[[noreturn]] void refuse_owner(const ProjectArguments& args, const settings::Values& values, const char* action) {
+[[noreturn]] void refuse_and_audit_other_owner(const ProjectArguments& args, const settings::Values& values, const char* action) {
     pg::log("claudable: refused " + std::string(action) + " of project \"" + args.project_id + "\" for owner \"" +
             args.owner_id + "\": registered to another owner");
     ProvisionRequest audit = request_for(args.project_id, args.owner_id, values, WorkerJob::audit);
     audit.audit_action = action;
     audit.audit_detail = "42501: owner_id does not match the registered owner";
     try {
-        provision_in_worker(audit, values);
+        run_in_worker(audit, values);
     } catch (const Failure& failure) {
         pg::log("claudable: could not record the refusal: " + failure.report().message);
     }
-    fail(sqlstate::insufficient_privilege, "permission denied for project \"" + args.project_id + "\"",
-         "The project is registered to a different owner_id.");
+    refuse_other_owner(args.project_id);
 }
 
 // A project database must never carry the provisioning function, and nobody but its
@@ -116,7 +115,7 @@ void validate_template(const settings::Values& values) {
     if (values.template_name == "template0" && rows[0][1] != "t") return;
     ProvisionRequest inspect = request_for("template", "claudable", values, WorkerJob::inspect_template);
     const auto template_oid = static_cast<unsigned int>(pg::as_int64(rows[0][0]));
-    if (provision_in_worker(inspect, values, template_oid).found)
+    if (run_in_worker(inspect, values, template_oid).found)
         fail(sqlstate::object_not_in_prerequisite_state,
              "claudable: template database " + quoted + " contains the claudable extension", {},
              "A project database must never carry the provisioning function: use a template without it.");
@@ -167,12 +166,12 @@ Datum provision(FunctionCallInfo fcinfo) {
 
     ProvisionReply reply;
     std::optional<ProjectRecord> existing = find_project(args.project_id);
-    if (existing && existing->owner_id != args.owner_id) refuse_owner(args, values, "provision");
+    if (existing && existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, values, "provision");
     if (existing && existing->status == "ready") {
         reply.record = std::move(*existing);  // the warm path: no worker, no DDL
     } else {
         validate_template(values);
-        reply = provision_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::provision), values);
+        reply = run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::provision), values);
     }
     return project_row(fcinfo, reply, args.project_id, values);
 }
@@ -182,9 +181,9 @@ Datum deprovision(FunctionCallInfo fcinfo) {
     const settings::Values values = settings::current();
     std::optional<ProjectRecord> existing = find_project(args.project_id);
     if (!existing) return BoolGetDatum(false);  // nothing provisioned: no worker
-    if (existing->owner_id != args.owner_id) refuse_owner(args, values, "deprovision");
+    if (existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, values, "deprovision");
     ProvisionReply reply =
-        provision_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::deprovision), values);
+        run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::deprovision), values);
     return BoolGetDatum(reply.found);
 }
 
@@ -193,9 +192,9 @@ Datum rotate_password(FunctionCallInfo fcinfo) {
     const settings::Values values = settings::current();
     std::optional<ProjectRecord> existing = find_project(args.project_id);
     if (!existing) fail("P0002", "claudable: project \"" + args.project_id + "\" is not provisioned");
-    if (existing->owner_id != args.owner_id) refuse_owner(args, values, "rotate");
+    if (existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, values, "rotate");
     ProvisionReply reply =
-        provision_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::rotate), values);
+        run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::rotate), values);
     return project_row(fcinfo, reply, args.project_id, values);
 }
 
@@ -207,7 +206,7 @@ Datum repair_project(FunctionCallInfo fcinfo) {
     const settings::Values values = settings::current();
     const WorkerJob job = existing->status == "deprovisioning" ? WorkerJob::deprovision : WorkerJob::repair;
     if (job == WorkerJob::repair) validate_template(values);
-    ProvisionReply reply = provision_in_worker(request_for(*project_id, existing->owner_id, values, job), values);
+    ProvisionReply reply = run_in_worker(request_for(*project_id, existing->owner_id, values, job), values);
     return BoolGetDatum(reply.created);
 }
 

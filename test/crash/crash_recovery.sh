@@ -7,6 +7,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/cluster.sh"
 source "$here/../lib/tap.sh"
+source "$here/../lib/wait.sh"
 
 fault_lock=1668047874  # fault_lock_class in extension/fault_injection.hpp
 cluster_start >/dev/null || exit 1
@@ -15,13 +16,6 @@ q -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
 faults_injected=0
 faults_recovered=0
 
-wait_for_row() {  # $1: a query that returns a row once the condition holds (30 s at most)
-    for _ in $(seq 1 300); do
-        [ -n "$(q -c "$1" 2>/dev/null)" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 wait_until_up() {
     for _ in $(seq 1 300); do

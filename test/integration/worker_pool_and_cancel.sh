@@ -5,6 +5,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/tap.sh"
+source "$here/../lib/wait.sh"
 
 db=claudable_pool
 q() { psql -X -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
@@ -13,13 +14,6 @@ q -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
 global_lock=1668047872  # global_lock_class in extension/provisioner.hpp
 work=$(mktemp -d)
 
-wait_for_row() {
-    for _ in $(seq 1 300); do
-        [ -n "$(q -c "$1" 2>/dev/null)" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # Park every worker: they all queue for the global provisioning lock held here.
 q -c "SELECT pg_advisory_lock($global_lock, 1)" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
