@@ -15,7 +15,8 @@ bool check_fault_point(char** value, void** extra, GucSource source) noexcept {
     if (*value == nullptr || **value == '\0') return true;
     for (const char* point : fault_points)
         if (strcmp(*value, point) == 0) return true;
-    GUC_check_errdetail("Known fault points: after_reservation, after_role, after_database, before_ready, deprovision_marked.");
+    GUC_check_errdetail("Known fault points: after_reservation, after_role, after_database, before_ready, "
+                        "deprovision_marked, deprovision_locked_out.");
     return false;
 }
 

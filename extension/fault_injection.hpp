@@ -12,8 +12,8 @@
 
 namespace claudable {
 
-inline constexpr const char* fault_points[] = {"after_reservation", "after_role", "after_database",
-                                               "before_ready", "deprovision_marked"};
+inline constexpr const char* fault_points[] = {"after_reservation", "after_role",          "after_database",
+                                               "before_ready",      "deprovision_marked",  "deprovision_locked_out"};
 inline constexpr int fault_lock_class = 0x636c6402;
 
 #ifdef CLAUDABLE_FAULT_INJECTION

@@ -29,4 +29,5 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
+#include "utils/tuplestore.h"
 }

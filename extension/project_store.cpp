@@ -18,8 +18,22 @@ ProjectRecord record_from(const pg::Row& row) {
     r.port = static_cast<int>(pg::as_int64(row[6]));
     r.status = row[7].value_or("");
     r.created_at = pg::as_int64(row[8]);
+    r.key_fingerprint = row[9].value_or("");
+    r.read_only = row[10] == "t";
+    r.role_exists = row[11] == "t";
+    r.database_exists = row[12] == "t";
     return r;
 }
+
+// One statement, so the lookup path confirms role and database in the same snapshot as
+// the row, through the catalogs' name indexes.
+#define PROJECT_COLUMNS                                                                                   \
+    "SELECT p.project_id, p.owner_id, p.database_name, p.username, p.password_sealed,"                   \
+    "       p.host, p.port, p.status, p.created_at, p.key_fingerprint, p.read_only_since IS NOT NULL,"    \
+    "       r.oid IS NOT NULL,"                                                                           \
+    "       EXISTS (SELECT 1 FROM pg_catalog.pg_database AS d WHERE d.datname = p.database_name AND d.datdba = r.oid)" \
+    "  FROM claudable.projects AS p LEFT JOIN pg_catalog.pg_authid AS r ON r.rolname = p.username"        \
+    " WHERE p.project_id = $1"
 
 Ownership ownership_from(const std::vector<pg::Row>& rows, const std::string& marker) {
     if (rows.empty()) return Ownership::absent;
@@ -29,13 +43,34 @@ Ownership ownership_from(const std::vector<pg::Row>& rows, const std::string& ma
 }  // namespace
 
 std::optional<ProjectRecord> find_project(const std::string& project_id) {
-    auto rows = pg::query(
-        "SELECT p.project_id, p.owner_id, p.database_name, p.username, p.password_sealed,"
-        "       p.host, p.port, p.status, p.created_at"
-        "  FROM claudable.projects AS p WHERE p.project_id = $1",
-        {pg::text_param(project_id)});
+    auto rows = pg::query(PROJECT_COLUMNS, {pg::text_param(project_id)});
     if (rows.empty()) return std::nullopt;
     return record_from(rows[0]);
+}
+
+std::optional<ProjectRecord> lock_project(const std::string& project_id) {
+    auto rows = pg::query(PROJECT_COLUMNS " FOR UPDATE OF p", {pg::text_param(project_id)});
+    if (rows.empty()) return std::nullopt;
+    return record_from(rows[0]);
+}
+
+void lock_provisioning(LockStrength strength) {
+    if (strength == LockStrength::exclusive)
+        pg::query("SELECT 1 FROM claudable.provisioning_lock FOR UPDATE");
+    else
+        pg::query("SELECT 1 FROM claudable.provisioning_lock FOR SHARE");
+}
+
+void claim_project(const std::string& project_id) {
+    pg::query("UPDATE claudable.projects SET worker_pid = pg_catalog.pg_backend_pid() WHERE project_id = $1",
+              {pg::text_param(project_id)});
+}
+
+ProjectCounts count_projects(const std::string& owner_id) {
+    auto rows = pg::query(
+        "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE p.owner_id = $1) FROM claudable.projects AS p",
+        {pg::text_param(owner_id)});
+    return ProjectCounts{pg::as_int64(rows.at(0)[0]), pg::as_int64(rows.at(0)[1])};
 }
 
 void refuse_other_owner(const std::string& project_id) {
@@ -55,11 +90,11 @@ std::optional<std::string> project_holding_names(const std::string& project_id, 
 void insert_reservation(const ProjectRecord& r) {
     pg::query(
         "INSERT INTO claudable.projects (project_id, owner_id, database_name, username, password_sealed,"
-        "                                host, port, status)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning')",
+        "                                host, port, status, key_fingerprint, worker_pid)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', $8, pg_catalog.pg_backend_pid())",
         {pg::text_param(r.project_id), pg::text_param(r.owner_id), pg::text_param(r.database_name),
          pg::text_param(r.username), pg::bytea_param(r.sealed_password), pg::text_param(r.host),
-         pg::int4_param(r.port)});
+         pg::int4_param(r.port), pg::text_param(r.key_fingerprint)});
 }
 
 void mark_ready(const std::string& project_id) {
@@ -76,22 +111,24 @@ void mark_deprovisioning(const std::string& project_id) {
         {pg::text_param(project_id)});
 }
 
-void replace_sealed_password(const std::string& project_id, const std::string& sealed_password) {
+void replace_sealed_password(const std::string& project_id, const std::string& sealed_password,
+                             const std::string& key_fingerprint) {
     pg::query(
-        "UPDATE claudable.projects SET password_sealed = $2, updated_at = pg_catalog.now()"
+        "UPDATE claudable.projects SET password_sealed = $2, key_fingerprint = $3, updated_at = pg_catalog.now()"
         " WHERE project_id = $1",
-        {pg::text_param(project_id), pg::bytea_param(sealed_password)});
+        {pg::text_param(project_id), pg::bytea_param(sealed_password), pg::text_param(key_fingerprint)});
 }
 
 void record_event(const AuditEvent& e) {
     auto exists = pg::query("SELECT pg_catalog.to_regclass('claudable.events') IS NOT NULL");
     if (exists.at(0)[0] != "t") return;
     pg::query(
-        "INSERT INTO claudable.events (action, project_id, owner_id, database_name, actor, outcome, detail)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO claudable.events (at, action, project_id, owner_id, database_name, actor, outcome, detail)"
+        " VALUES (COALESCE(pg_catalog.to_timestamp(NULLIF($8, '')::double precision), pg_catalog.clock_timestamp()),"
+        "         $1, $2, $3, $4, $5, $6, $7)",
         {pg::text_param(e.action), pg::text_param(e.project_id), pg::text_param(e.owner_id),
          pg::text_param(e.database_name), pg::text_param(e.actor), pg::text_param(e.outcome),
-         pg::text_param(e.detail)});
+         pg::text_param(e.detail), pg::text_param(e.at_unix_seconds)});
 }
 
 void delete_project(const std::string& project_id) {
@@ -111,11 +148,15 @@ Ownership role_ownership(const std::string& username, const std::string& marker)
                           marker);
 }
 
-Ownership database_ownership(const std::string& database_name, const std::string& marker) {
-    return ownership_from(pg::query("SELECT pg_catalog.shobj_description(d.oid, 'pg_database')"
-                                    "  FROM pg_catalog.pg_database AS d WHERE d.datname = $1",
-                                    {pg::text_param(database_name)}),
-                          marker);
+Ownership database_ownership(const std::string& database_name, const std::string& username,
+                             const std::string& marker) {
+    auto rows = pg::query(
+        "SELECT r.rolname::text = $2 AND pg_catalog.shobj_description(r.oid, 'pg_authid') = $3"
+        "  FROM pg_catalog.pg_database AS d LEFT JOIN pg_catalog.pg_roles AS r ON r.oid = d.datdba"
+        " WHERE d.datname = $1",
+        {pg::text_param(database_name), pg::text_param(username), pg::text_param(marker)});
+    if (rows.empty()) return Ownership::absent;
+    return rows[0][0] == "t" ? Ownership::ours : Ownership::foreign;
 }
 
 }  // namespace claudable

@@ -18,11 +18,32 @@ struct ProjectRecord {
     std::string sealed_password;
     std::string host;
     int port = 0;
-    std::string status;          // provisioning | ready
+    std::string status;          // provisioning | ready | deprovisioning
     std::int64_t created_at = 0;  // TimestampTz
+    std::string key_fingerprint;  // the key that sealed sealed_password
+    bool read_only = false;       // claudable_enforce_quotas() keeps the database read-only
+    bool role_exists = false;     // a role of that name exists
+    bool database_exists = false; // a database of that name exists, owned by that role
 };
 
 std::optional<ProjectRecord> find_project(const std::string& project_id);
+// The same, with the project's row locked FOR UPDATE until the transaction ends: every
+// worker step that changes a project holds it, so steps for one project never interleave.
+std::optional<ProjectRecord> lock_project(const std::string& project_id);
+
+// claudable.provisioning_lock: exclusive for a reservation or a key rotation, shared for
+// any step that seals or opens a password with the active key. Taken before any project
+// row, always. Only the extension's owner can lock it (unlike an advisory lock key).
+enum class LockStrength { shared, exclusive };
+void lock_provisioning(LockStrength strength);
+// This worker is the one working on the project (claudable_check() looks for its PID).
+void claim_project(const std::string& project_id);
+
+struct ProjectCounts {
+    std::int64_t total;
+    std::int64_t of_owner;
+};
+ProjectCounts count_projects(const std::string& owner_id);
 // The refusal for an owner_id that is not the recorded one (42501); it names neither
 // the real owner nor the project's objects.
 [[noreturn]] void refuse_other_owner(const std::string& project_id);
@@ -32,7 +53,8 @@ std::optional<std::string> project_holding_names(const std::string& project_id, 
 void insert_reservation(const ProjectRecord& record);
 void mark_ready(const std::string& project_id);
 void mark_deprovisioning(const std::string& project_id);
-void replace_sealed_password(const std::string& project_id, const std::string& sealed_password);
+void replace_sealed_password(const std::string& project_id, const std::string& sealed_password,
+                             const std::string& key_fingerprint);
 void delete_project(const std::string& project_id);
 
 // Proof that a role or database is ours: a comment written in the same transaction
@@ -49,12 +71,17 @@ struct AuditEvent {
     std::string actor;    // session_user of the caller
     std::string outcome;  // succeeded, failed
     std::string detail;
+    std::string at_unix_seconds = {};  // when it happened, if not now (a queued refusal)
 };
 // A no-op while the schema predates claudable.events (0.1.0, before ALTER EXTENSION UPDATE).
 void record_event(const AuditEvent& event);
 
 enum class Ownership { absent, ours, foreign };
+// A role is ours when it carries our marker: a role without CREATEROLE cannot comment on itself.
 Ownership role_ownership(const std::string& username, const std::string& marker);
-Ownership database_ownership(const std::string& database_name, const std::string& marker);
+// A database is ours when its owner is the project's role and that role is ours. Its
+// comment is not proof: the owner may change it. It cannot rename the database or give
+// it away (both need CREATEDB), so ownership is.
+Ownership database_ownership(const std::string& database_name, const std::string& username, const std::string& marker);
 
 }  // namespace claudable

@@ -15,7 +15,6 @@ inline constexpr std::size_t max_message_bytes = 1024;
 
 enum class WorkerOutcome : std::int32_t { none = 0, ready = 1, failed = 2 };
 inline constexpr std::size_t max_role_settings_bytes = 1024;
-inline constexpr std::size_t max_detail_bytes = 512;
 
 struct ProvisionExchange {
     std::uint32_t magic;
@@ -34,8 +33,10 @@ struct ProvisionExchange {
     char actor[NAMEDATALEN];  // the caller's session_user, for the audit trail
     std::int32_t connection_limit;
     char role_settings[max_role_settings_bytes];
-    char audit_action[32];  // WorkerJob::audit only
-    char audit_detail[max_detail_bytes];
+    std::int32_t max_projects;
+    std::int32_t max_projects_per_owner;
+    std::int32_t worker_start_timeout_ms;
+    std::int32_t worker_timeout_ms;
 
     // Reply, written by the worker before it exits.
     WorkerOutcome outcome;
@@ -46,6 +47,7 @@ struct ProvisionExchange {
     char recorded_host[256];
     std::int32_t recorded_port;
     std::int64_t created_at;  // TimestampTz
+    char key_fingerprint[33];
     std::int32_t sealed_length;
     unsigned char sealed_password[max_sealed_bytes];
     char sqlstate[6];

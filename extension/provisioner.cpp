@@ -1,8 +1,10 @@
 #include "provisioner.hpp"
 
 #include "fault_injection.hpp"
+#include "key_store.hpp"
 #include "password.hpp"
 #include "pg_boundary.hpp"
+#include "provisioning_worker.hpp"
 #include "secret_box.hpp"
 #include "settings.hpp"
 #include "spi_query.hpp"
@@ -11,6 +13,8 @@
 
 namespace claudable {
 namespace {
+
+inline constexpr const char* configuration_limit_exceeded = "53400";
 
 [[noreturn]] void refuse_foreign(const char* kind, const std::string& name) {
     fail(sqlstate::duplicate_object,
@@ -22,8 +26,24 @@ namespace {
 
 void refuse_foreign_objects(const ProjectNames& names, const std::string& marker) {
     if (role_ownership(names.username, marker) == Ownership::foreign) refuse_foreign("role", names.username);
-    if (database_ownership(names.database_name, marker) == Ownership::foreign)
+    if (database_ownership(names.database_name, names.username, marker) == Ownership::foreign)
         refuse_foreign("database", names.database_name);
+}
+
+void refuse_over_limits(const ProvisionRequest& request) {
+    if (request.max_projects < 0 && request.max_projects_per_owner < 0) return;
+    const ProjectCounts counts = count_projects(request.owner_id);
+    if (request.max_projects >= 0 && counts.total >= request.max_projects)
+        fail(configuration_limit_exceeded,
+             "claudable: this server already holds " + std::to_string(counts.total) +
+                 " projects, its limit (claudable.max_projects = " + std::to_string(request.max_projects) + ")",
+             {}, "Deprovision unused projects, raise claudable.max_projects, or place the project on another server.");
+    if (request.max_projects_per_owner >= 0 && counts.of_owner >= request.max_projects_per_owner)
+        fail(configuration_limit_exceeded,
+             "claudable: owner_id \"" + request.owner_id + "\" already holds " + std::to_string(counts.of_owner) +
+                 " projects, its limit (claudable.max_projects_per_owner = " +
+                 std::to_string(request.max_projects_per_owner) + ")",
+             {}, "Deprovision one of this owner's projects, or raise claudable.max_projects_per_owner.");
 }
 
 const char* const login_role_attributes =
@@ -33,10 +53,39 @@ std::string connection_limit_clause(const ProvisionRequest& request) {
     return " CONNECTION LIMIT " + std::to_string(request.connection_limit);
 }
 
-void apply_role_settings(const std::string& role, const ProvisionRequest& request, bool reset_first) {
-    if (reset_first) pg::run_top_level("ALTER ROLE " + role + " RESET ALL");
+// Role settings as claudable.role_settings says, and nothing else: what the tenant set
+// on itself (ALTER ROLE ... SET, ALTER ROLE ... IN DATABASE ... SET) is reset first.
+void apply_role_settings(const std::string& username, const ProvisionRequest& request, bool reset_first) {
+    const std::string role = quote_identifier(username);
+    if (reset_first) {
+        pg::run_top_level("ALTER ROLE " + role + " RESET ALL");
+        auto per_database = pg::query(
+            "SELECT d.datname::text FROM pg_catalog.pg_db_role_setting AS s"
+            "  JOIN pg_catalog.pg_roles AS r ON r.oid = s.setrole"
+            "  JOIN pg_catalog.pg_database AS d ON d.oid = s.setdatabase"
+            " WHERE r.rolname = $1",
+            {pg::text_param(username)});
+        for (const auto& row : per_database)
+            pg::run_top_level("ALTER ROLE " + role + " IN DATABASE " + quote_identifier(row[0].value_or("")) +
+                              " RESET ALL");
+    }
     for (const auto& [name, value] : settings::parse_role_settings(request.role_settings))
         pg::run_top_level("ALTER ROLE " + role + " SET " + quote_identifier(name) + " = " + quote_literal(value));
+}
+
+// A project role is a member of no role, and no other project's role is a member of it.
+void revoke_role_memberships(const std::string& username) {
+    auto grants = pg::query(
+        "SELECT g.rolname::text, m.rolname::text"
+        "  FROM pg_catalog.pg_auth_members AS a"
+        "  JOIN pg_catalog.pg_roles AS g ON g.oid = a.roleid"
+        "  JOIN pg_catalog.pg_roles AS m ON m.oid = a.member"
+        " WHERE m.rolname = $1"
+        "    OR (g.rolname = $1 AND pg_catalog.shobj_description(m.oid, 'pg_authid') ~ claudable.marker_pattern())",
+        {pg::text_param(username)});
+    for (const auto& row : grants)
+        pg::run_top_level("REVOKE " + quote_identifier(row[0].value_or("")) + " FROM " +
+                          quote_identifier(row[1].value_or("")) + " CASCADE");
 }
 
 void ensure_role(const ProjectNames& names, const std::string& verifier, const std::string& marker,
@@ -49,19 +98,42 @@ void ensure_role(const ProjectNames& names, const std::string& verifier, const s
             refuse_foreign("role", names.username);
         case Ownership::ours:  // left by an interrupted call, or a repair: bring it in line with the record
             pg::run_top_level("ALTER ROLE " + role + attributes);
-            apply_role_settings(role, request, true);
+            revoke_role_memberships(names.username);
+            apply_role_settings(names.username, request, true);
             return;
         case Ownership::absent:
             pg::run_top_level("CREATE ROLE " + role + attributes);
             pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quote_literal(marker));
-            apply_role_settings(role, request, false);
+            apply_role_settings(names.username, request, false);
             return;
     }
 }
 
-void ensure_database(const ProjectNames& names, const std::string& marker, const ProvisionRequest& request) {
+// Nobody but the owner holds a privilege on a project database: not PUBLIC, and not a
+// role the tenant granted one to.
+void revoke_database_grants(const std::string& database_name) {
+    const std::string database = quote_identifier(database_name);
+    auto grantees = pg::query(
+        "SELECT DISTINCT r.rolname::text"
+        "  FROM pg_catalog.pg_database AS d, pg_catalog.aclexplode(d.datacl) AS a, pg_catalog.pg_roles AS r"
+        " WHERE d.datname = $1 AND r.oid = a.grantee AND a.grantee <> d.datdba",
+        {pg::text_param(database_name)});
+    for (const auto& row : grantees)
+        pg::run_top_level("REVOKE ALL ON DATABASE " + database + " FROM " + quote_identifier(row[0].value_or("")) +
+                          " CASCADE");
+    pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");
+}
+
+bool is_template(const std::string& database_name) {
+    auto rows = pg::query("SELECT d.datistemplate FROM pg_catalog.pg_database AS d WHERE d.datname = $1",
+                          {pg::text_param(database_name)});
+    return !rows.empty() && rows[0][0] == "t";
+}
+
+void ensure_database(const ProjectNames& names, const std::string& marker, const ProvisionRequest& request,
+                     bool read_only) {
     const std::string database = quote_identifier(names.database_name);
-    switch (database_ownership(names.database_name, marker)) {
+    switch (database_ownership(names.database_name, names.username, marker)) {
         case Ownership::foreign:
             refuse_foreign("database", names.database_name);
         case Ownership::absent:
@@ -72,9 +144,14 @@ void ensure_database(const ProjectNames& names, const std::string& marker, const
             break;
         case Ownership::ours:
             pg::run_top_level("ALTER DATABASE " + database + " WITH" + connection_limit_clause(request));
+            if (is_template(names.database_name))
+                pg::run_top_level("ALTER DATABASE " + database + " WITH IS_TEMPLATE false");
+            pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quote_literal(marker));
+            if (read_only)  // a quota the tenant removed is put back
+                pg::run_top_level("ALTER DATABASE " + database + " SET default_transaction_read_only = on");
             break;
     }
-    pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");
+    revoke_database_grants(names.database_name);
 }
 
 // After a failed step: a role without its database is removed with the record, so a
@@ -82,34 +159,12 @@ void ensure_database(const ProjectNames& names, const std::string& marker, const
 // and a project that was already ready (a repair) keeps its record.
 void undo_partial_project(const ProvisionRequest& request, const ProjectNames& names, const std::string& marker) {
     in_transaction([&] {
-        auto record = find_project(request.project_id);
+        auto record = lock_project(request.project_id);
         if (!record || record->status != "provisioning") return;
-        if (database_ownership(names.database_name, marker) != Ownership::absent) return;
+        if (database_ownership(names.database_name, names.username, marker) != Ownership::absent) return;
         if (role_ownership(names.username, marker) == Ownership::ours)
             pg::run_top_level("DROP ROLE " + quote_identifier(names.username));
         delete_project(request.project_id);
-    });
-}
-
-// The project's lock for the worker's whole life, then the global one for its DDL;
-// always in this order (see provisioner.hpp).
-void take_locks(const std::string& project_id) {
-    in_transaction([&] {
-        pg::query("SELECT pg_catalog.pg_advisory_lock($1, pg_catalog.hashtext($2))",
-                  {pg::int4_param(project_lock_class), pg::text_param(project_id)});
-    });
-    in_transaction([] {
-        pg::query("SELECT pg_catalog.pg_advisory_lock($1, 1)", {pg::int4_param(global_lock_class)});
-    });
-}
-
-// The global lock covers only the reservation, where different projects can meet (the
-// unique names, the installation row). Every later step touches only the project's own
-// catalog rows (its role, its database, their comments, settings and ACLs), so the DDL
-// of different projects runs in parallel, each under its project's lock.
-void release_global_lock() {
-    in_transaction([] {
-        pg::query("SELECT pg_catalog.pg_advisory_unlock($1, 1)", {pg::int4_param(global_lock_class)});
     });
 }
 
@@ -126,32 +181,59 @@ const char* action_name(WorkerJob job) {
     switch (job) {
         case WorkerJob::provision: return "provision";
         case WorkerJob::repair: return "reconcile";
+        case WorkerJob::heal: return "heal";
         case WorkerJob::deprovision: return "deprovision";
         case WorkerJob::rotate: return "rotate";
+        case WorkerJob::rotate_key: return "rotate_key";
         default: return "other";
     }
 }
 
+// What the caller's message says did not finish in time.
+const char* job_verb(WorkerJob job) {
+    switch (job) {
+        case WorkerJob::deprovision: return "deprovisioning";
+        case WorkerJob::rotate: return "rotating the password";
+        case WorkerJob::rotate_key: return "rotating the key";
+        case WorkerJob::repair:
+        case WorkerJob::heal: return "repairing";
+        default: return "provisioning";
+    }
+}
+
+std::string what_was_missing(const ProjectRecord& record) {
+    if (!record.role_exists) return "role and database were missing and were re-created; the database is empty";
+    if (!record.database_exists) return "database was missing and was re-created empty";
+    return "role and database brought in line with the record";
+}
+
+std::optional<ProjectRecord> lock_live_project(const ProvisionRequest& request) {
+    auto record = lock_project(request.project_id);
+    if (!record || record->status == "deprovisioning")
+        fail(sqlstate::object_not_in_prerequisite_state,
+             "claudable: project \"" + request.project_id + "\" was deprovisioned while it was being provisioned");
+    return record;
+}
+
 ProvisionReply provision_project(const ProvisionRequest& request) {
     const ProjectNames names = names_for(request.project_id);
-    const SecretKey& key = key_for(request.key_file);
-
-    report_activity("claudable: waiting for the provisioning locks");
-    take_locks(request.project_id);
-    report_activity("claudable: provisioning " + describe(request));
+    report_activity("claudable: waiting for the provisioning lock");
 
     std::string marker;
     std::optional<ProjectRecord> record;
     in_transaction([&] {
+        lock_provisioning(LockStrength::exclusive);  // reservations of different projects meet here
+        report_activity("claudable: provisioning " + describe(request));
         marker = ownership_marker(request.project_id);
-        record = find_project(request.project_id);
+        record = lock_project(request.project_id);
         if (record) {
             if (record->owner_id != request.owner_id) refuse_other_owner(request.project_id);
             if (record->status == "deprovisioning")
                 fail(sqlstate::object_not_in_prerequisite_state,
                      "claudable: project \"" + request.project_id + "\" is being deprovisioned", {},
                      "Call claudable_deprovision again to finish removing it, then provision it anew.");
-            return;  // ready (another call finished it) or provisioning (resume)
+            claim_project(request.project_id);
+            return;  // ready (another call finished it, or a repair) or provisioning (resume)
         }
         if (project_holding_names(request.project_id, names))
             fail(sqlstate::duplicate_object,
@@ -161,40 +243,56 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
                  "Project ids that differ only in letter case or in '-' versus '_' get the same names; "
                  "choose another project_id.");
         refuse_foreign_objects(names, marker);
+        refuse_over_limits(request);
+        const ActiveKey key = active_key(request.key_file, true);
         std::string password = generate_password();
         ProjectRecord reservation{request.project_id, request.owner_id, names.database_name, names.username,
-                                  seal(key, password, request.project_id), request.host, request.port,
-                                  "provisioning", 0};
+                                  seal(*key.key, password, request.project_id), request.host, request.port,
+                                  "provisioning", 0, key.fingerprint};
         wipe(password);
         insert_reservation(reservation);
         record = find_project(request.project_id);
     });
-    release_global_lock();
     const bool was_ready = record->status == "ready";
-    if (was_ready && request.job != WorkerJob::repair) return ProvisionReply{*record, false};
+    const bool complete = record->role_exists && record->database_exists;
+    if (was_ready && request.job == WorkerJob::provision) return ProvisionReply{*record, false};
+    if (was_ready && request.job == WorkerJob::heal && complete) return ProvisionReply{*record, false};
+    const std::string done = was_ready ? what_was_missing(*record) : "role and database created";
     reach_fault_point(request.fault_point, "after_reservation");
 
+    bool finished_by_another = false;
     try {
         in_transaction([&] {
+            lock_provisioning(LockStrength::shared);  // no key rotation between reading and using the key
+            record = lock_live_project(request);
             // The SCRAM builder needs a resource owner, which only a transaction provides.
-            std::string password = open_sealed(key, record->sealed_password, request.project_id);
+            std::string password = open_sealed(key_with_fingerprint(record->key_fingerprint, request.key_file),
+                                               record->sealed_password, request.project_id);
             const std::string verifier = scram_verifier(names.username, password);
             wipe(password);
             ensure_role(names, verifier, marker, request);
         });
         reach_fault_point(request.fault_point, "after_role");
-        in_transaction([&] { ensure_database(names, marker, request); });
+        in_transaction([&] {
+            record = lock_live_project(request);
+            ensure_database(names, marker, request, record->read_only);
+        });
         reach_fault_point(request.fault_point, "after_database");
         in_transaction([&] {
+            // Callers of one project may all have resumed it; the one that makes it ready created it.
+            record = lock_live_project(request);
+            if (!was_ready && record->status == "ready") {
+                finished_by_another = true;
+                return;
+            }
             mark_ready(request.project_id);
             reach_fault_point(request.fault_point, "before_ready");  // the update is not committed yet
             record = find_project(request.project_id);
-            record_event(event_for(request, action_name(request.job), "succeeded",
-                                   was_ready ? "role and database brought in line with the record"
-                                             : "role and database created"));
+            record_event(event_for(request, action_name(request.job), "succeeded", done));
         });
     } catch (const Failure& failure) {
-        pg::log("claudable: provisioning " + describe(request) + " failed: " + failure.report().message);
+        pg::log("claudable: " + std::string(job_verb(request.job)) + " " + describe(request) +
+                " failed: " + failure.report().message);
         try {
             undo_partial_project(request, names, marker);
         } catch (const Failure& cleanup) {
@@ -202,37 +300,88 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
         }
         throw;
     }
+    if (finished_by_another) return ProvisionReply{*record, false};
     pg::log(std::string(was_ready ? "claudable: repaired " : "claudable: provisioned ") + describe(request) +
-            ": database \"" + names.database_name + "\", role \"" + names.username + "\"");
+            ": database \"" + names.database_name + "\", role \"" + names.username + "\" (" + done + ")");
     return ProvisionReply{*record, !was_ready};
 }
 
+// Ends every session of the role, in every database, and waits (5 s each) for them to exit.
+void terminate_sessions_of(const std::string& username) {
+    pg::query(
+        "SELECT pg_catalog.pg_terminate_backend(a.pid, 5000)"
+        "  FROM pg_catalog.pg_stat_activity AS a JOIN pg_catalog.pg_roles AS r ON r.oid = a.usesysid"
+        " WHERE r.rolname = $1 AND a.pid <> pg_catalog.pg_backend_pid()",
+        {pg::text_param(username)});
+}
+
+// Databases other than this one where the role owns objects or holds privileges.
+std::vector<unsigned int> databases_with_dependencies_of(const std::string& username) {
+    auto rows = pg::query(
+        "SELECT DISTINCT s.dbid FROM pg_catalog.pg_shdepend AS s JOIN pg_catalog.pg_roles AS r ON r.oid = s.refobjid"
+        " WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND r.rolname = $1"
+        "   AND s.dbid <> 0"
+        "   AND s.dbid <> (SELECT d.oid FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database())",
+        {pg::text_param(username)});
+    std::vector<unsigned int> databases;
+    for (const auto& row : rows) databases.push_back(static_cast<unsigned int>(pg::as_int64(row[0])));
+    return databases;
+}
+
+// Whatever the tenant did with its own rights, the removal goes through: first the role
+// loses LOGIN and its sessions (committed, so it never logs in again even if a later
+// step fails), then what would block the drops is undone, then both are dropped.
 ProvisionReply deprovision_project(const ProvisionRequest& request) {
     const ProjectNames names = names_for(request.project_id);
-    report_activity("claudable: waiting for the provisioning locks");
-    take_locks(request.project_id);
     report_activity("claudable: deprovisioning " + describe(request));
 
     std::string marker;
     std::optional<ProjectRecord> record;
+    bool role_is_ours = false;
     in_transaction([&] {
         marker = ownership_marker(request.project_id);
-        record = find_project(request.project_id);
+        record = lock_project(request.project_id);
         if (!record) return;
         if (record->owner_id != request.owner_id) refuse_other_owner(request.project_id);
         mark_deprovisioning(request.project_id);  // from here on a retry finishes the removal
+        claim_project(request.project_id);
+        role_is_ours = role_ownership(names.username, marker) == Ownership::ours;
     });
     if (!record) return ProvisionReply{{}, false, false};
     reach_fault_point(request.fault_point, "deprovision_marked");
-    release_global_lock();
 
+    const std::string role = quote_identifier(names.username);
+    const std::string database = quote_identifier(names.database_name);
+    if (role_is_ours) {
+        in_transaction([&] {
+            terminate_sessions_of(names.username);  // a session may hold a lock on the role's row
+            pg::run_top_level("ALTER ROLE " + role + " WITH NOLOGIN");
+        });
+        in_transaction([&] { terminate_sessions_of(names.username); });
+    }
+    reach_fault_point(request.fault_point, "deprovision_locked_out");
     in_transaction([&] {
-        if (database_ownership(names.database_name, marker) == Ownership::ours)
-            pg::run_top_level("DROP DATABASE " + quote_identifier(names.database_name) + " WITH (FORCE)");
+        if (database_ownership(names.database_name, names.username, marker) == Ownership::ours &&
+            is_template(names.database_name))
+            pg::run_top_level("ALTER DATABASE " + database + " WITH IS_TEMPLATE false");
     });
     in_transaction([&] {
-        if (role_ownership(names.username, marker) == Ownership::ours)
-            pg::run_top_level("DROP ROLE " + quote_identifier(names.username));
+        if (database_ownership(names.database_name, names.username, marker) == Ownership::ours)
+            pg::run_top_level("DROP DATABASE " + database + " WITH (FORCE)");
+    });
+    if (role_is_ours) {
+        // Privileges on shared objects (another project's database) and objects here.
+        in_transaction([&] { pg::run_top_level("DROP OWNED BY " + role + " CASCADE"); });
+        std::vector<unsigned int> elsewhere;
+        in_transaction([&] { elsewhere = databases_with_dependencies_of(names.username); });
+        for (unsigned int database_id : elsewhere) {
+            ProvisionRequest drop = request;
+            drop.job = WorkerJob::drop_owned;
+            run_in_worker(drop, database_id);
+        }
+    }
+    in_transaction([&] {
+        if (role_ownership(names.username, marker) == Ownership::ours) pg::run_top_level("DROP ROLE " + role);
         delete_project(request.project_id);
         record_event(event_for(request, "deprovision", "succeeded", "database and role dropped"));
     });
@@ -241,29 +390,40 @@ ProvisionReply deprovision_project(const ProvisionRequest& request) {
     return ProvisionReply{*record, false, true};
 }
 
+// Connected to another database: what the project's role owns or was granted there.
+ProvisionReply drop_owned_here(const ProvisionRequest& request) {
+    const ProjectNames names = names_for(request.project_id);
+    in_transaction([&] {
+        auto rows = pg::query("SELECT 1 FROM pg_catalog.pg_roles AS r WHERE r.rolname = $1",
+                              {pg::text_param(names.username)});
+        if (!rows.empty()) pg::run_top_level("DROP OWNED BY " + quote_identifier(names.username) + " CASCADE");
+    });
+    return ProvisionReply{};
+}
+
 ProvisionReply rotate_password(const ProvisionRequest& request) {
     const ProjectNames names = names_for(request.project_id);
-    const SecretKey& key = key_for(request.key_file);
-    take_locks(request.project_id);
     report_activity("claudable: rotating the password of " + describe(request));
 
     std::optional<ProjectRecord> record;
     in_transaction([&] {
+        lock_provisioning(LockStrength::shared);
         const std::string marker = ownership_marker(request.project_id);
-        record = find_project(request.project_id);
+        record = lock_project(request.project_id);
         if (!record) fail("P0002", "claudable: project \"" + request.project_id + "\" is not provisioned");
         if (record->owner_id != request.owner_id) refuse_other_owner(request.project_id);
         if (record->status != "ready" || role_ownership(names.username, marker) != Ownership::ours)
             fail(sqlstate::object_not_in_prerequisite_state,
                  "claudable: project \"" + request.project_id + "\" is not ready", {},
-                 "Call claudable_provision (or claudable_reconcile) first.");
+                 "Call claudable_provision (or claudable_reconcile) first, then claudable_rotate_password again.");
+        const ActiveKey key = active_key(request.key_file, false);
         std::string password = generate_password();
         const std::string verifier = scram_verifier(names.username, password);
-        const std::string sealed = seal(key, password, request.project_id);
+        const std::string sealed = seal(*key.key, password, request.project_id);
         wipe(password);
         // Role and record change in one transaction: no caller ever sees one without the other.
         pg::run_top_level("ALTER ROLE " + quote_identifier(names.username) + " PASSWORD " + quote_literal(verifier));
-        replace_sealed_password(request.project_id, sealed);
+        replace_sealed_password(request.project_id, sealed, key.fingerprint);
         record = find_project(request.project_id);
         record_event(event_for(request, "rotate", "succeeded", "password replaced"));
     });
@@ -288,25 +448,45 @@ void record_failure(const ProvisionRequest& request, const Failure& failure) {
     }
 }
 
+// Every lock wait and statement in a worker is bounded by claudable.worker_timeout
+// (lock_timeout, statement_timeout): the caller learns what it waited for.
+Failure as_timeout_if_it_is(const ProvisionRequest& request, const Failure& failure) {
+    const std::string& state = failure.sqlstate();
+    if (state != "55P03" && state != "57014") return failure;
+    return Failure(ErrorReport{
+        sqlstate::object_not_in_prerequisite_state,
+        "claudable: " + std::string(job_verb(request.job)) + " did not finish within claudable.worker_timeout",
+        "The worker " + std::string(state == "55P03" ? "waited for a lock that another session holds"
+                                                      : "ran a statement that did not finish") +
+            " (" + failure.report().message + "); the step that waited changed nothing.",
+        "Find the blocking session in pg_locks and pg_stat_activity, or call again later: calls are idempotent."});
+}
+
 }  // namespace
 
 ProvisionReply run_worker_job(const ProvisionRequest& request) {
     switch (request.job) {
         case WorkerJob::inspect_template:
             return in_transaction_result(inspect_template);
-        case WorkerJob::audit:
-            in_transaction([&] {
-                record_event(event_for(request, request.audit_action.c_str(), "failed", request.audit_detail));
-            });
-            return ProvisionReply{};
+        case WorkerJob::drop_owned:
+            return drop_owned_here(request);
         default:
             break;
     }
     try {
-        switch (request.job) {
-            case WorkerJob::deprovision: return deprovision_project(request);
-            case WorkerJob::rotate: return rotate_password(request);
-            default: return provision_project(request);
+        try {
+            switch (request.job) {
+                case WorkerJob::deprovision: return deprovision_project(request);
+                case WorkerJob::rotate: return rotate_password(request);
+                case WorkerJob::rotate_key: {
+                    ProvisionReply reply;
+                    reply.record.key_fingerprint = rotate_key(request.key_file, request.actor);
+                    return reply;
+                }
+                default: return provision_project(request);
+            }
+        } catch (const Failure& failure) {
+            throw as_timeout_if_it_is(request, failure);
         }
     } catch (const Failure& failure) {
         record_failure(request, failure);

@@ -16,7 +16,9 @@ enum class WorkerJob : int {
     deprovision = 2,       // drop database and role, remove the record
     rotate = 3,            // new password for role and record, in one transaction
     inspect_template = 4,  // runs connected to claudable.template: does it hold claudable?
-    audit = 5,             // record one event in claudable.events, autonomously
+    heal = 6,              // a ready project whose role or database is gone: re-create it
+    rotate_key = 7,        // claudable_rotate_key(): re-seal every password under a new key
+    drop_owned = 8,        // runs connected to another database: DROP OWNED BY the project's role
 };
 
 struct ProvisionRequest {
@@ -31,22 +33,21 @@ struct ProvisionRequest {
     std::string actor;        // the caller's session_user
     int connection_limit = -1;
     std::string role_settings;
-    std::string audit_action;  // WorkerJob::audit only
-    std::string audit_detail;
+    int max_projects = -1;
+    int max_projects_per_owner = -1;
+    int worker_start_timeout_ms = 30000;
+    int worker_timeout_ms = 300000;  // also bounds every lock wait and statement inside the worker
 };
 
 struct ProvisionReply {
-    ProjectRecord record;
+    ProjectRecord record;  // rotate_key: record.key_fingerprint is the new key's
     bool created = false;  // this call made the project ready
     bool found = true;     // deprovision: there was a project to remove; inspect: template holds claudable
 };
 
-// Advisory locks (two-int4 form) in the metadata database. A worker holds the
-// project's lock for its whole life, and the global one for the reservation only (the
-// step where different projects can meet), always taken in that order. claudable_check() reads the project lock to tell a running worker from
-// a stuck row; the tests hold the global one to park workers.
-inline constexpr int project_lock_class = 0x636c6401;  // object: hashtext(project_id)
-inline constexpr int global_lock_class = 0x636c6400;   // object: 1
+// Serialization uses row locks on claudable tables, never advisory lock keys (which
+// any role that can connect could take): claudable.provisioning_lock for reservations
+// and key use (project_store.hpp), then the project's own row for each step.
 
 // Runs inside the worker, connected to the metadata database as the extension's owner
 // (for inspect_template: connected to the template).

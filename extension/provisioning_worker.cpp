@@ -111,6 +111,7 @@ ProvisionReply read_reply(const ProvisionExchange& exchange, const std::string& 
             r.port = exchange.recorded_port;
             r.status = "ready";
             r.created_at = exchange.created_at;
+            r.key_fingerprint = exchange.key_fingerprint;
             r.sealed_password.assign(reinterpret_cast<const char*>(exchange.sealed_password),
                                      static_cast<std::size_t>(exchange.sealed_length));
             return reply;
@@ -135,6 +136,7 @@ void write_reply(ProvisionExchange& exchange, const ProvisionReply& reply) {
     copy_into(exchange.recorded_host, reply.record.host);
     exchange.recorded_port = reply.record.port;
     exchange.created_at = reply.record.created_at;
+    copy_into(exchange.key_fingerprint, reply.record.key_fingerprint);
     if (reply.record.sealed_password.size() > max_sealed_bytes)
         fail(sqlstate::internal_error, "claudable: stored password is larger than the reply can carry");
     std::memcpy(exchange.sealed_password, reply.record.sealed_password.data(), reply.record.sealed_password.size());
@@ -152,25 +154,6 @@ void write_failure(ProvisionExchange& exchange, const ErrorReport& report) {
     exchange.outcome = WorkerOutcome::failed;
 }
 
-void connect_worker(const ProvisionExchange& exchange) {
-    const Oid database_id = exchange.database_id, role_id = exchange.role_id;
-    // Templates usually refuse connections (datallowconn = false); the inspection may still look inside.
-    const uint32 flags = static_cast<WorkerJob>(exchange.job) == WorkerJob::inspect_template
-                             ? BGWORKER_BYPASS_ALLOWCONN : 0;
-    pg::call([database_id, role_id, flags]() noexcept {
-        BackgroundWorkerInitializeConnectionByOid(database_id, role_id, flags);
-        // Nothing a caller or a database-level setting put on the path may run with
-        // the owner's rights; and the worker's own statements must not be cut short.
-        SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
-        SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
-        SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
-        SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
-        SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
-        SetConfigOption("application_name", "claudable provisioner", PGC_SUSET, PGC_S_OVERRIDE);
-        pgstat_report_appname("claudable provisioner");
-    });
-}
-
 void worker_main(Datum argument) {
     const dsm_handle handle = DatumGetUInt32(argument);
     ProvisionExchange* exchange = pg::call([handle]() noexcept {
@@ -180,7 +163,12 @@ void worker_main(Datum argument) {
         return segment != nullptr ? static_cast<ProvisionExchange*>(dsm_segment_address(segment)) : nullptr;
     });
     if (exchange == nullptr || exchange->magic != exchange_magic) return;  // the caller gave up before we started
-    connect_worker(*exchange);
+    // Templates usually refuse connections (datallowconn = false), and so may a database
+    // a tenant locked; the inspection and DROP OWNED still go in.
+    const WorkerJob job = static_cast<WorkerJob>(exchange->job);
+    connect_background_worker(exchange->database_id, exchange->role_id,
+                              job == WorkerJob::inspect_template || job == WorkerJob::drop_owned,
+                              exchange->worker_timeout_ms, "claudable provisioner");
 
     ProvisionRequest request;
     request.project_id = exchange->project_id;
@@ -194,8 +182,10 @@ void worker_main(Datum argument) {
     request.actor = exchange->actor;
     request.connection_limit = exchange->connection_limit;
     request.role_settings = exchange->role_settings;
-    request.audit_action = exchange->audit_action;
-    request.audit_detail = exchange->audit_detail;
+    request.max_projects = exchange->max_projects;
+    request.max_projects_per_owner = exchange->max_projects_per_owner;
+    request.worker_start_timeout_ms = exchange->worker_start_timeout_ms;
+    request.worker_timeout_ms = exchange->worker_timeout_ms;
     try {
         write_reply(*exchange, run_worker_job(request));
     } catch (const Failure& failure) {
@@ -205,8 +195,28 @@ void worker_main(Datum argument) {
 
 }  // namespace
 
-ProvisionReply run_in_worker(const ProvisionRequest& request, const settings::Values& values,
-                                   unsigned int database_id) {
+void connect_background_worker(unsigned int database_id, unsigned int role_id, bool bypass_allowconn, int timeout_ms,
+                               const char* application_name) {
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", timeout_ms);
+    const uint32 flags = bypass_allowconn ? BGWORKER_BYPASS_ALLOWCONN : 0;
+    pg::call([database_id, role_id, flags, &timeout, application_name]() noexcept {
+        BackgroundWorkerInitializeConnectionByOid(database_id, role_id, flags);
+        // Nothing a caller or a database-level setting put on the path may run with
+        // the owner's rights. Every wait is bounded by claudable.worker_timeout, so a
+        // session holding a lock (a tenant's, on its own role) cannot park the worker.
+        SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+        SetConfigOption("statement_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
+        SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
+        SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+        SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+        SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+        SetConfigOption("application_name", application_name, PGC_SUSET, PGC_S_OVERRIDE);
+        pgstat_report_appname(application_name);
+    });
+}
+
+ProvisionReply run_in_worker(const ProvisionRequest& request, unsigned int database_id) {
     // A worker that may write is never started during recovery: fail now, not after the timeout.
     if (pg::call([]() noexcept { return RecoveryInProgress(); }))
         fail(sqlstate::read_only_sql_transaction, "claudable: cannot provision a new project on a standby server",
@@ -234,12 +244,18 @@ ProvisionReply run_in_worker(const ProvisionRequest& request, const settings::Va
     if (request.role_settings.size() >= max_role_settings_bytes)
         fail(sqlstate::invalid_parameter_value, "claudable.role_settings is longer than 1023 bytes");
     copy_into(exchange->role_settings, request.role_settings);
-    copy_into(exchange->audit_action, request.audit_action);
-    copy_into(exchange->audit_detail, request.audit_detail);
+    exchange->max_projects = request.max_projects;
+    exchange->max_projects_per_owner = request.max_projects_per_owner;
+    exchange->worker_start_timeout_ms = request.worker_start_timeout_ms;
+    exchange->worker_timeout_ms = request.worker_timeout_ms;
     pg_write_barrier();
 
-    BackgroundWorkerHandle* handle = register_worker(segment, values.worker_start_timeout_ms);
-    wait_for_worker(handle, values.worker_timeout_ms);
+    BackgroundWorkerHandle* handle = register_worker(segment, request.worker_start_timeout_ms);
+    // The worker's own lock_timeout / statement_timeout equal worker_timeout: the grace
+    // lets its error, which says what it waited for, arrive before the caller gives up.
+    constexpr int grace_ms = 2000;
+    wait_for_worker(handle, request.worker_timeout_ms > INT_MAX - grace_ms ? INT_MAX
+                                                                           : request.worker_timeout_ms + grace_ms);
     ProvisionReply reply = read_reply(*exchange, request.project_id);
     pg::call([segment]() noexcept { dsm_detach(segment); });
     return reply;

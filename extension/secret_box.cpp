@@ -11,9 +11,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "failure.hpp"
+#include "unique_fd.hpp"
 
 namespace claudable {
 namespace {
@@ -28,84 +30,20 @@ constexpr std::size_t key_file_chars = SecretKey::size * 2;
          {}, "Check claudable.key_file and the file's owner and permissions (it must be readable by the server only).");
 }
 
-struct FileDescriptor {
-    int fd = -1;
-    ~FileDescriptor() {
-        if (fd >= 0) ::close(fd);
-    }
-};
+
+// A created or renamed file survives a crash only once its directory entry is on disk.
+void fsync_directory_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    UniqueFd dir{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (dir.fd < 0 || ::fsync(dir.fd) != 0) key_file_failure("cannot fsync the directory of", path, errno);
+}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-// Returns false when the file does not exist.
-bool read_key_file(const std::string& path, SecretKey& key) {
-    FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
-    if (file.fd < 0) {
-        if (errno == ENOENT) return false;
-        key_file_failure("cannot open", path, errno);
-    }
-    struct stat st {};
-    if (::fstat(file.fd, &st) != 0) key_file_failure("cannot stat", path, errno);
-    if (!S_ISREG(st.st_mode))
-        fail(sqlstate::config_file_error, "claudable: key file \"" + path + "\" is not a regular file");
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-        fail(sqlstate::config_file_error, "claudable: key file \"" + path + "\" has group or world access",
-             {}, "Run chmod 600 on it.");
-    char text[key_file_chars + 2] = {};
-    ssize_t got = ::read(file.fd, text, sizeof text);
-    if (got < 0) key_file_failure("cannot read", path, errno);
-    std::size_t length = static_cast<std::size_t>(got);
-    if (length > 0 && text[length - 1] == '\n') --length;
-    bool well_formed = length == key_file_chars;
-    for (std::size_t i = 0; well_formed && i < SecretKey::size; ++i) {
-        int high = hex_value(text[2 * i]), low = hex_value(text[2 * i + 1]);
-        well_formed = high >= 0 && low >= 0;
-        if (well_formed) key.data()[i] = static_cast<unsigned char>(high << 4 | low);
-    }
-    OPENSSL_cleanse(text, sizeof text);
-    if (!well_formed)
-        fail(sqlstate::config_file_error, "claudable: key file \"" + path + "\" is not 64 hexadecimal characters",
-             {}, "Restore the key file from backup; without it stored passwords cannot be read.");
-    return true;
-}
-
-// Writes a fresh key beside `path` and links it into place, so that two backends
-// creating it at once agree on one key: link() fails for the loser, which then reads.
-void create_key_file(const std::string& path) {
-    unsigned char raw[SecretKey::size];
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        fail(sqlstate::internal_error, "claudable: could not generate a random key");
-    static constexpr char hex[] = "0123456789abcdef";
-    char text[key_file_chars + 1];
-    for (std::size_t i = 0; i < sizeof raw; ++i) {
-        text[2 * i] = hex[raw[i] >> 4];
-        text[2 * i + 1] = hex[raw[i] & 0x0f];
-    }
-    text[key_file_chars] = '\n';
-    OPENSSL_cleanse(raw, sizeof raw);
-
-    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-    {
-        FileDescriptor file{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR)};
-        if (file.fd < 0) key_file_failure("cannot create", temporary, errno);
-        bool written = ::write(file.fd, text, sizeof text) == static_cast<ssize_t>(sizeof text) &&
-                       ::fsync(file.fd) == 0;
-        int err = errno;
-        OPENSSL_cleanse(text, sizeof text);
-        if (!written) {
-            ::unlink(temporary.c_str());
-            key_file_failure("cannot write", temporary, err);
-        }
-    }
-    int linked = ::link(temporary.c_str(), path.c_str());
-    int err = errno;
-    ::unlink(temporary.c_str());
-    if (linked != 0 && err != EEXIST) key_file_failure("cannot create", path, err);
 }
 
 struct CipherContext {
@@ -132,23 +70,100 @@ void wipe(std::string& secret) noexcept {
     secret.clear();
 }
 
-void load_or_create_key(const std::string& path, SecretKey& key) {
-    if (read_key_file(path, key)) return;
-    create_key_file(path);
-    if (!read_key_file(path, key))
-        fail(sqlstate::config_file_error, "claudable: key file \"" + path + "\" vanished after it was created");
+void generate_key(SecretKey& key) {
+    if (RAND_bytes(key.data(), SecretKey::size) != 1)
+        fail(sqlstate::internal_error, "claudable: could not generate a random key");
 }
 
-const SecretKey& key_for(const std::string& path) {
-    static std::string cached_path;
-    static std::unique_ptr<SecretKey> cached;
-    if (!cached || cached_path != path) {
-        auto fresh = std::make_unique<SecretKey>();
-        load_or_create_key(path, *fresh);
-        cached = std::move(fresh);
-        cached_path = path;
+std::string key_fingerprint(const SecretKey& key) {
+    static constexpr char label[] = "claudable key fingerprint v1";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_length = 0;
+    if (HMAC(EVP_sha256(), key.data(), SecretKey::size, reinterpret_cast<const unsigned char*>(label),
+             sizeof label - 1, mac, &mac_length) == nullptr)
+        fail(sqlstate::internal_error, "claudable: could not compute the key fingerprint");
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < 16; ++i) {
+        out += hex[mac[i] >> 4];
+        out += hex[mac[i] & 0x0f];
     }
-    return *cached;
+    return out;
+}
+
+bool read_key_file(const std::string& path, SecretKey& key) {
+    UniqueFd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)};
+    if (file.fd < 0) {
+        if (errno == ENOENT) return false;
+        key_file_failure("cannot open", path, errno);
+    }
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0) key_file_failure("cannot stat", path, errno);
+    if (!S_ISREG(st.st_mode))
+        fail(sqlstate::config_file_error, "claudable: key file \"" + path + "\" is not a regular file");
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        fail(sqlstate::config_file_error, "claudable: key file \"" + path + "\" has group or world access",
+             {}, "Run chmod 600 on it.");
+    char text[key_file_chars + 2] = {};
+    ssize_t got = ::read(file.fd, text, sizeof text);
+    if (got < 0) key_file_failure("cannot read", path, errno);
+    std::size_t length = static_cast<std::size_t>(got);
+    if (length > 0 && text[length - 1] == '\n') --length;
+    bool well_formed = length == key_file_chars;
+    for (std::size_t i = 0; well_formed && i < SecretKey::size; ++i) {
+        int high = hex_value(text[2 * i]), low = hex_value(text[2 * i + 1]);
+        well_formed = high >= 0 && low >= 0;
+        if (well_formed) key.data()[i] = static_cast<unsigned char>(high << 4 | low);
+    }
+    OPENSSL_cleanse(text, sizeof text);
+    if (!well_formed)
+        fail(sqlstate::config_file_error, "claudable: key file \"" + path + "\" is not 64 hexadecimal characters",
+             {}, "Restore the key file from where it is kept; without it stored passwords cannot be read.");
+    return true;
+}
+
+void write_key_file(const std::string& path, const SecretKey& key, bool replace) {
+    static constexpr char hex[] = "0123456789abcdef";
+    char text[key_file_chars + 1];
+    for (std::size_t i = 0; i < SecretKey::size; ++i) {
+        text[2 * i] = hex[key.data()[i] >> 4];
+        text[2 * i + 1] = hex[key.data()[i] & 0x0f];
+    }
+    text[key_file_chars] = '\n';
+    // Written beside the target and linked (or renamed) into place: a reader never sees
+    // half a key, and link() lets exactly one of two concurrent writers win.
+    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+    {
+        UniqueFd file{
+            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, S_IRUSR | S_IWUSR)};
+        if (file.fd < 0) key_file_failure("cannot create", temporary, errno);
+        bool written = ::write(file.fd, text, sizeof text) == static_cast<ssize_t>(sizeof text) &&
+                       ::fsync(file.fd) == 0;
+        int err = errno;
+        OPENSSL_cleanse(text, sizeof text);
+        if (!written) {
+            ::unlink(temporary.c_str());
+            key_file_failure("cannot write", temporary, err);
+        }
+    }
+    if (replace) {
+        rename_durably(temporary, path);
+        return;
+    }
+    int linked = ::link(temporary.c_str(), path.c_str());
+    int err = errno;
+    ::unlink(temporary.c_str());
+    if (linked != 0) key_file_failure(err == EEXIST ? "will not overwrite" : "cannot create", path, err);
+    fsync_directory_of(path);
+}
+
+void rename_durably(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+        int err = errno;
+        ::unlink(from.c_str());
+        key_file_failure("cannot rename into place", to, err);
+    }
+    fsync_directory_of(to);
 }
 
 std::string seal(const SecretKey& key, std::string_view plaintext, std::string_view context) {
@@ -174,7 +189,8 @@ std::string seal(const SecretKey& key, std::string_view plaintext, std::string_v
 }
 
 std::string open_sealed(const SecretKey& key, std::string_view box, std::string_view context) {
-    const std::string hint = "The key file does not match the one the password was stored with; restore the original claudable.key_file.";
+    const std::string hint = "The key matches the recorded fingerprint, so the stored value itself is damaged: "
+                             "restore claudable.projects from a backup, or rotate the project's password.";
     if (box.size() < 1 + nonce_size + tag_size || static_cast<unsigned char>(box[0]) != box_version)
         fail(sqlstate::data_corrupted, "claudable: stored password has an unknown format", {}, hint);
     const unsigned char* nonce = bytes(box) + 1;

@@ -1,4 +1,5 @@
-// Passwords at rest: AES-256-GCM (OpenSSL) under a key that lives in a file, never in a table.
+// Passwords at rest: AES-256-GCM (OpenSSL), and the key's file format. Which key is in
+// force and where it is kept is key_store.hpp's business.
 #pragma once
 
 #include <array>
@@ -21,15 +22,21 @@ private:
     std::array<unsigned char, size> bytes_{};
 };
 
-// Reads the key file (64 hex characters). When it does not exist it is created
-// atomically with mode 0600 from OpenSSL's CSPRNG; a file that group or others may
-// read is refused, as PostgreSQL refuses its own private keys.
-void load_or_create_key(const std::string& path, SecretKey& key);
+// A fresh key from OpenSSL's CSPRNG.
+void generate_key(SecretKey& key);
+// Names a key without revealing it: hex of the first 16 bytes of HMAC-SHA-256(key, a
+// constant). Stored in claudable.key_ring and shown in errors.
+std::string key_fingerprint(const SecretKey& key);
 
-// The key of `path`, read (or created) once per backend and then kept in memory: the
-// warm path then costs no file system call. A session that sets another
-// claudable.key_file reads that one; a key file replaced on disk is seen by new sessions.
-const SecretKey& key_for(const std::string& path);
+// Reads a key file (64 hex characters and an optional newline). Returns false when it
+// does not exist; a file that group or others may read, a symlink or anything but a
+// regular file is refused, as PostgreSQL refuses its own private keys.
+bool read_key_file(const std::string& path, SecretKey& key);
+// Writes `key` to `path` with mode 0600: file and directory fsynced before it returns.
+// `replace` false refuses an existing file (two writers agree on one key: the loser fails).
+void write_key_file(const std::string& path, const SecretKey& key, bool replace);
+// rename(from, to) made durable (the directory fsynced).
+void rename_durably(const std::string& from, const std::string& to);
 
 // box = version(1) || nonce(12) || ciphertext || tag(16). `context` is authenticated
 // but not stored, so a box copied onto another project's row does not open.

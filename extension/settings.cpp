@@ -16,6 +16,8 @@ int worker_timeout_setting = 300000;
 int connection_limit_setting = -1;
 char* role_settings_setting = nullptr;
 int max_database_size_mb_setting = 0;
+int max_projects_setting = -1;
+int max_projects_per_owner_setting = -1;
 
 // "name=value, name=value": names as PostgreSQL spells settings, values without quotes,
 // backslashes or commas. Returns false and a reason for anything else.
@@ -102,8 +104,8 @@ void define() {
                                    &template_setting, "template0", PGC_SUSET, 0, check_not_empty, nullptr,
                                    nullptr);
         DefineCustomStringVariable("claudable.key_file",
-                                   "File holding the key that encrypts stored passwords; empty means "
-                                   "claudable.key in the data directory.",
+                                   "File holding the key that encrypts stored passwords, outside the data "
+                                   "directory and every backup; empty keeps the key in the metadata database.",
                                    nullptr, &key_file_setting, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
         DefineCustomIntVariable("claudable.worker_start_timeout",
                                 "How long a call waits for a free background worker slot.", nullptr,
@@ -124,6 +126,13 @@ void define() {
                                 "0 means none.",
                                 nullptr, &max_database_size_mb_setting, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MB, nullptr,
                                 nullptr, nullptr);
+        DefineCustomIntVariable("claudable.max_projects",
+                                "How many projects this server may hold; -1 means no limit.", nullptr,
+                                &max_projects_setting, -1, -1, INT_MAX, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+        DefineCustomIntVariable("claudable.max_projects_per_owner",
+                                "How many projects one owner_id may hold; -1 means no limit.", nullptr,
+                                &max_projects_per_owner_setting, -1, -1, INT_MAX, PGC_SUSET, 0, nullptr, nullptr,
+                                nullptr);
     });
 }
 
@@ -137,12 +146,14 @@ Values current() {
                   port_setting != 0 ? port_setting : PostPortNumber,
                   text_or(sslmode_setting, ""),
                   text_or(template_setting, "template0"),
-                  text_or(key_file_setting, std::string(DataDir) + "/claudable.key"),
+                  text_or(key_file_setting, ""),
                   worker_start_timeout_setting,
                   worker_timeout_setting,
                   connection_limit_setting,
                   text_or(role_settings_setting, ""),
-                  static_cast<long long>(max_database_size_mb_setting) * 1024 * 1024};
+                  static_cast<long long>(max_database_size_mb_setting) * 1024 * 1024,
+                  max_projects_setting,
+                  max_projects_per_owner_setting};
 }
 
 std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text) {

@@ -18,12 +18,14 @@ struct Values {
     int port;                   // claudable.port, default (0) this server's port
     std::string sslmode;        // claudable.sslmode, default empty: not in the URL
     std::string template_name;  // claudable.template, default template0
-    std::string key_file;       // claudable.key_file, default <data directory>/claudable.key
+    std::string key_file;       // claudable.key_file; empty: the key is kept in claudable.key_material
     int worker_start_timeout_ms;  // claudable.worker_start_timeout
     int worker_timeout_ms;        // claudable.worker_timeout
     int connection_limit;         // claudable.connection_limit, -1: none
     std::string role_settings;    // claudable.role_settings, "name=value, ..."
     long long max_database_size;  // claudable.max_database_size in bytes, 0: none
+    int max_projects;             // claudable.max_projects, -1: unlimited
+    int max_projects_per_owner;   // claudable.max_projects_per_owner, -1: unlimited
 };
 
 // claudable.role_settings as (name, value) pairs; the syntax was checked when it was set.

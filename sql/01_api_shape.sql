@@ -1,7 +1,7 @@
 -- The SQL API that clients and tests rely on: names, columns, privileges, security.
 \i sql/include/setup.psql
 
-SELECT plan(24);
+SELECT plan(30);
 
 SELECT has_function('public', 'claudable_provision', ARRAY['text', 'text'],
     'claudable_provision(project_id text, owner_id text) is installed in the extension schema');
@@ -44,7 +44,7 @@ SELECT is(
 SELECT has_schema('claudable', 'the metadata schema claudable exists');
 SELECT columns_are('claudable', 'projects',
     ARRAY['project_id', 'owner_id', 'database_name', 'username', 'password_sealed', 'host', 'port',
-          'status', 'created_at', 'updated_at', 'read_only_since'],
+          'status', 'created_at', 'updated_at', 'read_only_since', 'key_fingerprint', 'worker_pid'],
     'claudable.projects has the documented columns');
 SELECT col_is_pk('claudable', 'projects', 'project_id', 'project_id is the primary key');
 SELECT ok(
@@ -69,8 +69,8 @@ SELECT is(
     0::bigint,
     'nobody but the owner holds a privilege on schema claudable');
 
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.2.0',
-    'CREATE EXTENSION installs version 0.2.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.3.0',
+    'CREATE EXTENSION installs version 0.3.0');
 SELECT has_function('public', 'claudable_deprovision', ARRAY['text', 'text'],
     'claudable_deprovision(project_id text, owner_id text) is installed');
 SELECT is((SELECT prorettype::regtype::text FROM pg_proc WHERE oid = 'public.claudable_deprovision(text,text)'::regprocedure),
@@ -94,5 +94,23 @@ SELECT is(
                                                    AND classid = 'pg_proc'::regclass AND deptype = 'e')
         AND a.grantee = 0),
     0::bigint, 'PUBLIC may execute no function of the extension');
+
+SELECT has_function('public', 'claudable_rotate_key', 'claudable_rotate_key() is installed');
+SELECT has_function('public', 'claudable_export_key', ARRAY['text'], 'claudable_export_key(path text) is installed');
+SELECT has_function('public', 'claudable_import_key', ARRAY['text'], 'claudable_import_key(path text) is installed');
+SELECT is(
+    (SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_extension e, unnest(e.extconfig) AS t(oid)
+       JOIN pg_class c ON c.oid = t.oid WHERE e.extname = 'claudable' AND c.relname LIKE 'key%'),
+    ARRAY['key_ring'],
+    'pg_dump keeps the key fingerprints (claudable.key_ring) but never the key (claudable.key_material)');
+SELECT is(
+    (SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a
+      WHERE c.oid IN ('claudable.key_material'::regclass, 'claudable.key_ring'::regclass,
+                      'claudable.provisioning_lock'::regclass)
+        AND a.grantee <> c.relowner),
+    0::bigint,
+    'nobody but the owner holds a privilege on the key tables or the provisioning lock');
+SELECT is((SELECT count(*) FROM pg_proc WHERE proname IN ('claudable_export_key', 'claudable_import_key') AND prosecdef),
+    0::bigint, 'claudable_export_key and claudable_import_key run with the caller''s rights (superuser only), never as definer');
 
 SELECT * FROM finish();

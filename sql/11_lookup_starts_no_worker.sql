@@ -6,11 +6,12 @@ SELECT plan(6);
 
 SELECT created AS warm_created FROM claudable_provision('warm-1', 'owner-w') \gset
 
--- Every provisioning worker first takes this advisory lock; another session holds it,
--- so a call that started a worker would wait until claudable.worker_timeout.
+-- Every provisioning worker first locks claudable.provisioning_lock; another session
+-- holds it, so a call that started a worker would wait until claudable.worker_timeout.
 SELECT dblink_connect('locker', format('host=%s dbname=%s port=%s user=postgres',
     current_setting('unix_socket_directories'), current_database(), current_setting('port'))) AS locker \gset
-SELECT * FROM dblink('locker', 'SELECT pg_advisory_lock(1668047872, 1)::text') AS t(locked text);
+SELECT dblink_exec('locker', 'BEGIN') AS began \gset
+SELECT * FROM dblink('locker', 'SELECT 1 FROM claudable.provisioning_lock FOR UPDATE') AS t(locked int);
 SET claudable.worker_timeout = 1000;
 
 SELECT is((SELECT created FROM claudable_provision('warm-1', 'owner-w')), false,

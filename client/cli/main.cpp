@@ -1,6 +1,7 @@
 // The `claudable` command: the deploy path and operators' shell access to the extension.
 // Exit codes (README): 0 ok, 1 other failure, 2 usage, 3 invalid input, 4 permission or
-// ownership, 5 conflict, 6 server unavailable or transient fault after retries.
+// ownership, 5 conflict, 6 server unavailable or transient fault after retries, 7 the
+// outcome of a deprovision or rotate is unknown (the connection broke after it was sent).
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,6 +15,8 @@
 
 #include "claudable/client.hpp"
 #include "claudable/env_file.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -80,6 +83,10 @@ int run(int argc, char** argv) {
     Options o;
     CLI::App app{"claudable: provision per-project PostgreSQL databases through the claudable extension"};
     app.require_subcommand(1);
+    // Global options may stand anywhere on the line, after the subcommand too (as in gh,
+    // kubectl): a subcommand hands options it does not know to the app. Set before the
+    // subcommands are added, which copy it.
+    app.fallthrough();
     app.add_option("--admin-url", o.admin_url,
                    "Admin connection string or URL (default: $DB_ADMIN_URL, then libpq's PG* variables)");
     app.add_flag("--json", o.json_output, "Print JSON for programs (includes password and database_url)");
@@ -162,17 +169,23 @@ int run(int argc, char** argv) {
             }
         } else if (env->parsed()) {
             ProvisionedProject p = make_client(o).provision(o.project_id, o.owner_id);
-            const std::string directory = o.projects_dir + "/" + p.project_id;
-            claudable::write_env_file(directory, p.database_url.reveal());
-            std::cout << "DATABASE_URL written to " << directory << "/.env.production (mode 0600)\n";
+            claudable::write_env_file(o.projects_dir, p.project_id, p.database_url.reveal());
+            std::cout << "DATABASE_URL written to " << o.projects_dir << "/" << p.project_id
+                      << "/.env.production (mode 0600)\n";
         } else if (exec->parsed()) {
             ProvisionedProject p = make_client(o).provision(o.project_id, o.owner_id);
-            ::setenv("DATABASE_URL", p.database_url.reveal().c_str(), 1);
+            // The app gets its own URL and none of the admin's credentials.
+            std::vector<std::string> current;
+            for (char** entry = environ; *entry != nullptr; ++entry) current.emplace_back(*entry);
+            std::vector<std::string> environment = claudable::environment_for_app(current, p.database_url.reveal());
+            std::vector<char*> envp;
+            for (auto& e : environment) envp.push_back(e.data());
+            envp.push_back(nullptr);
             std::vector<char*> args;
             for (auto& a : o.command) args.push_back(a.data());
             args.push_back(nullptr);
             std::cout.flush();
-            ::execvp(args[0], args.data());
+            ::execvpe(args[0], args.data(), envp.data());
             std::cerr << "claudable: cannot run " << o.command[0] << ": " << std::strerror(errno) << "\n";
             return 127;
         }

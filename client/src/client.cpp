@@ -10,6 +10,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Lost after it was sent: the server may have run it.
+struct ConnectionLost : TransientError { using TransientError::TransientError; };
+
 struct ResultDeleter {
     void operator()(PGresult* result) const noexcept { PQclear(result); }
 };
@@ -30,6 +33,19 @@ std::string admin_password(const std::string& conninfo) {
     return password;
 }
 
+// The password as written in a URL's user info, still percent-encoded (or malformed).
+std::string raw_url_password(const std::string& conninfo) {
+    const std::size_t scheme = conninfo.find("://");
+    if (scheme == std::string::npos) return {};
+    const std::size_t authority = scheme + 3;
+    const std::size_t at = conninfo.find('@', authority);
+    const std::size_t slash = conninfo.find('/', authority);
+    if (at == std::string::npos || (slash != std::string::npos && slash < at)) return {};
+    const std::size_t colon = conninfo.find(':', authority);
+    if (colon == std::string::npos || colon > at) return {};
+    return conninfo.substr(colon + 1, at - colon - 1);
+}
+
 // libpq's messages never contain the password, but a malformed URL may be echoed in part:
 // replace anything that could carry a secret before the message leaves the library.
 std::string scrub(std::string message, const std::string& conninfo) {
@@ -39,6 +55,7 @@ std::string scrub(std::string message, const std::string& conninfo) {
             message.replace(at, needle.size(), password_mask);
     };
     replace_all(conninfo);
+    replace_all(raw_url_password(conninfo));
     replace_all(admin_password(conninfo));
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     return message;
@@ -76,7 +93,32 @@ const char* const project_columns =
     "project_id, owner_id, database_name, username, password, host, port, database_url, created,"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
+// libpq quotes the offending part of a malformed connection string ("invalid
+// percent-encoded token: "..."") and that part may be the password: every quoted part is
+// masked, and the string is refused before anything is sent.
+void refuse_malformed(const std::string& conninfo) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    if (options) PQconninfoFree(options);
+    if (!error) return;
+    std::string reason = error;
+    PQfreemem(error);
+    std::string masked;
+    bool quoted = false;
+    for (char c : reason) {
+        if (c == '"') {
+            masked += quoted ? std::string(password_mask) + "\"" : "\"";
+            quoted = !quoted;
+        } else if (!quoted) {
+            masked += c;
+        }
+    }
+    throw InvalidInput("22023", "the admin connection string is malformed: " + scrub(masked, conninfo) +
+                                    " (quoted parts are masked: they may hold the password)");
+}
+
 std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& conninfo, int connect_timeout) {
+    refuse_malformed(conninfo);
     const std::string timeout = std::to_string(connect_timeout);
     const char* keywords[] = {"dbname", "connect_timeout", "application_name", nullptr};
     const char* values[] = {conninfo.c_str(), timeout.c_str(), "claudable client", nullptr};
@@ -84,7 +126,7 @@ std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& co
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
         std::string message = conn ? PQerrorMessage(conn.get()) : "out of memory";
         // A refused or lost connection may be a restart: worth a retry.
-        throw TransientError("08001", "cannot connect to the server: " + scrub(message, conninfo));
+        throw NotSent("08001", "cannot connect to the server: " + scrub(message, conninfo));
     }
     return conn;
 }
@@ -108,35 +150,59 @@ Client::Connection& Client::connection() {
 }
 
 template <typename Call>
-auto Client::with_retries(Call&& call) -> decltype(call()) {
+auto Client::with_retries(Retry retry, const char* function, Call&& call) -> decltype(call()) {
     const auto started = Clock::now();
-    std::mt19937 random{std::random_device{}()};
     auto backoff = options_.first_backoff;
     for (int attempt = 1;; ++attempt) {
         try {
             return call();
+        } catch (const ConnectionLost& error) {
+            connection_->conn.reset();
+            if (retry == Retry::only_if_not_sent)
+                throw OutcomeUnknown(error.sqlstate(),
+                                     std::string("the connection was lost after ") + function +
+                                         " was sent: it may or may not have taken effect, so it was not sent again "
+                                         "(" + error.what() + ")");
+            if (!pause_before_retry(started, backoff, attempt, error)) throw;
         } catch (const TransientError& error) {
+            // Not sent, or answered by the server with a transient refusal: nothing happened.
             connection_->conn.reset();  // the next attempt reconnects
-            std::uniform_real_distribution<double> jitter(0.5, 1.0);
-            const auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(backoff * jitter(random));
-            if (Clock::now() - started + pause > options_.retry_budget) throw;
-            if (options_.on_retry) options_.on_retry(attempt, error);
-            std::this_thread::sleep_for(pause);
-            backoff = std::min(backoff * 2, options_.max_backoff);
+            if (!pause_before_retry(started, backoff, attempt, error)) throw;
         }
     }
 }
 
+bool Client::pause_before_retry(std::chrono::steady_clock::time_point started, std::chrono::milliseconds& backoff,
+                                int attempt, const Error& error) {
+    static thread_local std::mt19937 random{std::random_device{}()};
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    const auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(backoff * jitter(random));
+    if (Clock::now() - started + pause > options_.retry_budget) return false;
+    if (options_.on_retry) options_.on_retry(attempt, error);
+    std::this_thread::sleep_for(pause);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+    return true;
+}
+
 namespace {
 
+// Sent and answered in two steps, so that a request that never left (a connection that
+// broke while idle) is told apart from one lost after it was sent.
 Result execute(PGconn* conn, const std::string& sql, const std::vector<std::string>& params,
                const std::string& conninfo) {
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p.c_str());
-    Result result(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                               nullptr, nullptr, 0));
+    if (PQstatus(conn) != CONNECTION_OK ||
+        !PQsendQueryParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                           nullptr, 0))
+        throw NotSent("08006", "the request could not be sent: " + scrub(PQerrorMessage(conn), conninfo));
+    Result result;
+    while (PGresult* next = PQgetResult(conn)) {
+        if (!result) result.reset(next);
+        else PQclear(next);
+    }
     if (!result || PQstatus(conn) != CONNECTION_OK)
-        throw TransientError("08006", "the connection to the server was lost: " +
+        throw ConnectionLost("08006", "the connection to the server was lost: " +
                                           scrub(PQerrorMessage(conn), conninfo));
     const ExecStatusType status = PQresultStatus(result.get());
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw_result_error(result.get(), conninfo);
@@ -149,7 +215,9 @@ Result execute(PGconn* conn, const std::string& sql, const std::vector<std::stri
 ProvisionedProject Client::project_row(const char* function, const std::string& project_id,
                                        const std::string& owner_id) {
     const std::string sql = std::string("SELECT ") + project_columns + " FROM " + function + "($1, $2)";
-    return with_retries([&] {
+    // Provisioning is idempotent; a rotation is not: it is re-sent only if it never left.
+    const Retry retry = std::string(function) == "claudable_provision" ? Retry::idempotent : Retry::only_if_not_sent;
+    return with_retries(retry, function, [&] {
         Result r = execute(connection().conn.get(), sql, {project_id, owner_id}, admin_connection_);
         return project_from(r.get());
     });
@@ -164,7 +232,7 @@ ProvisionedProject Client::rotate_password(const std::string& project_id, const 
 }
 
 bool Client::deprovision(const std::string& project_id, const std::string& owner_id) {
-    return with_retries([&] {
+    return with_retries(Retry::only_if_not_sent, "claudable_deprovision", [&] {
         Result r = execute(connection().conn.get(), "SELECT claudable_deprovision($1, $2)", {project_id, owner_id},
                            admin_connection_);
         return value(r.get(), 0, 0) == "t";
@@ -172,7 +240,7 @@ bool Client::deprovision(const std::string& project_id, const std::string& owner
 }
 
 std::vector<DatabaseInfo> Client::list() {
-    return with_retries([&] {
+    return with_retries(Retry::idempotent, "list", [&] {
         Result r = execute(connection().conn.get(),
                            "SELECT project_id, owner_id, database_name, username, status, size_bytes, connections,"
                            " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
@@ -198,7 +266,7 @@ std::vector<DatabaseInfo> Client::list() {
 }
 
 std::vector<Finding> Client::check() {
-    return with_retries([&] {
+    return with_retries(Retry::idempotent, "claudable_check", [&] {
         Result r = execute(connection().conn.get(), "SELECT severity, object, problem FROM claudable_check()", {},
                            admin_connection_);
         std::vector<Finding> rows;

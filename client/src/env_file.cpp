@@ -7,8 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <random>
 #include <vector>
 
 #include "claudable/errors.hpp"
@@ -76,38 +75,135 @@ std::string merge_database_url(const std::string& existing, const std::string& u
     return out;
 }
 
-void write_env_file(const std::string& directory, const std::string& url) {
+namespace {
+
+struct Descriptor {
+    int fd = -1;
+    ~Descriptor() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+[[noreturn]] void refuse(const std::string& what) {
+    throw InvalidInput("22023", what);
+}
+
+std::string describe_open_error(const std::string& path, int err) {
+    if (err == ELOOP || err == EMLINK) return path + " is a symbolic link; claudable follows none";
+    if (err == ENOTDIR) return path + " is not a directory";
+    return "cannot open " + path + ": " + std::strerror(err);
+}
+
+// The project's directory under `projects`, created if missing, never through a symlink.
+int open_project_directory(int projects, const std::string& project_id, const std::string& shown) {
+    int fd = ::openat(projects, project_id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        if (::mkdirat(projects, project_id.c_str(), 0700) != 0 && errno != EEXIST)
+            file_error("cannot create directory", shown, errno);
+        fd = ::openat(projects, project_id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        int err = errno;
+        struct stat st {};
+        // With O_DIRECTORY, Linux reports a symlink as ENOTDIR: say what it really is.
+        if (err == ENOTDIR && ::fstatat(projects, project_id.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+            err = ELOOP;
+        if (err == ELOOP || err == ENOTDIR) refuse(describe_open_error(shown, err));
+        file_error("cannot open", shown, err);
+    }
+    return fd;
+}
+
+// The current file's content: "" when there is none. O_NONBLOCK so a FIFO never blocks
+// the open; fstat then refuses it, like every other non-regular file.
+std::string read_existing(int directory, const std::string& shown) {
+    Descriptor file{::openat(directory, ".env.production", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+    if (file.fd < 0) {
+        if (errno == ENOENT) return {};
+        const int err = errno;
+        if (err == ELOOP) refuse(describe_open_error(shown, err));
+        file_error("cannot open", shown, err);
+    }
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0) file_error("cannot stat", shown, errno);
+    if (!S_ISREG(st.st_mode)) refuse(shown + " is not a regular file; claudable writes only regular files");
+    if (static_cast<std::size_t>(st.st_size) > max_env_file_bytes)
+        refuse(shown + " is larger than " + std::to_string(max_env_file_bytes) + " bytes; claudable will not merge it");
+    std::string content;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t got = ::read(file.fd, buffer, sizeof buffer);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            file_error("cannot read", shown, errno);
+        }
+        if (got == 0) break;
+        content.append(buffer, static_cast<std::size_t>(got));
+        if (content.size() > max_env_file_bytes)  // it grew while we read
+            refuse(shown + " is larger than " + std::to_string(max_env_file_bytes) + " bytes; claudable will not merge it");
+    }
+    return content;
+}
+
+std::string random_suffix() {
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device random;
+    std::string suffix;
+    for (int i = 0; i < 12; ++i) suffix += alphabet[random() % (sizeof alphabet - 1)];
+    return suffix;
+}
+
+}  // namespace
+
+void write_env_file(const std::string& projects_dir, const std::string& project_id, const std::string& url) {
+    if (project_id.empty() || project_id == "." || project_id == ".." || project_id.find('/') != std::string::npos)
+        refuse("project_id \"" + project_id + "\" cannot name a directory");
+    const std::string shown_directory = projects_dir + "/" + project_id;
+    const std::string shown = shown_directory + "/.env.production";
     std::error_code ec;
-    std::filesystem::create_directories(directory, ec);
-    if (ec) throw Error("58030", "cannot create directory " + directory + ": " + ec.message());
-    const std::string path = directory + "/.env.production";
+    std::filesystem::create_directories(projects_dir, ec);
+    if (ec) throw Error("58030", "cannot create directory " + projects_dir + ": " + ec.message());
+    Descriptor projects{::open(projects_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (projects.fd < 0) file_error("cannot open", projects_dir, errno);
+    Descriptor directory{open_project_directory(projects.fd, project_id, shown_directory)};
 
-    std::string existing;
-    if (std::ifstream in{path, std::ios::binary}) {
-        std::ostringstream buffer;
-        buffer << in.rdbuf();
-        existing = buffer.str();
+    const std::string content = merge_database_url(read_existing(directory.fd, shown), url);
+
+    std::string temporary;
+    Descriptor out;
+    for (int attempt = 0; out.fd < 0 && attempt < 16; ++attempt) {
+        temporary = ".env.production." + random_suffix();
+        out.fd = ::openat(directory.fd, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          S_IRUSR | S_IWUSR);
+        if (out.fd < 0 && errno != EEXIST) file_error("cannot create a temporary file beside", shown, errno);
     }
-    const std::string content = merge_database_url(existing, url);
-
-    std::string temporary = path + ".XXXXXX";
-    int fd = ::mkstemp(temporary.data());
-    if (fd < 0) file_error("cannot create a temporary file beside", path, errno);
-    bool ok = ::fchmod(fd, S_IRUSR | S_IWUSR) == 0 &&
-              ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-              ::fsync(fd) == 0;
+    if (out.fd < 0) file_error("cannot create a temporary file beside", shown, EEXIST);
+    bool ok = ::fchmod(out.fd, S_IRUSR | S_IWUSR) == 0 &&
+              ::write(out.fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+              ::fsync(out.fd) == 0;
     int err = errno;
-    ::close(fd);
-    if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0) {
+    ::close(out.fd);
+    out.fd = -1;
+    // renameat replaces a symlink named .env.production itself, never its target.
+    if (!ok || ::renameat(directory.fd, temporary.c_str(), directory.fd, ".env.production") != 0) {
         if (ok) err = errno;
-        ::unlink(temporary.c_str());
-        file_error("cannot write", path, err);
+        ::unlinkat(directory.fd, temporary.c_str(), 0);
+        file_error("cannot write", shown, err);
     }
-    int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
+    ::fsync(directory.fd);
+}
+
+std::vector<std::string> environment_for_app(const std::vector<std::string>& environment, const std::string& url) {
+    std::vector<std::string> out;
+    for (const auto& entry : environment) {
+        const std::string name = entry.substr(0, entry.find('='));
+        // libpq reads only PG-prefixed variables; none of them belongs to the app.
+        if (name == "DB_ADMIN_URL" || name == "DATABASE_URL" || name.rfind("PG", 0) == 0) continue;
+        out.push_back(entry);
     }
+    out.push_back("DATABASE_URL=" + url);
+    return out;
 }
 
 }  // namespace claudable

@@ -16,6 +16,7 @@ int exit_code_for(const Error& error) noexcept {
     if (dynamic_cast<const PermissionDenied*>(&error)) return 4;
     if (dynamic_cast<const Conflict*>(&error)) return 5;
     if (dynamic_cast<const TransientError*>(&error)) return 6;
+    if (dynamic_cast<const OutcomeUnknown*>(&error)) return 7;
     return 1;
 }
 

@@ -86,6 +86,13 @@ TEST(Usage, AnUnknownSubcommandIsAUsageError) { EXPECT_EQ(claudable({"frobnicate
 TEST(Usage, AMissingOwnerIsAUsageError) { EXPECT_EQ(claudable({"provision", "only-project"}).code, 2); }
 TEST(Usage, EnvNeedsProjectsDir) { EXPECT_EQ(claudable({"env", "p", "o"}).code, 2); }
 TEST(Usage, ExecNeedsACommand) { EXPECT_EQ(claudable({"exec", "p", "o"}).code, 2); }
+TEST(Usage, AMalformedAdminUrlIsRefusedWithoutEchoingIt) {
+    CliRun r = claudable({"provision", "p", "o", "--admin-url", "postgresql://admin:s3cr%zzet@127.0.0.1:1/db"});
+    EXPECT_EQ(r.code, 3) << r.err;
+    EXPECT_NE(r.err.find("malformed"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("s3cr"), std::string::npos) << "the password's bytes are echoed: " << r.err;
+    EXPECT_EQ(r.err.find("%zz"), std::string::npos) << r.err;
+}
 TEST(Usage, HelpWorksForEverySubcommand) {
     for (const char* sub : {"provision", "deprovision", "rotate", "list", "check", "env", "exec"}) {
         CliRun r = claudable({sub, "--help"});
@@ -229,5 +236,97 @@ TEST_F(WithServer, ATransientFaultIsSurvived) {
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.err.find("retrying after a transient fault"), std::string::npos) << "the server really was down";
     EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
+    expect_no_secret(r);
+}
+
+TEST_F(WithServer, GlobalOptionsWorkAfterTheSubcommand) {
+    CliRun r = claudable({"provision", "cli-opts-after", "team-cli", "--json", "--admin-url", admin_url(),
+                          "--retry-seconds", "1"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(json_of(r)["database_name"], "app_db_cli_opts_after");
+    CliRun mixed = claudable({"--json", "list", "--admin-url", admin_url()});
+    ASSERT_EQ(mixed.code, 0) << mixed.err;
+    EXPECT_TRUE(json_of(mixed).is_array());
+}
+TEST_F(WithServer, ExecGivesTheAppNoAdminCredentials) {
+    // The test's own variables (which hold the admin URL too) are not the CLI's to scrub.
+    const std::string env = "env -u CLAUDABLE_TEST_ADMIN_URL -u CLAUDABLE_TEST_SUPERUSER_PSQL DB_ADMIN_URL=" +
+                            quote(admin_url()) +
+                            " PGPASSWORD=admin-secret PGPASSFILE=/root/.pgpass PGSERVICEFILE=/nonexistent/pg_service.conf PGUSER=postgres"
+                            " PGHOST=/tmp KEEP_ME=yes";
+    CliRun r = claudable({"exec", "cli-exec-env", "team-cli", "--", "env"}, env);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("DATABASE_URL=postgresql://app_u_cli_exec_env:"), std::string::npos);
+    EXPECT_NE(r.out.find("KEEP_ME=yes"), std::string::npos) << "the app's own variables stay";
+    for (const char* leaked : {"DB_ADMIN_URL", "PGPASSWORD", "PGPASSFILE", "PGSERVICEFILE", "PGUSER", "PGHOST", "admin-secret"})
+        EXPECT_EQ(r.out.find(leaked), std::string::npos) << leaked << " reached the app";
+    EXPECT_EQ(r.out.find(admin_password()), std::string::npos);
+}
+TEST_F(WithServer, EnvRefusesASymlinkedEnvFileWithExitCode3) {
+    const auto projects = scratch / "linked-projects";
+    std::filesystem::remove_all(projects);
+    std::filesystem::create_directories(projects / "cli-env-link");
+    { std::ofstream(scratch / "pgpass") << "h:5432:*:postgres:admin-secret\n"; }
+    std::filesystem::create_symlink(scratch / "pgpass", projects / "cli-env-link/.env.production");
+    CliRun r = as_admin({"env", "cli-env-link", "team-cli", "--projects-dir", projects.string()});
+    EXPECT_EQ(r.code, 3) << r.err;
+    EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp((scratch / "pgpass").string()), "h:5432:*:postgres:admin-secret\n");
+}
+
+namespace {
+// Runs `args` while a superuser session holds `lock` (a FROM clause) for 6 s, and
+// terminates the CLI's backend once it waits: the connection breaks after the call was sent.
+CliRun run_and_lose_the_connection(const std::vector<std::string>& args, const std::string& lock) {
+    const char* psql = std::getenv("CLAUDABLE_TEST_SUPERUSER_PSQL");
+    EXPECT_TRUE(psql != nullptr) << "CLAUDABLE_TEST_SUPERUSER_PSQL is not set";
+    if (psql == nullptr) return CliRun{-1, "", ""};
+    const std::string holder = std::string(psql) + " -c \"SELECT 1 FROM " + lock +
+                               " FOR UPDATE; SELECT pg_sleep(6)\" >/dev/null 2>&1 &";
+    EXPECT_EQ(std::system(holder.c_str()), 0);
+    const std::string holding = std::string(psql) +
+        " -c \"SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(6)%' AND wait_event = 'PgSleep'\" | grep -q 1";
+    for (int i = 0; i < 100 && std::system(holding.c_str()) != 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::thread killer([psql] {
+        for (int i = 0; i < 100; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            const std::string kill = std::string(psql) +
+                " -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'claudable client'"
+                " AND state = 'active' AND now() - query_start > interval '300 ms'\" | grep -q t";
+            if (std::system(kill.c_str()) == 0) break;
+        }
+    });
+    CliRun r = as_admin(args);
+    killer.join();
+    (void)std::system((std::string(psql) + " -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                           " WHERE query LIKE '%pg_sleep(6)%' AND pid <> pg_backend_pid()\" >/dev/null")
+                          .c_str());
+    return r;
+}
+}  // namespace
+
+TEST_F(WithServer, ARotateWhoseConnectionIsLostIsReportedAsUnknownAndNotResent) {
+    ASSERT_EQ(as_admin({"provision", "cli-lost-rotate", "team-cli"}).code, 0);
+    CliRun r = run_and_lose_the_connection({"--retry-seconds", "30", "rotate", "cli-lost-rotate", "team-cli"},
+                                           "claudable.projects WHERE project_id = 'cli-lost-rotate'");
+    EXPECT_EQ(r.code, 7) << r.err;
+    EXPECT_NE(r.err.find("may or may not have taken effect"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("retrying"), std::string::npos) << "a rotation is never re-sent: " << r.err;
+    expect_no_secret(r);
+}
+TEST_F(WithServer, ADeprovisionWhoseConnectionIsLostIsReportedAsUnknownAndNotResent) {
+    ASSERT_EQ(as_admin({"provision", "cli-lost-depro", "team-cli"}).code, 0);
+    CliRun r = run_and_lose_the_connection({"--retry-seconds", "30", "deprovision", "cli-lost-depro", "team-cli"},
+                                           "claudable.projects WHERE project_id = 'cli-lost-depro'");
+    EXPECT_EQ(r.code, 7) << r.err;
+    EXPECT_NE(r.err.find("may or may not have taken effect"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("retrying"), std::string::npos) << r.err;
+}
+TEST_F(WithServer, AProvisionWhoseConnectionIsLostIsRetried) {
+    CliRun r = run_and_lose_the_connection({"--retry-seconds", "30", "provision", "cli-lost-prov", "team-cli"},
+                                           "claudable.provisioning_lock");
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("retrying after a transient fault"), std::string::npos) << "the connection really was lost";
     expect_no_secret(r);
 }

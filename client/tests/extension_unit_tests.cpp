@@ -106,32 +106,81 @@ TEST(SecretBox, RefusesATamperedBoxOrAnotherKey) {
     }
 }
 
-TEST(KeyFile, IsCreatedWithMode0600AndReadBackTheSame) {
-    const auto dir = std::filesystem::temp_directory_path() / ("claudable-key-" + std::to_string(::getpid()));
+namespace {
+std::filesystem::path fresh_directory(const char* name) {
+    const auto dir = std::filesystem::temp_directory_path() / (std::string(name) + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
+    return dir;
+}
+std::string raw(const SecretKey& key) { return std::string(reinterpret_cast<const char*>(key.data()), SecretKey::size); }
+}  // namespace
+
+TEST(KeyFile, IsWrittenWithMode0600AndReadBackTheSame) {
+    const auto dir = fresh_directory("claudable-key");
     const std::string path = (dir / "claudable.key").string();
-    SecretKey first, second;
-    load_or_create_key(path, first);
-    load_or_create_key(path, second);
+    SecretKey written, read;
+    generate_key(written);
+    write_key_file(path, written, false);
+    ASSERT_TRUE(read_key_file(path, read));
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(first.data()), SecretKey::size),
-              std::string(reinterpret_cast<const char*>(second.data()), SecretKey::size));
+    EXPECT_EQ(raw(written), raw(read));
     std::filesystem::permissions(path, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
     SecretKey third;
-    EXPECT_THROW(load_or_create_key(path, third), Failure) << "a key file readable by others is refused";
+    EXPECT_THROW(read_key_file(path, third), Failure) << "a key file readable by others is refused";
+    std::filesystem::remove_all(dir);
+}
+TEST(KeyFile, IsNeverOverwrittenUnlessAskedTo) {
+    const auto dir = fresh_directory("claudable-key-keep");
+    const std::string path = (dir / "claudable.key").string();
+    SecretKey first, second, read;
+    generate_key(first);
+    generate_key(second);
+    write_key_file(path, first, false);
+    EXPECT_THROW(write_key_file(path, second, false), Failure) << "a second writer loses, the first key stays";
+    ASSERT_TRUE(read_key_file(path, read));
+    EXPECT_EQ(raw(read), raw(first));
+    write_key_file(path, second, true);
+    ASSERT_TRUE(read_key_file(path, read));
+    EXPECT_EQ(raw(read), raw(second));
+    std::filesystem::remove_all(dir);
+}
+TEST(KeyFile, AMissingFileIsReportedNotCreated) {
+    const auto dir = fresh_directory("claudable-key-missing");
+    SecretKey key;
+    EXPECT_FALSE(read_key_file((dir / "claudable.key").string(), key));
+    EXPECT_FALSE(std::filesystem::exists(dir / "claudable.key"));
+    std::filesystem::remove_all(dir);
+}
+TEST(KeyFile, RefusesASymlinkAndAFifo) {
+    const auto dir = fresh_directory("claudable-key-odd");
+    SecretKey key;
+    generate_key(key);
+    write_key_file((dir / "real.key").string(), key, false);
+    std::filesystem::create_symlink(dir / "real.key", dir / "link.key");
+    EXPECT_THROW(read_key_file((dir / "link.key").string(), key), Failure);
+    ASSERT_EQ(::mkfifo((dir / "fifo.key").c_str(), 0600), 0);
+    EXPECT_THROW(read_key_file((dir / "fifo.key").string(), key), Failure) << "and does not block on a FIFO";
     std::filesystem::remove_all(dir);
 }
 TEST(KeyFile, RefusesAMalformedFile) {
-    const auto dir = std::filesystem::temp_directory_path() / ("claudable-badkey-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const auto dir = fresh_directory("claudable-badkey");
     const std::string path = (dir / "claudable.key").string();
     { std::ofstream(path) << "not hex at all\n"; }
     std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     SecretKey key;
-    EXPECT_THROW(load_or_create_key(path, key), Failure);
+    EXPECT_THROW(read_key_file(path, key), Failure);
     std::filesystem::remove_all(dir);
+}
+TEST(KeyFingerprint, IsStableAndDiffersBetweenKeys) {
+    SecretKey a, b;
+    generate_key(a);
+    generate_key(b);
+    EXPECT_EQ(key_fingerprint(a), key_fingerprint(a));
+    EXPECT_EQ(key_fingerprint(a).size(), 32u);
+    EXPECT_NE(key_fingerprint(a), key_fingerprint(b));
 }
 
 TEST(SqlText, QuotesEveryIdentifierAndDoublesQuotes) {

@@ -80,30 +80,95 @@ TEST(MergeDatabaseUrl, LeavesSimilarNamesAlone) {
               "DATABASE_URL_RO=x\n#DATABASE_URL=y\nDATABASE_URL=new\n");
 }
 
-TEST(WriteEnvFile, CreatesTheDirectoryAndAFileOfMode0600) {
-    const auto dir = std::filesystem::temp_directory_path() / ("claudable-unit-" + std::to_string(::getpid()));
+namespace {
+std::filesystem::path fresh_directory(const std::string& name) {
+    const auto dir = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
-    write_env_file((dir / "shop").string(), "postgresql://a");
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+std::string slurp(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+// write_env_file's refusal: InvalidInput (exit code 3), and the message says why.
+std::string refusal_of(const std::filesystem::path& projects, const std::string& project_id) {
+    try {
+        write_env_file(projects.string(), project_id, "postgresql://new");
+    } catch (const InvalidInput& e) {
+        EXPECT_EQ(exit_code_for(e), 3);
+        return e.what();
+    }
+    return "not refused";
+}
+}  // namespace
+
+TEST(WriteEnvFile, CreatesTheDirectoryAndAFileOfMode0600) {
+    const auto dir = fresh_directory("claudable-unit");
+    write_env_file(dir.string(), "shop", "postgresql://a");
     struct stat st {};
     ASSERT_EQ(::stat((dir / "shop/.env.production").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
-    std::ifstream in(dir / "shop/.env.production");
-    std::stringstream content;
-    content << in.rdbuf();
-    EXPECT_EQ(content.str(), "DATABASE_URL=postgresql://a\n");
+    EXPECT_EQ(slurp(dir / "shop/.env.production"), "DATABASE_URL=postgresql://a\n");
     std::filesystem::remove_all(dir);
 }
 TEST(WriteEnvFile, MergesIntoTheFileAndLeavesNoTemporaryFile) {
-    const auto dir = std::filesystem::temp_directory_path() / ("claudable-unit2-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    { std::ofstream(dir / ".env.production") << "NODE_ENV=production\nDATABASE_URL=old\n"; }
-    write_env_file(dir.string(), "postgresql://b");
-    std::ifstream in(dir / ".env.production");
-    std::stringstream content;
-    content << in.rdbuf();
-    EXPECT_EQ(content.str(), "NODE_ENV=production\nDATABASE_URL=postgresql://b\n");
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+    const auto dir = fresh_directory("claudable-unit2");
+    std::filesystem::create_directories(dir / "shop");
+    { std::ofstream(dir / "shop/.env.production") << "NODE_ENV=production\nDATABASE_URL=old\n"; }
+    write_env_file(dir.string(), "shop", "postgresql://b");
+    EXPECT_EQ(slurp(dir / "shop/.env.production"), "NODE_ENV=production\nDATABASE_URL=postgresql://b\n");
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "shop"), std::filesystem::directory_iterator()), 1);
     std::filesystem::remove_all(dir);
+}
+TEST(WriteEnvFile, RefusesAnEnvFileThatIsASymlinkAndLeavesItsTargetAlone) {
+    const auto dir = fresh_directory("claudable-unit-link");
+    std::filesystem::create_directories(dir / "shop");
+    { std::ofstream(dir / "secret") << "root:x:0:0\n"; }
+    std::filesystem::create_symlink(dir / "secret", dir / "shop/.env.production");
+    EXPECT_NE(refusal_of(dir, "shop").find("symbolic link"), std::string::npos);
+    EXPECT_EQ(slurp(dir / "secret"), "root:x:0:0\n") << "the target is neither read into the app nor rewritten";
+    EXPECT_TRUE(std::filesystem::is_symlink(dir / "shop/.env.production"));
+    std::filesystem::remove_all(dir);
+}
+TEST(WriteEnvFile, RefusesAProjectDirectoryThatIsASymlink) {
+    const auto dir = fresh_directory("claudable-unit-dirlink");
+    std::filesystem::create_directories(dir / "other-project");
+    { std::ofstream(dir / "other-project/.env.production") << "DATABASE_URL=theirs\n"; }
+    std::filesystem::create_directory_symlink(dir / "other-project", dir / "shop");
+    EXPECT_NE(refusal_of(dir, "shop").find("symbolic link"), std::string::npos);
+    EXPECT_EQ(slurp(dir / "other-project/.env.production"), "DATABASE_URL=theirs\n") << "another project's file is untouched";
+    std::filesystem::remove_all(dir);
+}
+TEST(WriteEnvFile, RefusesAFifoWithoutBlocking) {
+    const auto dir = fresh_directory("claudable-unit-fifo");
+    std::filesystem::create_directories(dir / "shop");
+    ASSERT_EQ(::mkfifo((dir / "shop/.env.production").c_str(), 0600), 0);
+    EXPECT_NE(refusal_of(dir, "shop").find("not a regular file"), std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+TEST(WriteEnvFile, RefusesAFileOverTheSizeCap) {
+    const auto dir = fresh_directory("claudable-unit-big");
+    std::filesystem::create_directories(dir / "shop");
+    { std::ofstream(dir / "shop/.env.production") << std::string(max_env_file_bytes + 1, 'x'); }
+    EXPECT_NE(refusal_of(dir, "shop").find("larger than"), std::string::npos);
+    EXPECT_EQ(std::filesystem::file_size(dir / "shop/.env.production"), max_env_file_bytes + 1) << "nothing was written";
+    std::filesystem::remove_all(dir);
+}
+TEST(WriteEnvFile, RefusesAProjectIdThatIsNotOnePathComponent) {
+    const auto dir = fresh_directory("claudable-unit-path");
+    for (const char* id : {"..", ".", "a/b", ""}) EXPECT_NE(refusal_of(dir, id), "not refused") << id;
+    std::filesystem::remove_all(dir);
+}
+
+TEST(EnvironmentForApp, DropsTheAdminsCredentialsAndEveryLibpqVariable) {
+    const std::vector<std::string> env = {"PATH=/usr/bin", "DB_ADMIN_URL=postgresql://admin:pw@h/db", "PGPASSWORD=pw",
+                                          "PGPASSFILE=/root/.pgpass", "PGSERVICE=admin", "PGHOST=h", "PGUSER=postgres",
+                                          "DATABASE_URL=stale", "NODE_ENV=production"};
+    EXPECT_EQ(environment_for_app(env, "postgresql://app"),
+              (std::vector<std::string>{"PATH=/usr/bin", "NODE_ENV=production", "DATABASE_URL=postgresql://app"}));
 }
 
 int exit_code_of(const std::string& sqlstate) {
@@ -123,5 +188,6 @@ TEST(Errors, MapSqlstateToTypeAndExitCode) {
     EXPECT_EQ(exit_code_of("42501"), 4);
     EXPECT_EQ(exit_code_of("42710"), 5);
     for (const char* transient : {"53000", "57P03", "40001", "08006", "08001"}) EXPECT_EQ(exit_code_of(transient), 6) << transient;
+    EXPECT_EQ(exit_code_for(OutcomeUnknown("08006", "m")), 7);
     EXPECT_EQ(exit_code_of("XX000"), 1);
 }

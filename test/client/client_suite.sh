@@ -21,6 +21,8 @@ psql -X -q -d claudable_cli -c "CREATE EXTENSION claudable" -f "$here/../lib/har
 export CLAUDABLE_TEST_ADMIN_URL="postgresql://cli_admin:$admin_password@127.0.0.1:$PGPORT/claudable_cli"
 export CLAUDABLE_TEST_SERVER_STOP="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -m fast -w stop >/dev/null"
 export CLAUDABLE_TEST_SERVER_START="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -l $CLUSTER_LOG -w start >/dev/null"
+# A superuser session for the tests that hold a lock to keep a call waiting.
+export CLAUDABLE_TEST_SUPERUSER_PSQL="psql -X -q -At -h $CLUSTER_DIR -p $PGPORT -U postgres -d claudable_cli"
 # Project databases are reached over TCP with their URL; nothing below needs the socket.
 unset PGHOST PGUSER PGDATABASE
 

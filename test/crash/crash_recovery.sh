@@ -140,6 +140,25 @@ check "kill-deprovision: no role, no database, no record and no finding remain" 
                        + (SELECT count(*) FROM claudable.projects WHERE project_id = 'kill-deprovision')
                        + (SELECT count(*) FROM claudable_check())")" = 0 && faults_recovered=$((faults_recovered + 1))
 
+echo "# kill -9 of the worker after the role lost its login, before anything is dropped"
+url=$(q -c "SELECT database_url FROM claudable_provision('kill-lockout', 'owner-crash')")
+hold_fault_lock
+check "kill-lockout: the worker parks once the role's login is taken away" \
+    start_parked_call kill-lockout deprovision_locked_out "SELECT claudable_deprovision('kill-lockout', 'owner-crash')"
+kill -9 "$(worker_pid)" && faults_injected=$((faults_injected + 1))
+wait "$caller_psql" 2>/dev/null
+check "kill-lockout: the server is back after crash recovery" wait_until_up
+check "kill-lockout: the role's NOLOGIN was committed before the crash" \
+    test "$(q -c "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app_u_kill_lockout'")" = f
+check "kill-lockout: the tenant's URL no longer logs in" bash -c '! psql -X -At "$1" -c "SELECT 1" >/dev/null 2>&1' _ "$url"
+check "kill-lockout: the retry finishes the removal" \
+    test "$(q -c "SELECT claudable_deprovision('kill-lockout', 'owner-crash')")" = t
+check "kill-lockout: no role, no database, no record and no finding remain" \
+    test "$(q -c "SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_kill_lockout')
+                       + (SELECT count(*) FROM pg_database WHERE datname = 'app_db_kill_lockout')
+                       + (SELECT count(*) FROM claudable.projects WHERE project_id = 'kill-lockout')
+                       + (SELECT count(*) FROM claudable_check())")" = 0 && faults_recovered=$((faults_recovered + 1))
+
 echo "# fault injection is for superusers only"
 q -q -c "CREATE ROLE fault_probe LOGIN" -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO fault_probe" \
     -c "GRANT CONNECT ON DATABASE postgres TO fault_probe"

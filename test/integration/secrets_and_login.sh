@@ -42,16 +42,18 @@ check "the server log holds the rotation's LOG line" \
 check "the database_url never appears in the server log" \
     bash -c '! grep -qF -- "$1" "$2" && ! grep -qF -- "$3" "$2"' _ "$url" "$log_file" "$other_url"
 
+key_hex=$(psql_super -c "SELECT encode(material, 'hex') FROM claudable.key_material")
 dump=$(mktemp)
 pg_dump -d claudable_it >"$dump" 2>/dev/null
 check "pg_dump of the metadata database keeps the project rows" grep -q 'secret-probe' "$dump"
 check "pg_dump of the metadata database holds no password" bash -c '! grep -qF -- "$1" "$2"' _ "$password" "$dump"
+check "pg_dump of the metadata database holds the key's fingerprint but never the key" \
+    bash -c '[ ${#1} = 64 ] && ! grep -qiF -- "$1" "$2" && grep -qF "$3" "$2"' _ "$key_hex" "$dump" \
+        "$(psql_super -c "SELECT fingerprint FROM claudable.key_ring")"
 rm -f "$dump"
 
-check "the key file was created with mode 0600" \
-    bash -c '[ "$(stat -c %a "$1/claudable.key")" = 600 ]' _ "$data_dir"
-check "the key file belongs to the server's OS user" \
-    bash -c '[ "$(stat -c %U "$1/claudable.key")" = postgres ]' _ "$data_dir"
+check "by default no key file is written in the data directory: the key is in claudable.key_material" \
+    bash -c '[ ! -e "$1/claudable.key" ] && [ "$(psql -X -At -d claudable_it -c "SELECT count(*) FROM claudable.key_material")" = 1 ]' _ "$data_dir"
 
 errors=$(psql_super -c "SELECT claudable_provision('secret-probe', 'not-the-owner')" 2>&1 || true)
 check "a refused call's error text holds no password or URL" \
@@ -61,8 +63,8 @@ wrong_key=$(mktemp -d)
 chown postgres "$wrong_key"
 runuser -u postgres -- bash -c "printf '%064d\n' 7 >'$wrong_key/other.key' && chmod 600 '$wrong_key/other.key'"
 errors=$(psql_super -c "SET claudable.key_file = '$wrong_key/other.key'" -c "SELECT claudable_provision('secret-probe', 'owner-secrets')" 2>&1 || true)
-check "with another key file the stored password does not decrypt and the call fails with XX001" \
-    bash -c '[[ "$1" == *"stored password could not be decrypted"* ]]' _ "$errors"
+check "with another key file the call is refused (F0000): the key is not the one that sealed the passwords" \
+    bash -c '[[ "$1" == *"is not the key that sealed the stored passwords"* ]]' _ "$errors"
 runuser -u postgres -- chmod 644 "$wrong_key/other.key"
 errors=$(psql_super -c "SET claudable.key_file = '$wrong_key/other.key'" -c "SELECT claudable_provision('secret-probe', 'owner-secrets')" 2>&1 || true)
 check "a key file readable by others is refused" \

@@ -11,14 +11,11 @@ db=claudable_pool
 q() { psql -X -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 psql -X -qAt -d postgres -c "CREATE DATABASE $db" >/dev/null
 q -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
-global_lock=1668047872  # global_lock_class in extension/provisioner.hpp
 work=$(mktemp -d)
 
 
-# Park every worker: they all queue for the global provisioning lock held here.
-q -c "SELECT pg_advisory_lock($global_lock, 1)" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
-holder=$!
-wait_for_row "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $global_lock AND granted"
+# Park every worker: they all queue for the provisioning lock row held here.
+hold_provisioning_lock
 
 free_slots=$(q -c "SELECT current_setting('max_worker_processes')::int - count(*) FROM pg_stat_activity
                     WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'checkpointer', 'background writer',
@@ -57,8 +54,7 @@ q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
 wait "${pids[0]}"
 check "a caller whose worker is already running can be cancelled (57014)" grep -q 'canceling statement due to user request' "$work/pool-1.out"
 
-kill "$holder" 2>/dev/null
-q -c "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = $global_lock AND granted" >/dev/null
+release_provisioning_lock
 for pid in "${pids[@]:1}"; do wait "$pid"; done
 check "once the lock is free every parked call succeeds" \
     bash -c 'for f in "$1"/pool-*.out; do [ "$f" = "$1/pool-1.out" ] && continue; [ "$(cat "$f")" = t ] || exit 1; done' _ "$work"

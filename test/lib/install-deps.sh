@@ -7,6 +7,7 @@ claudable_packages=(
     libssl-dev libpq-dev
     cmake libgtest-dev libcli11-dev nlohmann-json3-dev
     clang-14 libclang-rt-14-dev
+    libipc-run-perl
 )
 
 install_missing_packages() {

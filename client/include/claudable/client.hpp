@@ -76,8 +76,14 @@ public:
 
 private:
     struct Connection;
+    // Transient faults are retried for idempotent calls; the others are re-sent only when
+    // they never reached the server, and a connection lost after sending them is
+    // reported as OutcomeUnknown.
+    enum class Retry { idempotent, only_if_not_sent };
     template <typename Call>
-    auto with_retries(Call&& call) -> decltype(call());
+    auto with_retries(Retry retry, const char* function, Call&& call) -> decltype(call());
+    bool pause_before_retry(std::chrono::steady_clock::time_point started, std::chrono::milliseconds& backoff,
+                            int attempt, const Error& error);
     Connection& connection();
     ProvisionedProject project_row(const char* function, const std::string& project_id,
                                    const std::string& owner_id);

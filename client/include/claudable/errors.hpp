@@ -21,12 +21,18 @@ struct InvalidInput : Error { using Error::Error; };      // 22023
 struct PermissionDenied : Error { using Error::Error; };  // 42501
 struct Conflict : Error { using Error::Error; };          // 42710, name collisions
 struct TransientError : Error { using Error::Error; };    // connection lost/refused, 53000, 57P03, 40001
+// The call never reached the server (connecting failed, or the request could not be sent):
+// safe to run again whatever it was.
+struct NotSent : TransientError { using TransientError::TransientError; };
+// The connection broke after a deprovision or rotate was sent: it may or may not have
+// happened. Never re-run on its own; look before calling again (README).
+struct OutcomeUnknown : Error { using Error::Error; };
 
 // Throws the Error subclass that matches `sqlstate`.
 [[noreturn]] void throw_for_sqlstate(const std::string& sqlstate, const std::string& message);
 
 // The CLI's exit code for an error (README lists them): 3 invalid input, 4 permission,
-// 5 conflict, 6 unavailable or transient, 1 anything else.
+// 5 conflict, 6 unavailable or transient, 7 outcome unknown, 1 anything else.
 int exit_code_for(const Error& error) noexcept;
 
 }  // namespace claudable

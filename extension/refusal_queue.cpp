@@ -1,0 +1,190 @@
+#include "refusal_queue.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <vector>
+
+#include "pg_boundary.hpp"
+#include "project_store.hpp"
+#include "provisioning_worker.hpp"
+#include "unique_fd.hpp"
+#include "worker_transaction.hpp"
+
+extern "C" PGDLLEXPORT void claudable_refusal_drainer_main(Datum argument);
+
+namespace claudable {
+namespace {
+
+// In the data directory, one queue per metadata database: it follows the server (base
+// backups, a promoted standby drains what it queued), and holds no secret.
+std::string queue_path(unsigned int database_id) {
+    const char* data_directory = pg::call([]() noexcept { return static_cast<const char*>(DataDir); });
+    return std::string(data_directory) + "/claudable_refusals." + std::to_string(database_id);
+}
+
+// Ids are validated, a role name is not: no tab or line break may split a record.
+std::string field(std::string value) {
+    for (char& c : value)
+        if (static_cast<unsigned char>(c) < ' ') c = '?';
+    return value;
+}
+
+std::vector<std::string> split(const std::string& line, char separator) {
+    std::vector<std::string> parts(1);
+    for (char c : line) {
+        if (c == separator) parts.emplace_back();
+        else parts.back() += c;
+    }
+    return parts;
+}
+
+// Appends one record. The drainer renames the queue away under the same lock, so an
+// appender that locked a file already renamed writes to the new one instead.
+bool append(const std::string& path, const std::string& record) {
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        UniqueFd file{::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)};
+        if (file.fd < 0 || ::flock(file.fd, LOCK_EX) != 0) return false;
+        struct stat opened {}, named {};
+        if (::fstat(file.fd, &opened) != 0) return false;
+        if (::stat(path.c_str(), &named) != 0 || named.st_ino != opened.st_ino) continue;  // renamed meanwhile
+        return ::write(file.fd, record.data(), record.size()) == static_cast<ssize_t>(record.size());
+    }
+    return false;
+}
+
+// Held (LOCK_EX) by the drainer for its whole life.
+bool drainer_running(const std::string& lock_path) {
+    UniqueFd lock{::open(lock_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)};
+    if (lock.fd < 0) return false;
+    return ::flock(lock.fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+// A burst of refusals arrives faster than a drainer starts: the first caller to create
+// the .pending file starts it, the drainer removes the file once it holds its lock. A
+// file left by a drainer that never ran (a crash) counts as stale after 10 s.
+bool claim_the_start(const std::string& pending) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        UniqueFd file{::open(pending.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)};
+        if (file.fd >= 0) return true;
+        struct stat st {};
+        if (errno != EEXIST || ::stat(pending.c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 10) return false;
+        ::unlink(pending.c_str());
+    }
+    return false;
+}
+
+bool start_drainer() {
+    return pg::call([]() noexcept {
+        BackgroundWorker worker;
+        memset(&worker, 0, sizeof worker);
+        worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+        worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+        worker.bgw_restart_time = BGW_NEVER_RESTART;
+        snprintf(worker.bgw_library_name, BGW_MAXLEN, "claudable");
+        snprintf(worker.bgw_function_name, BGW_MAXLEN, "claudable_refusal_drainer_main");
+        snprintf(worker.bgw_name, BGW_MAXLEN, "claudable refusal drainer");
+        snprintf(worker.bgw_type, BGW_MAXLEN, "claudable refusal drainer");
+        worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+        const Oid role = GetUserId();  // the function's owner: SECURITY DEFINER
+        memcpy(worker.bgw_extra, &role, sizeof role);
+        return RegisterDynamicBackgroundWorker(&worker, nullptr);  // no slot: the next refusal tries again
+    });
+}
+
+std::string read_all(int fd) {
+    std::string content;
+    char buffer[8192];
+    for (ssize_t got; (got = ::read(fd, buffer, sizeof buffer)) > 0;) content.append(buffer, static_cast<std::size_t>(got));
+    return content;
+}
+
+// Moves the queue aside (quickly, under its lock), records what it held, then removes it.
+// A crash between the commit and the unlink records those refusals twice, never zero times.
+bool drain_once(const std::string& path) {
+    const std::string draining = path + ".draining";
+    if (::access(draining.c_str(), F_OK) != 0) {  // none left over from an earlier drainer
+        UniqueFd queue{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+        if (queue.fd < 0 || ::flock(queue.fd, LOCK_EX) != 0) return false;
+        struct stat st {};
+        if (::fstat(queue.fd, &st) != 0 || st.st_size == 0) return false;
+        if (::rename(path.c_str(), draining.c_str()) != 0) return false;
+    }
+    UniqueFd file{::open(draining.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+    if (file.fd < 0) return false;
+    std::vector<std::string> records = split(read_all(file.fd), '\n');
+    in_transaction([&] {
+        for (const auto& record : records) {
+            std::vector<std::string> f = split(record, '\t');
+            if (f.size() != 5) continue;  // the empty tail, or a torn line
+            AuditEvent event{f[0], f[1], f[2], names_for(f[1]).database_name, f[3], "failed",
+                             "42501: owner_id does not match the registered owner"};
+            event.at_unix_seconds = f[4];
+            record_event(event);
+        }
+    });
+    ::unlink(draining.c_str());
+    return true;
+}
+
+void drainer_main(Datum argument) {
+    const Oid database_id = DatumGetObjectId(argument);
+    Oid role_id;
+    memcpy(&role_id, pg::call([]() noexcept { return static_cast<const char*>(MyBgworkerEntry->bgw_extra); }),
+           sizeof role_id);
+    connect_background_worker(database_id, role_id, false, 0, "claudable refusal drainer");
+    drain_refusals();
+}
+
+}  // namespace
+
+void queue_refusal(const Refusal& refusal) noexcept {
+    try {
+        const unsigned int database_id = pg::call([]() noexcept { return static_cast<unsigned int>(MyDatabaseId); });
+        const double now = pg::call([]() noexcept {
+            return static_cast<double>(GetCurrentTimestamp()) / USECS_PER_SEC +
+                   (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+        });
+        char at[32];
+        snprintf(at, sizeof at, "%.6f", now);
+        const std::string path = queue_path(database_id);
+        const std::string record = field(refusal.action) + "\t" + field(refusal.project_id) + "\t" +
+                                   field(refusal.owner_id) + "\t" + field(refusal.actor) + "\t" + at + "\n";
+        if (!append(path, record)) {
+            pg::log("claudable: could not queue the refusal for the audit trail: " + std::string(strerror(errno)));
+            return;
+        }
+        if (!drainer_running(path + ".drainer") && claim_the_start(path + ".pending") && !start_drainer())
+            ::unlink((path + ".pending").c_str());
+    } catch (...) {
+        // The refusal itself is raised by the caller whatever happens here.
+    }
+}
+
+void drain_refusals() {
+    const unsigned int database_id = pg::call([]() noexcept { return static_cast<unsigned int>(MyDatabaseId); });
+    const std::string path = queue_path(database_id);
+    UniqueFd lock{::open((path + ".drainer").c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)};
+    if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX) != 0) return;
+    ::unlink((path + ".pending").c_str());
+    for (;;) {
+        while (drain_once(path)) {
+        }
+        ::flock(lock.fd, LOCK_UN);
+        // A refusal queued after the last look, by a caller that saw this drainer running.
+        struct stat st {};
+        const bool more = ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
+        if (!more || ::flock(lock.fd, LOCK_EX | LOCK_NB) != 0) return;
+    }
+}
+
+}  // namespace claudable
+
+extern "C" PGDLLEXPORT void claudable_refusal_drainer_main(Datum argument) {
+    claudable::pg::enter_callback(claudable::drainer_main, argument, LOG);
+}

@@ -1,0 +1,26 @@
+// Refusals raised in a calling backend (a wrong owner_id) are audited without one
+// background worker per refused call. The refusal's transaction is rolled back with the
+// error, so its event cannot be inserted there: it is appended to a small queue file of
+// this metadata database instead (outside any transaction), and one drainer worker at a
+// time moves the queue into claudable.events. A burst of refusals starts one drainer.
+#pragma once
+
+#include <string>
+
+namespace claudable {
+
+struct Refusal {
+    std::string action;  // provision, deprovision, rotate
+    std::string project_id;
+    std::string owner_id;
+    std::string actor;  // the caller's session_user
+};
+
+// Caller side: queue the refusal, then start a drainer unless one is running. Never
+// throws: the caller's own error matters more than its audit row (the LOG line remains).
+void queue_refusal(const Refusal& refusal) noexcept;
+
+// The drainer worker's body, connected to the metadata database.
+void drain_refusals();
+
+}  // namespace claudable

@@ -1,0 +1,72 @@
+# The default key setup survives failover with no manual step: a streaming standby made
+# with pg_basebackup -R before CREATE EXTENSION, once promoted, returns the same password
+# for every project; projects created and a key rotated on it stay readable after the
+# next failover. Runs as a non-root OS user (make test runs it as postgres).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->start;
+$primary->safe_psql('postgres', 'CREATE DATABASE meta');
+
+# The standby is cloned before the extension exists: it has never seen a key.
+$primary->backup('before_extension');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'before_extension', has_streaming => 1);
+$standby->start;
+
+$primary->safe_psql('meta', 'CREATE EXTENSION claudable');
+my %password;
+for my $project ('ha-1', 'ha-2') {
+	$password{$project} = $primary->safe_psql('meta', "SELECT password FROM claudable_provision('$project', 'owner-ha')");
+}
+$primary->wait_for_catchup($standby);
+
+sub password_on {
+	my ($node, $project) = @_;
+	return $node->safe_psql('meta', "SELECT password FROM claudable_provision('$project', 'owner-ha')");
+}
+
+is(password_on($standby, 'ha-1'), $password{'ha-1'},
+	'a standby cloned before CREATE EXTENSION returns the password a lookup returns on the primary');
+my ($rc, $out, $err) = $standby->psql('meta', "SELECT claudable_provision('ha-new', 'owner-ha')");
+like($err, qr/cannot provision a new project on a standby server/, 'a new project on the standby is refused');
+is($standby->safe_psql('meta', 'SELECT count(*) FROM claudable_check() WHERE object = \'key\''), '0',
+	'claudable_check() on the standby finds the key');
+
+$primary->stop('immediate');
+$standby->promote;
+$standby->poll_query_until('meta', 'SELECT NOT pg_is_in_recovery()') or die 'promotion timed out';
+
+is(password_on($standby, $_), $password{$_}, "after failover $_ returns the same password") for sort keys %password;
+$password{'ha-3'} = $standby->safe_psql('meta', "SELECT password FROM claudable_provision('ha-3', 'owner-ha')");
+isnt($password{'ha-3'}, '', 'the promoted server provisions a new project');
+
+# The next failover, with a key rotation on the promoted server in between.
+$standby->backup('after_failover');
+my $second = PostgreSQL::Test::Cluster->new('second_standby');
+$second->init_from_backup($standby, 'after_failover', has_streaming => 1);
+$second->start;
+$password{'ha-4'} = $standby->safe_psql('meta', "SELECT password FROM claudable_provision('ha-4', 'owner-ha')");
+my $rotated = $standby->safe_psql('meta', 'SELECT claudable_rotate_key()');
+like($rotated, qr/^[0-9a-f]{32}$/, 'the key is rotated on the promoted server');
+$standby->wait_for_catchup($second);
+is($second->safe_psql('meta', "SELECT fingerprint FROM claudable.key_ring WHERE state = 'active'"), $rotated,
+	'the standby follows the rotation');
+
+$standby->stop('immediate');
+$second->promote;
+$second->poll_query_until('meta', 'SELECT NOT pg_is_in_recovery()') or die 'promotion timed out';
+is(password_on($second, $_), $password{$_}, "after the second failover $_ returns the same password")
+  for sort keys %password;
+is($second->safe_psql('meta', 'SELECT count(*) FROM claudable_check() WHERE object = \'key\' OR problem LIKE \'%decrypt%\''),
+	'0', 'claudable_check() finds every stored password readable');
+is($second->safe_psql('meta', "SELECT created FROM claudable_provision('ha-5', 'owner-ha')"), 't',
+	'and the server provisions new projects under the rotated key');
+
+$second->stop;
+done_testing();
