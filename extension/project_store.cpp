@@ -1,5 +1,6 @@
 #include "project_store.hpp"
 
+#include "catalog_lookup.hpp"
 #include "failure.hpp"
 #include "pg_boundary.hpp"
 #include "spi_query.hpp"
@@ -20,19 +21,16 @@ ProjectRecord record_from(const pg::Row& row) {
     r.created_at = pg::as_int64(row[8]);
     r.key_fingerprint = row[9].value_or("");
     r.read_only = row[10] == "t";
-    r.role_exists = row[11] == "t";
-    r.database_exists = row[12] == "t";
+    const CatalogPresence present = catalog_presence(r.username, r.database_name);
+    r.role_exists = present.role;
+    r.database_exists = present.database;
     return r;
 }
 
-// One statement, so the lookup path confirms role and database in the same snapshot as
-// the row, through the catalogs' name indexes.
-#define PROJECT_COLUMNS                                                                                   \
-    "SELECT p.project_id, p.owner_id, p.database_name, p.username, p.password_sealed,"                   \
-    "       p.host, p.port, p.status, p.created_at, p.key_fingerprint, p.read_only_since IS NOT NULL,"    \
-    "       r.oid IS NOT NULL,"                                                                           \
-    "       EXISTS (SELECT 1 FROM pg_catalog.pg_database AS d WHERE d.datname = p.database_name AND d.datdba = r.oid)" \
-    "  FROM claudable.projects AS p LEFT JOIN pg_catalog.pg_authid AS r ON r.rolname = p.username"        \
+#define PROJECT_COLUMNS                                                                                \
+    "SELECT p.project_id, p.owner_id, p.database_name, p.username, p.password_sealed,"                \
+    "       p.host, p.port, p.status, p.created_at, p.key_fingerprint, p.read_only_since IS NOT NULL" \
+    "  FROM claudable.projects AS p"                                                                   \
     " WHERE p.project_id = $1"
 
 Ownership ownership_from(const std::vector<pg::Row>& rows, const std::string& marker) {

@@ -173,6 +173,8 @@ std::string describe(const ProvisionRequest& request) {
 }
 
 AuditEvent event_for(const ProvisionRequest& request, const char* action, const char* outcome, std::string detail) {
+    if (request.job == WorkerJob::rotate_key)  // about the installation, not a project
+        return AuditEvent{action, "", "", "", request.actor, outcome, std::move(detail)};
     return AuditEvent{action, request.project_id, request.owner_id, names_for(request.project_id).database_name,
                       request.actor, outcome, std::move(detail)};
 }

@@ -122,7 +122,7 @@ void require_superuser(const char* function) {
              std::string("claudable: only a superuser may call ") + function + ": it reads and writes server files");
 }
 
-std::string text_result_argument(FunctionCallInfo fcinfo, const char* name) {
+std::string required_text_argument(FunctionCallInfo fcinfo, const char* name) {
     const std::optional<std::string> value = text_argument(fcinfo, 0);
     if (!value || value->empty())
         fail(sqlstate::invalid_parameter_value, std::string("claudable: ") + name + " must not be empty");
@@ -290,14 +290,14 @@ Datum rotate_key_call(FunctionCallInfo fcinfo) {
 Datum export_key_call(FunctionCallInfo fcinfo) {
     require_superuser("claudable_export_key");
     require_current_schema();
-    const std::string path = text_result_argument(fcinfo, "path");
+    const std::string path = required_text_argument(fcinfo, "path");
     return text_datum(export_active_key(settings::current().key_file, path));
 }
 
 Datum import_key_call(FunctionCallInfo fcinfo) {
     require_superuser("claudable_import_key");
     require_current_schema();
-    const std::string path = text_result_argument(fcinfo, "path");
+    const std::string path = required_text_argument(fcinfo, "path");
     if (!settings::current().key_file.empty())
         fail(sqlstate::object_not_in_prerequisite_state,
              "claudable: claudable.key_file is set, so the key is read from that file, not from the database",

@@ -1,0 +1,18 @@
+// What the system caches say about a project's role and database, without SQL.
+#pragma once
+
+#include <string>
+
+namespace claudable {
+
+struct CatalogPresence {
+    bool role = false;      // a role of that name exists
+    bool database = false;  // and a database of that name exists, owned by it
+};
+
+// From the backend's syscache (and, once per name, the pg_database name index): the warm
+// path confirms the project's objects with hash lookups instead of a catalog join, and
+// catalog invalidation keeps the answer current.
+CatalogPresence catalog_presence(const std::string& username, const std::string& database_name);
+
+}  // namespace claudable
