@@ -10,23 +10,35 @@
 
 namespace claudable {
 
+// Every field of a PostgreSQL error that a client can see, so none is lost on its way
+// through C++ (or from a worker to its caller).
 struct ErrorReport {
     std::string sqlstate;  // five characters, e.g. "22023"
     std::string message;
     std::string detail;
     std::string hint;
+    std::string context;
+    std::string schema_name;
+    std::string table_name;
+    std::string column_name;
+    std::string datatype_name;
+    std::string constraint_name;
 };
 
 class Failure : public std::runtime_error {
 public:
-    explicit Failure(ErrorReport report)
-        : std::runtime_error(report.message), report_(std::move(report)) {}
+    // `from_postgres`: a PostgreSQL ERROR caught at the boundary. elog.h's rule holds for
+    // it: whoever catches it rethrows it or aborts the transaction, never goes on.
+    explicit Failure(ErrorReport report, bool from_postgres = false)
+        : std::runtime_error(report.message), report_(std::move(report)), from_postgres_(from_postgres) {}
 
     const ErrorReport& report() const noexcept { return report_; }
     const std::string& sqlstate() const noexcept { return report_.sqlstate; }
+    bool from_postgres() const noexcept { return from_postgres_; }
 
 private:
     ErrorReport report_;
+    bool from_postgres_;
 };
 
 // SQLSTATEs the extension raises itself (PostgreSQL's errcodes.txt names).

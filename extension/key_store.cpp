@@ -192,6 +192,7 @@ std::string rotate_key(const std::string& key_file, const std::string& actor) {
                 password = open_sealed(key_with_fingerprint(row[2].value_or(""), key_file), row[1].value_or(""),
                                        project_id);
             } catch (const Failure& failure) {
+                if (failure.from_postgres()) throw;
                 fail(sqlstate::data_corrupted,
                      "claudable: the stored password of project \"" + project_id + "\" does not decrypt",
                      "Nothing was changed: " + failure.report().message,

@@ -7,31 +7,33 @@
 namespace claudable::pg {
 namespace {
 
-// A report copied out of C++ objects into plain storage, so that ereport() can be
-// called after the exception and everything it owned are destroyed.
-struct PlainReport {
-    char sqlstate[6];
-    char message[1024];
-    char detail[1024];
-    char hint[1024];
-};
-
-PlainReport pending_report;
-
-void keep(const char* state, const char* message, const char* detail = "", const char* hint = "") noexcept {
-    PlainReport& r = pending_report;
-    snprintf(r.sqlstate, sizeof r.sqlstate, "%s", std::strlen(state) == 5 ? state : sqlstate::internal_error);
-    snprintf(r.message, sizeof r.message, "%s", message);
-    snprintf(r.detail, sizeof r.detail, "%s", detail);
-    snprintf(r.hint, sizeof r.hint, "%s", hint);
-}
+// The report being raised. Static, so it outlives the C++ frames that ereport() jumps
+// over: they are gone by the time it is read.
+ErrorReport pending_report;
 
 void keep(const ErrorReport& report) noexcept {
-    keep(report.sqlstate.c_str(), report.message.c_str(), report.detail.c_str(), report.hint.c_str());
+    try {
+        pending_report = report;
+        if (pending_report.sqlstate.size() != 5) pending_report.sqlstate = sqlstate::internal_error;
+    } catch (...) {  // no memory for a copy: the SQLSTATE alone
+        pending_report.sqlstate = "53200";
+    }
+}
+
+void keep(const char* state, const char* message) noexcept {
+    try {
+        keep(ErrorReport{state, message});
+    } catch (...) {
+        pending_report.sqlstate = "53200";
+    }
 }
 
 void keep_internal(const char* what) noexcept {
-    keep(sqlstate::internal_error, "claudable: internal error", what);
+    try {
+        keep(ErrorReport{sqlstate::internal_error, "claudable: internal error", what});
+    } catch (...) {
+        pending_report.sqlstate = "53200";
+    }
 }
 
 // Runs `body`, catching every C++ exception into pending_report. Returns false when
@@ -57,11 +59,22 @@ int sqlstate_code(const char* s) {
     return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
 }
 
+// err_generic_string() copies its string, so it must not be given a null one.
+int optional_field(int field, const std::string& text) {
+    return text.empty() ? 0 : err_generic_string(field, text.c_str());
+}
+
 void raise_pending(int level) {
-    const PlainReport& r = pending_report;
-    ereport(level, (errcode(sqlstate_code(r.sqlstate)), errmsg_internal("%s", r.message),
-                    r.detail[0] ? errdetail_internal("%s", r.detail) : 0,
-                    r.hint[0] ? errhint("%s", r.hint) : 0));
+    const ErrorReport& r = pending_report;
+    ereport(level, (errcode(sqlstate_code(r.sqlstate.c_str())), errmsg_internal("%s", r.message.c_str()),
+                    r.detail.empty() ? 0 : errdetail_internal("%s", r.detail.c_str()),
+                    r.hint.empty() ? 0 : errhint("%s", r.hint.c_str()),
+                    r.context.empty() ? 0 : errcontext("%s", r.context.c_str()),
+                    optional_field(PG_DIAG_SCHEMA_NAME, r.schema_name),
+                    optional_field(PG_DIAG_TABLE_NAME, r.table_name),
+                    optional_field(PG_DIAG_COLUMN_NAME, r.column_name),
+                    optional_field(PG_DIAG_DATATYPE_NAME, r.datatype_name),
+                    optional_field(PG_DIAG_CONSTRAINT_NAME, r.constraint_name)));
 }
 
 }  // namespace
@@ -74,10 +87,12 @@ ErrorData* take_pending_error(MemoryContext into) noexcept {
 }
 
 void throw_as_failure(ErrorData* error) {
-    ErrorReport report{unpack_sql_state(error->sqlerrcode), error->message ? error->message : "",
-                       error->detail ? error->detail : "", error->hint ? error->hint : ""};
+    auto text = [](const char* value) { return std::string(value != nullptr ? value : ""); };
+    ErrorReport report{unpack_sql_state(error->sqlerrcode), text(error->message), text(error->detail),
+                       text(error->hint), text(error->context), text(error->schema_name), text(error->table_name),
+                       text(error->column_name), text(error->datatype_name), text(error->constraint_name)};
     FreeErrorData(error);
-    throw Failure(std::move(report));
+    throw Failure(std::move(report), true);
 }
 
 Datum enter_function(FunctionCallInfo fcinfo, Datum (*implementation)(FunctionCallInfo)) {
@@ -90,6 +105,20 @@ Datum enter_function(FunctionCallInfo fcinfo, Datum (*implementation)(FunctionCa
 void enter_callback(void (*implementation)(Datum), Datum argument, int error_level) {
     if (!catch_everything([&] { implementation(argument); }))
         raise_pending(error_level);
+}
+
+void send_error(const ErrorReport& report) {
+    keep(report);
+    MemoryContext context = CurrentMemoryContext;
+    PG_TRY();
+    { raise_pending(ERROR); }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        EmitErrorReport();
+        FlushErrorState();
+    }
+    PG_END_TRY();
 }
 
 void log(const std::string& message) {

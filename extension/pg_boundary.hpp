@@ -59,4 +59,8 @@ void enter_callback(void (*implementation)(Datum), Datum argument, int error_lev
 // A LOG line in the server log.
 void log(const std::string& message);
 
+// Reports `report` as an ERROR to the server log and to the client (in a worker: through
+// its queue, to the caller) without ending the process.
+void send_error(const ErrorReport& report);
+
 }  // namespace claudable::pg

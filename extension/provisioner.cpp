@@ -191,18 +191,6 @@ const char* action_name(WorkerJob job) {
     }
 }
 
-// What the caller's message says did not finish in time.
-const char* job_verb(WorkerJob job) {
-    switch (job) {
-        case WorkerJob::deprovision: return "deprovisioning";
-        case WorkerJob::rotate: return "rotating the password";
-        case WorkerJob::rotate_key: return "rotating the key";
-        case WorkerJob::repair:
-        case WorkerJob::heal: return "repairing";
-        default: return "provisioning";
-    }
-}
-
 std::string what_was_missing(const ProjectRecord& record) {
     if (!record.role_exists) return "role and database were missing and were re-created; the database is empty";
     if (!record.database_exists) return "database was missing and was re-created empty";
@@ -465,6 +453,27 @@ Failure as_timeout_if_it_is(const ProvisionRequest& request, const Failure& fail
 }
 
 }  // namespace
+
+const char* job_verb(WorkerJob job) {
+    switch (job) {
+        case WorkerJob::deprovision: return "deprovisioning";
+        case WorkerJob::rotate: return "rotating the password";
+        case WorkerJob::rotate_key: return "rotating the key";
+        case WorkerJob::repair:
+        case WorkerJob::heal: return "repairing";
+        case WorkerJob::inspect_template: return "inspecting the template";
+        case WorkerJob::drop_owned: return "dropping what the role owns in another database";
+        default: return "provisioning";
+    }
+}
+
+std::string describe_job(const ProvisionRequest& request) {
+    switch (request.job) {
+        case WorkerJob::rotate_key: return job_verb(request.job);
+        case WorkerJob::inspect_template: return std::string(job_verb(request.job)) + " \"" + request.template_name + "\"";
+        default: return std::string(job_verb(request.job)) + " " + describe(request);
+    }
+}
 
 ProvisionReply run_worker_job(const ProvisionRequest& request) {
     switch (request.job) {

@@ -53,4 +53,9 @@ struct ProvisionReply {
 // (for inspect_template: connected to the template).
 ProvisionReply run_worker_job(const ProvisionRequest& request);
 
+// What the job is doing, for messages: "provisioning", "rotating the password", ...
+const char* job_verb(WorkerJob job);
+// The job and its project, for the context line of the worker's errors.
+std::string describe_job(const ProvisionRequest& request);
+
 }  // namespace claudable

@@ -1,10 +1,11 @@
 #include "provisioning_worker.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
 #include "pg_boundary.hpp"
-#include "provision_exchange.hpp"
+#include "worker_wire.hpp"
 
 extern "C" PGDLLEXPORT void claudable_provisioning_worker_main(Datum argument);
 
@@ -12,18 +13,37 @@ namespace claudable {
 namespace {
 
 constexpr long poll_interval_ms = 1000;
+// The worker's answer queue. A message larger than the ring (a long error) streams
+// through it; the caller reads while the worker writes.
+constexpr Size queue_size = 16384;
+constexpr std::uint32_t segment_magic = 0x636c6403;  // "cld" v3
 
-template <std::size_t N>
-void copy_into(char (&field)[N], const std::string& value) {
-    snprintf(field, N, "%s", value.c_str());
-}
+// The segment: this header, the encoded request (sized to its content), then the queue.
+struct SegmentHeader {
+    std::uint32_t magic;
+    Oid database_id;
+    Oid role_id;
+    std::uint64_t request_size;
+    std::uint64_t queue_offset;
+};
+constexpr char reply_message = 'D';  // the worker's answer; errors and notices come as 'E' and 'N'
 
-ProvisionExchange* create_exchange(dsm_segment** segment) {
-    return pg::call([segment]() noexcept {
-        *segment = dsm_create(sizeof(ProvisionExchange), 0);
-        auto* exchange = static_cast<ProvisionExchange*>(dsm_segment_address(*segment));
-        memset(exchange, 0, sizeof(ProvisionExchange));
-        return exchange;
+dsm_segment* create_segment(const std::string& request, Oid database_id) {
+    const char* bytes = request.data();
+    const Size size = request.size();
+    return pg::call([bytes, size, database_id]() noexcept {
+        const Size queue_offset = MAXALIGN(sizeof(SegmentHeader) + size);
+        dsm_segment* segment = dsm_create(queue_offset + queue_size, 0);
+        char* base = static_cast<char*>(dsm_segment_address(segment));
+        auto* header = reinterpret_cast<SegmentHeader*>(base);
+        header->magic = segment_magic;
+        header->database_id = database_id != InvalidOid ? database_id : MyDatabaseId;
+        header->role_id = GetUserId();  // the function's owner: SECURITY DEFINER
+        header->request_size = size;
+        header->queue_offset = queue_offset;
+        memcpy(base + sizeof(SegmentHeader), bytes, size);
+        shm_mq_set_receiver(shm_mq_create(base + queue_offset, queue_size), MyProc);
+        return segment;
     });
 }
 
@@ -74,122 +94,102 @@ BackgroundWorkerHandle* register_worker(dsm_segment* segment, int start_timeout_
     }
 }
 
-void wait_for_worker(BackgroundWorkerHandle* handle, int timeout_ms) {
+// Raises the worker's error here, every field intact, with a context line naming the
+// job. A worker's FATAL (it was terminated) ends the worker, not this session: ERROR.
+[[noreturn]] void rethrow_worker_error(const char* data, Size size, const std::string& job) {
+    const char* context = job.c_str();
+    pg::call([data, size, context]() noexcept {
+        StringInfoData message;
+        initStringInfo(&message);
+        appendBinaryStringInfo(&message, data, static_cast<int>(size));
+        ErrorData error;
+        memset(&error, 0, sizeof error);
+        pq_parse_errornotice(&message, &error);
+        error.elevel = Min(error.elevel, ERROR);
+        error.context = error.context != nullptr && error.context[0] != '\0'
+                            ? psprintf("%s\nclaudable worker: %s", error.context, context)
+                            : psprintf("claudable worker: %s", context);
+        ThrowErrorData(&error);
+    });
+    fail(sqlstate::internal_error, "claudable: a worker error was not raised");  // ThrowErrorData does not return
+}
+
+// Waits for the worker's answer: its reply, or its error, or its exit without either.
+ProvisionReply receive_answer(dsm_segment* segment, BackgroundWorkerHandle* handle, const ProvisionRequest& request,
+                              int timeout_ms) {
+    shm_mq_handle* queue = pg::call([segment, handle]() noexcept {
+        char* base = static_cast<char*>(dsm_segment_address(segment));
+        auto* header = reinterpret_cast<SegmentHeader*>(base);
+        return shm_mq_attach(reinterpret_cast<shm_mq*>(base + header->queue_offset), segment, handle);
+    });
     const TimestampTz started = pg::call([]() noexcept { return GetCurrentTimestamp(); });
     for (;;) {
-        BgwHandleStatus status = pg::call([handle]() noexcept {
-            pid_t pid;
-            return GetBackgroundWorkerPid(handle, &pid);
-        });
-        if (status == BGWH_STOPPED) return;
-        if (status == BGWH_POSTMASTER_DIED)
-            fail("57P01", "claudable: the server shut down while the project was being provisioned",
-                 {}, "Call claudable_provision again once the server is back: the call is idempotent.");
-        long waited = elapsed_ms(started);
+        Size size = 0;
+        void* data = nullptr;
+        const shm_mq_result result =
+            pg::call([queue, &size, &data]() noexcept { return shm_mq_receive(queue, &size, &data, true); });
+        if (result == SHM_MQ_SUCCESS && size > 0) {
+            const char* bytes = static_cast<const char*>(data);
+            if (bytes[0] == reply_message) return decode_reply(std::string(bytes + 1, size - 1));
+            if (bytes[0] == 'E') rethrow_worker_error(bytes + 1, size - 1, describe_job(request));
+            continue;  // a notice: the worker's business
+        }
+        if (result == SHM_MQ_DETACHED)
+            fail(sqlstate::internal_error, "claudable: the worker exited without an answer",
+                 "It crashed or was killed; see the server log.",
+                 "Call again: a retry completes or cleans up what was started.");
+        const long waited = elapsed_ms(started);
         if (waited >= timeout_ms)
             fail(sqlstate::object_not_in_prerequisite_state,
-                 "claudable: provisioning did not finish within claudable.worker_timeout",
+                 "claudable: " + std::string(job_verb(request.job)) + " did not finish within claudable.worker_timeout",
                  "The worker keeps running in the background.",
-                 "Call claudable_provision again: it returns the project once the worker is done.");
+                 "Call again: the call returns the outcome once the worker is done.");
         wait_a_little(std::min<long>(poll_interval_ms, timeout_ms - waited));
     }
 }
 
-ProvisionReply read_reply(const ProvisionExchange& exchange, const std::string& project_id) {
-    pg_read_barrier();
-    switch (exchange.outcome) {
-        case WorkerOutcome::ready: {
-            ProvisionReply reply;
-            reply.created = exchange.created;
-            reply.found = exchange.found;
-            ProjectRecord& r = reply.record;
-            r.project_id = project_id;
-            r.owner_id = exchange.owner_id;
-            r.database_name = exchange.database_name;
-            r.username = exchange.username;
-            r.host = exchange.recorded_host;
-            r.port = exchange.recorded_port;
-            r.status = "ready";
-            r.created_at = exchange.created_at;
-            r.key_fingerprint = exchange.key_fingerprint;
-            r.sealed_password.assign(reinterpret_cast<const char*>(exchange.sealed_password),
-                                     static_cast<std::size_t>(exchange.sealed_length));
-            return reply;
-        }
-        case WorkerOutcome::failed:
-            throw Failure(ErrorReport{exchange.sqlstate, exchange.message, exchange.detail, exchange.hint});
-        case WorkerOutcome::none:
-            break;
-    }
-    fail(sqlstate::internal_error, "claudable: the provisioning worker exited without an answer",
-         "It was terminated or crashed; see the server log.",
-         "Call claudable_provision again: a retry completes or cleans up what was started.");
-}
-
 // ---- worker side ----
 
-void write_reply(ProvisionExchange& exchange, const ProvisionReply& reply) {
-    exchange.created = reply.created;
-    exchange.found = reply.found;
-    copy_into(exchange.database_name, reply.record.database_name);
-    copy_into(exchange.username, reply.record.username);
-    copy_into(exchange.recorded_host, reply.record.host);
-    exchange.recorded_port = reply.record.port;
-    exchange.created_at = reply.record.created_at;
-    copy_into(exchange.key_fingerprint, reply.record.key_fingerprint);
-    if (reply.record.sealed_password.size() > max_sealed_bytes)
-        fail(sqlstate::internal_error, "claudable: stored password is larger than the reply can carry");
-    std::memcpy(exchange.sealed_password, reply.record.sealed_password.data(), reply.record.sealed_password.size());
-    exchange.sealed_length = static_cast<std::int32_t>(reply.record.sealed_password.size());
-    pg_write_barrier();
-    exchange.outcome = WorkerOutcome::ready;
-}
-
-void write_failure(ProvisionExchange& exchange, const ErrorReport& report) {
-    copy_into(exchange.sqlstate, report.sqlstate);
-    copy_into(exchange.message, report.message);
-    copy_into(exchange.detail, report.detail);
-    copy_into(exchange.hint, report.hint);
-    pg_write_barrier();
-    exchange.outcome = WorkerOutcome::failed;
+void send_reply(const ProvisionReply& reply) {
+    const std::string bytes = encode_reply(reply);
+    const char* data = bytes.data();
+    const Size size = bytes.size();
+    pg::call([data, size]() noexcept {
+        StringInfoData message;
+        pq_beginmessage(&message, reply_message);
+        pq_sendbytes(&message, data, static_cast<int>(size));
+        pq_endmessage(&message);
+    });
 }
 
 void worker_main(Datum argument) {
     const dsm_handle handle = DatumGetUInt32(argument);
-    ProvisionExchange* exchange = pg::call([handle]() noexcept {
+    SegmentHeader header{};
+    const char* request_bytes = pg::call([handle, &header]() noexcept -> const char* {
         pqsignal(SIGTERM, die);
         BackgroundWorkerUnblockSignals();
         dsm_segment* segment = dsm_attach(handle);
-        return segment != nullptr ? static_cast<ProvisionExchange*>(dsm_segment_address(segment)) : nullptr;
+        if (segment == nullptr) return nullptr;  // the caller gave up before we started
+        char* base = static_cast<char*>(dsm_segment_address(segment));
+        memcpy(&header, base, sizeof header);
+        if (header.magic != segment_magic) return nullptr;
+        // From here on every error this worker raises, FATAL included, reaches the caller whole.
+        shm_mq* queue = reinterpret_cast<shm_mq*>(base + header.queue_offset);
+        shm_mq_set_sender(queue, MyProc);
+        pq_redirect_to_shm_mq(segment, shm_mq_attach(queue, segment, nullptr));
+        return base + sizeof(SegmentHeader);
     });
-    if (exchange == nullptr || exchange->magic != exchange_magic) return;  // the caller gave up before we started
-    // Templates usually refuse connections (datallowconn = false), and so may a database
-    // a tenant locked; the inspection and DROP OWNED still go in.
-    const WorkerJob job = static_cast<WorkerJob>(exchange->job);
-    connect_background_worker(exchange->database_id, exchange->role_id,
-                              job == WorkerJob::inspect_template || job == WorkerJob::drop_owned,
-                              exchange->worker_timeout_ms, "claudable provisioner");
-
-    ProvisionRequest request;
-    request.project_id = exchange->project_id;
-    request.owner_id = exchange->owner_id;
-    request.template_name = exchange->template_name;
-    request.key_file = exchange->key_file;
-    request.host = exchange->host;
-    request.port = exchange->port;
-    request.job = static_cast<WorkerJob>(exchange->job);
-    request.fault_point = exchange->fault_point;
-    request.actor = exchange->actor;
-    request.connection_limit = exchange->connection_limit;
-    request.role_settings = exchange->role_settings;
-    request.max_projects = exchange->max_projects;
-    request.max_projects_per_owner = exchange->max_projects_per_owner;
-    request.worker_start_timeout_ms = exchange->worker_start_timeout_ms;
-    request.worker_timeout_ms = exchange->worker_timeout_ms;
+    if (request_bytes == nullptr) return;
     try {
-        write_reply(*exchange, run_worker_job(request));
+        const ProvisionRequest request = decode_request(std::string(request_bytes, header.request_size));
+        // Templates usually refuse connections (datallowconn = false), and so may a database
+        // a tenant locked; the inspection and DROP OWNED still go in.
+        connect_background_worker(header.database_id, header.role_id,
+                                  request.job == WorkerJob::inspect_template || request.job == WorkerJob::drop_owned,
+                                  request.worker_timeout_ms, "claudable provisioner");
+        send_reply(run_worker_job(request));
     } catch (const Failure& failure) {
-        write_failure(*exchange, failure.report());
+        pg::send_error(failure.report());
     }
 }
 
@@ -222,41 +222,14 @@ ProvisionReply run_in_worker(const ProvisionRequest& request, unsigned int datab
         fail(sqlstate::read_only_sql_transaction, "claudable: cannot provision a new project on a standby server",
              "Projects that already exist can be looked up here; new ones need the primary.",
              "Call claudable_provision on the primary server.");
-    if (request.key_file.size() >= MAXPGPATH)
-        fail(sqlstate::config_file_error, "claudable: claudable.key_file is longer than the server's path limit");
-    dsm_segment* segment = nullptr;
-    ProvisionExchange* exchange = create_exchange(&segment);
-    exchange->magic = exchange_magic;
-    pg::call([exchange, database_id]() noexcept {
-        exchange->database_id = database_id != InvalidOid ? database_id : MyDatabaseId;
-        exchange->role_id = GetUserId();  // the function's owner: SECURITY DEFINER
-    });
-    copy_into(exchange->project_id, request.project_id);
-    copy_into(exchange->owner_id, request.owner_id);
-    copy_into(exchange->template_name, request.template_name);
-    copy_into(exchange->key_file, request.key_file);
-    copy_into(exchange->host, request.host);
-    exchange->port = request.port;
-    exchange->job = static_cast<std::int32_t>(request.job);
-    copy_into(exchange->fault_point, request.fault_point);
-    copy_into(exchange->actor, request.actor);
-    exchange->connection_limit = request.connection_limit;
-    if (request.role_settings.size() >= max_role_settings_bytes)
-        fail(sqlstate::invalid_parameter_value, "claudable.role_settings is longer than 1023 bytes");
-    copy_into(exchange->role_settings, request.role_settings);
-    exchange->max_projects = request.max_projects;
-    exchange->max_projects_per_owner = request.max_projects_per_owner;
-    exchange->worker_start_timeout_ms = request.worker_start_timeout_ms;
-    exchange->worker_timeout_ms = request.worker_timeout_ms;
-    pg_write_barrier();
-
+    dsm_segment* segment = create_segment(encode_request(request), database_id);
     BackgroundWorkerHandle* handle = register_worker(segment, request.worker_start_timeout_ms);
     // The worker's own lock_timeout / statement_timeout equal worker_timeout: the grace
     // lets its error, which says what it waited for, arrive before the caller gives up.
     constexpr int grace_ms = 2000;
-    wait_for_worker(handle, request.worker_timeout_ms > INT_MAX - grace_ms ? INT_MAX
-                                                                           : request.worker_timeout_ms + grace_ms);
-    ProvisionReply reply = read_reply(*exchange, request.project_id);
+    ProvisionReply reply = receive_answer(
+        segment, handle, request,
+        request.worker_timeout_ms > INT_MAX - grace_ms ? INT_MAX : request.worker_timeout_ms + grace_ms);
     pg::call([segment]() noexcept { dsm_detach(segment); });
     return reply;
 }
@@ -264,5 +237,7 @@ ProvisionReply run_in_worker(const ProvisionRequest& request, unsigned int datab
 }  // namespace claudable
 
 extern "C" PGDLLEXPORT void claudable_provisioning_worker_main(Datum argument) {
-    claudable::pg::enter_callback(claudable::worker_main, argument, LOG);
+    // ERROR: anything but a Failure (std::bad_alloc, ...) then ends the worker with a FATAL
+    // that reaches the caller through the queue, instead of a LOG line nobody reads.
+    claudable::pg::enter_callback(claudable::worker_main, argument, ERROR);
 }

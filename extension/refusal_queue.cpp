@@ -143,8 +143,8 @@ void drainer_main(Datum argument) {
 
 }  // namespace
 
-void queue_refusal(const Refusal& refusal) noexcept {
-    try {
+void queue_refusal(const Refusal& refusal) {
+    {  // every failure below is a POSIX one, reported and absorbed; PostgreSQL's propagate
         const unsigned int database_id = pg::call([]() noexcept { return static_cast<unsigned int>(MyDatabaseId); });
         const double now = pg::call([]() noexcept {
             return static_cast<double>(GetCurrentTimestamp()) / USECS_PER_SEC +
@@ -161,8 +161,6 @@ void queue_refusal(const Refusal& refusal) noexcept {
         }
         if (!drainer_running(path + ".drainer") && claim_the_start(path + ".pending") && !start_drainer())
             ::unlink((path + ".pending").c_str());
-    } catch (...) {
-        // The refusal itself is raised by the caller whatever happens here.
     }
 }
 

@@ -16,9 +16,10 @@ struct Refusal {
     std::string actor;  // the caller's session_user
 };
 
-// Caller side: queue the refusal, then start a drainer unless one is running. Never
-// throws: the caller's own error matters more than its audit row (the LOG line remains).
-void queue_refusal(const Refusal& refusal) noexcept;
+// Caller side: queue the refusal, then start a drainer unless one is running. A queue
+// file that cannot be written costs the audit row, not the caller's answer (the LOG line
+// remains); a PostgreSQL error is raised as always.
+void queue_refusal(const Refusal& refusal);
 
 // The drainer worker's body, connected to the metadata database.
 void drain_refusals();

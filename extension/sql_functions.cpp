@@ -215,7 +215,8 @@ std::optional<ProjectRecord> find_project_with_key(const std::string& project_id
     if (!record || record->status != "ready") return record;
     try {
         key_with_fingerprint(record->key_fingerprint, values.key_file);
-    } catch (const Failure&) {
+    } catch (const Failure& failure) {
+        if (failure.from_postgres()) throw;  // a cancel, an SPI error: never swallowed
         std::optional<ProjectRecord> again = find_project(project_id);
         if (!again || again->key_fingerprint == record->key_fingerprint) throw;
         return again;
@@ -328,6 +329,7 @@ std::vector<CredentialFinding> credential_findings(const settings::Values& value
         try {
             verify_key_source(active[0][0].value_or(""), values.key_file);
         } catch (const Failure& failure) {
+            if (failure.from_postgres()) throw;
             findings.push_back({"error", "key", failure.report().message + ": " + failure.report().detail, "", false});
             return findings;  // every row would repeat it
         }
@@ -343,6 +345,7 @@ std::vector<CredentialFinding> credential_findings(const settings::Values& value
             password = open_sealed(key_with_fingerprint(row[3].value_or(""), values.key_file), row[2].value_or(""),
                                    project_id);
         } catch (const Failure& failure) {
+            if (failure.from_postgres()) throw;
             findings.push_back({"error", "project " + project_id,
                                 "stored password does not decrypt: " + failure.report().message, project_id, false});
             continue;

@@ -116,8 +116,9 @@ hold_fault_lock
 check "worker-terminated: the worker parks at before_ready" start_parked_call worker-terminated before_ready
 q -c "SELECT pg_terminate_backend($(worker_pid))" >/dev/null && faults_injected=$((faults_injected + 1))
 wait "$caller_psql" 2>/dev/null
-check "worker-terminated: the caller is told the worker exited and to call again" \
-    grep -q 'claudable: the provisioning worker exited without an answer' "$CLUSTER_DIR/caller-worker-terminated.out"
+check "worker-terminated: the caller gets the worker's own FATAL as an ERROR, with the job as context" \
+    bash -c 'grep -q "ERROR:  terminating background worker \"claudable provisioner\" due to administrator command" "$1" &&
+             grep -q "claudable worker: provisioning project \"worker-terminated\"" "$1"' _ "$CLUSTER_DIR/caller-worker-terminated.out"
 release_fault_lock
 check "worker-terminated: the retry succeeds" q -c "SELECT created FROM claudable_provision('worker-terminated', 'owner-crash')"
 assert_complete worker-terminated worker_terminated
