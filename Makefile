@@ -1,6 +1,7 @@
 # claudable: PostgreSQL extension (PGXS) plus the thin client (CMake, under client/).
 #
-#   make && make install   build and install the extension for PG_CONFIG's server
+#   make && make install   build and install the extension for PG_CONFIG's server (PGXS only)
+#   make client-install    build and install the C++ client library and the `claudable` CLI
 #   make test              install what is missing, then run every test suite on a throwaway cluster
 #   make demo              the main job: provision a demo project on a throwaway cluster
 #
@@ -16,9 +17,13 @@ OBJS = $(EXTENSION_SOURCES:.cpp=.o)
 
 # The control file and the versioned scripts live in extension/, so they are installed
 # as DATA into share/extension (MODULEDIR) rather than through PGXS's EXTENSION rule,
-# which expects the control file at the top level.
+# which expects the control file at the top level. The current version's full install
+# script is built from one source, extension/claudable.sql (as pgvector does); the 0.1.0
+# script and the upgrade scripts are kept as they shipped.
 MODULEDIR = extension
-DATA = extension/claudable.control $(wildcard extension/claudable--*.sql)
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/claudable.control)
+DATA = extension/claudable.control extension/claudable--0.1.0.sql $(wildcard extension/claudable--*--*.sql)
+DATA_built = extension/claudable--$(EXTVERSION).sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pgtap
@@ -56,18 +61,20 @@ $(shell [ "$$(cat extension/.flavour 2>/dev/null)" = "$(BUILD_FLAVOUR)" ] || ech
 $(OBJS): extension/.flavour
 EXTRA_CLEAN = extension/.flavour
 
-# The client library and the `claudable` CLI (CMake, under client/), built and installed
-# with the extension. CLIENT_PREFIX defaults to /usr/local, so the CLI lands on PATH.
+# The client library and the `claudable` CLI (CMake, under client/) build on their own:
+# `make` and `make install` are PGXS alone and need none of the client's dependencies.
+# CLIENT_PREFIX defaults to /usr/local, so the CLI lands on PATH.
 CLIENT_PREFIX ?= /usr/local
 CLIENT_BUILD = client/build
 .PHONY: client client-install
-all: client
-install: client-install
 client:
 	cmake -S client -B $(CLIENT_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(CLIENT_PREFIX) >/dev/null
 	cmake --build $(CLIENT_BUILD) -j2
 client-install: client
 	cmake --install $(CLIENT_BUILD) >/dev/null
+
+extension/claudable--$(EXTVERSION).sql: extension/claudable.sql
+	cp $< $@
 
 .PHONY: test demo bench
 bench:

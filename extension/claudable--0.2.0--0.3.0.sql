@@ -49,6 +49,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION claudable.adopt_key_of_0_2_0() FROM PUBLIC;
 SELECT claudable.adopt_key_of_0_2_0();
+DROP FUNCTION claudable.adopt_key_of_0_2_0();  -- used once, here
 
 CREATE FUNCTION @extschema@.claudable_rotate_key()
 RETURNS text
@@ -108,6 +109,29 @@ AS $$
              WHERE pg_catalog.btrim(part) <> '') AS items
 $$;
 REVOKE ALL ON FUNCTION claudable.expected_role_settings() FROM PUBLIC;
+
+-- The comment claudable writes on the roles and databases it creates: the one place its
+-- format is defined (the C++ code and the report both ask this function). NULL before the
+-- first provisioning creates the installation id.
+CREATE FUNCTION claudable.ownership_marker(project_id text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'managed by claudable: project ' || project_id || ', installation ' || i.id::text
+      FROM claudable.installation AS i
+$$;
+REVOKE ALL ON FUNCTION claudable.ownership_marker(text) FROM PUBLIC;
+
+-- The marker as a pattern whose one capture group is the project id; NULL (which matches
+-- nothing) before the first provisioning.
+CREATE OR REPLACE FUNCTION claudable.marker_pattern()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT '^' || pg_catalog.replace(claudable.ownership_marker('%'), '%', '([A-Za-z0-9_-]+)') || '$'
+$$;
 
 -- ---- the report ----------------------------------------------------------------------
 -- A project's role is the role of its recorded name carrying this installation's marker
@@ -178,8 +202,7 @@ UNION ALL
 SELECT 'error', 'database ' || d.name, 'does not carry claudable''s ownership marker (its comment was changed)',
        d.project_id, true
   FROM project_databases AS d
- WHERE d.comment IS DISTINCT FROM
-       'managed by claudable: project ' || d.project_id || ', installation ' || (SELECT i.id::text FROM claudable.installation AS i)
+ WHERE d.comment IS DISTINCT FROM claudable.ownership_marker(d.project_id)
 UNION ALL
 SELECT 'error', 'database ' || d.name, 'is marked as a template (IS_TEMPLATE), so anyone with CONNECT may copy it',
        d.project_id, true

@@ -133,10 +133,14 @@ void delete_project(const std::string& project_id) {
     pg::query("DELETE FROM claudable.projects WHERE project_id = $1", {pg::text_param(project_id)});
 }
 
-std::string ownership_marker(const std::string& project_id) {
+void ensure_installation() {
     pg::query("INSERT INTO claudable.installation (id) VALUES (pg_catalog.gen_random_uuid()) ON CONFLICT DO NOTHING");
-    auto rows = pg::query("SELECT i.id::text FROM claudable.installation AS i");
-    return "managed by claudable: project " + project_id + ", installation " + rows.at(0)[0].value_or("");
+}
+
+std::string ownership_marker(const std::string& project_id) {
+    auto rows = pg::query("SELECT claudable.ownership_marker($1)", {pg::text_param(project_id)});
+    // No installation id yet: nothing can carry the marker, and "" matches no comment.
+    return rows.empty() ? std::string() : rows[0][0].value_or("");
 }
 
 Ownership role_ownership(const std::string& username, const std::string& marker) {

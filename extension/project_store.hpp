@@ -57,9 +57,11 @@ void replace_sealed_password(const std::string& project_id, const std::string& s
                              const std::string& key_fingerprint);
 void delete_project(const std::string& project_id);
 
-// Proof that a role or database is ours: a comment written in the same transaction
-// as the CREATE, naming the project and this installation's id (claudable.installation,
-// created here on first use; it survives pg_dump/pg_restore).
+// This installation's id (claudable.installation), created by the first reservation;
+// pg_dump/pg_restore keep it.
+void ensure_installation();
+// Proof that a role or database is ours: the comment written in the same transaction as
+// the CREATE, naming the project and the installation (format: claudable.ownership_marker()).
 std::string ownership_marker(const std::string& project_id);
 
 // One row of claudable.events. Never holds a secret.

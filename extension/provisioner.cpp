@@ -56,7 +56,7 @@ std::string connection_limit_clause(const ProvisionRequest& request) {
 // Role settings as claudable.role_settings says, and nothing else: what the tenant set
 // on itself (ALTER ROLE ... SET, ALTER ROLE ... IN DATABASE ... SET) is reset first.
 void apply_role_settings(const std::string& username, const ProvisionRequest& request, bool reset_first) {
-    const std::string role = quote_identifier(username);
+    const std::string role = quoted_identifier(username);
     if (reset_first) {
         pg::run_top_level("ALTER ROLE " + role + " RESET ALL");
         auto per_database = pg::query(
@@ -66,11 +66,11 @@ void apply_role_settings(const std::string& username, const ProvisionRequest& re
             " WHERE r.rolname = $1",
             {pg::text_param(username)});
         for (const auto& row : per_database)
-            pg::run_top_level("ALTER ROLE " + role + " IN DATABASE " + quote_identifier(row[0].value_or("")) +
+            pg::run_top_level("ALTER ROLE " + role + " IN DATABASE " + quoted_identifier(row[0].value_or("")) +
                               " RESET ALL");
     }
     for (const auto& [name, value] : settings::parse_role_settings(request.role_settings))
-        pg::run_top_level("ALTER ROLE " + role + " SET " + quote_identifier(name) + " = " + quote_literal(value));
+        pg::run_top_level("ALTER ROLE " + role + " SET " + quoted_identifier(name) + " = " + quoted_literal(value));
 }
 
 // A project role is a member of no role, and no other project's role is a member of it.
@@ -84,15 +84,15 @@ void revoke_role_memberships(const std::string& username) {
         "    OR (g.rolname = $1 AND pg_catalog.shobj_description(m.oid, 'pg_authid') ~ claudable.marker_pattern())",
         {pg::text_param(username)});
     for (const auto& row : grants)
-        pg::run_top_level("REVOKE " + quote_identifier(row[0].value_or("")) + " FROM " +
-                          quote_identifier(row[1].value_or("")) + " CASCADE");
+        pg::run_top_level("REVOKE " + quoted_identifier(row[0].value_or("")) + " FROM " +
+                          quoted_identifier(row[1].value_or("")) + " CASCADE");
 }
 
 void ensure_role(const ProjectNames& names, const std::string& verifier, const std::string& marker,
                  const ProvisionRequest& request) {
-    const std::string role = quote_identifier(names.username);
+    const std::string role = quoted_identifier(names.username);
     const std::string attributes =
-        login_role_attributes + connection_limit_clause(request) + " PASSWORD " + quote_literal(verifier);
+        login_role_attributes + connection_limit_clause(request) + " PASSWORD " + quoted_literal(verifier);
     switch (role_ownership(names.username, marker)) {
         case Ownership::foreign:
             refuse_foreign("role", names.username);
@@ -103,7 +103,7 @@ void ensure_role(const ProjectNames& names, const std::string& verifier, const s
             return;
         case Ownership::absent:
             pg::run_top_level("CREATE ROLE " + role + attributes);
-            pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quote_literal(marker));
+            pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quoted_literal(marker));
             apply_role_settings(names.username, request, false);
             return;
     }
@@ -112,14 +112,14 @@ void ensure_role(const ProjectNames& names, const std::string& verifier, const s
 // Nobody but the owner holds a privilege on a project database: not PUBLIC, and not a
 // role the tenant granted one to.
 void revoke_database_grants(const std::string& database_name) {
-    const std::string database = quote_identifier(database_name);
+    const std::string database = quoted_identifier(database_name);
     auto grantees = pg::query(
         "SELECT DISTINCT r.rolname::text"
         "  FROM pg_catalog.pg_database AS d, pg_catalog.aclexplode(d.datacl) AS a, pg_catalog.pg_roles AS r"
         " WHERE d.datname = $1 AND r.oid = a.grantee AND a.grantee <> d.datdba",
         {pg::text_param(database_name)});
     for (const auto& row : grantees)
-        pg::run_top_level("REVOKE ALL ON DATABASE " + database + " FROM " + quote_identifier(row[0].value_or("")) +
+        pg::run_top_level("REVOKE ALL ON DATABASE " + database + " FROM " + quoted_identifier(row[0].value_or("")) +
                           " CASCADE");
     pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");
 }
@@ -132,21 +132,21 @@ bool is_template(const std::string& database_name) {
 
 void ensure_database(const ProjectNames& names, const std::string& marker, const ProvisionRequest& request,
                      bool read_only) {
-    const std::string database = quote_identifier(names.database_name);
+    const std::string database = quoted_identifier(names.database_name);
     switch (database_ownership(names.database_name, names.username, marker)) {
         case Ownership::foreign:
             refuse_foreign("database", names.database_name);
         case Ownership::absent:
-            pg::run_top_level("CREATE DATABASE " + database + " OWNER " + quote_identifier(names.username) +
-                              " TEMPLATE " + quote_identifier(request.template_name) +
+            pg::run_top_level("CREATE DATABASE " + database + " OWNER " + quoted_identifier(names.username) +
+                              " TEMPLATE " + quoted_identifier(request.template_name) +
                               connection_limit_clause(request));
-            pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quote_literal(marker));
+            pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
             break;
         case Ownership::ours:
             pg::run_top_level("ALTER DATABASE " + database + " WITH" + connection_limit_clause(request));
             if (is_template(names.database_name))
                 pg::run_top_level("ALTER DATABASE " + database + " WITH IS_TEMPLATE false");
-            pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quote_literal(marker));
+            pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
             if (read_only)  // a quota the tenant removed is put back
                 pg::run_top_level("ALTER DATABASE " + database + " SET default_transaction_read_only = on");
             break;
@@ -163,7 +163,7 @@ void undo_partial_project(const ProvisionRequest& request, const ProjectNames& n
         if (!record || record->status != "provisioning") return;
         if (database_ownership(names.database_name, names.username, marker) != Ownership::absent) return;
         if (role_ownership(names.username, marker) == Ownership::ours)
-            pg::run_top_level("DROP ROLE " + quote_identifier(names.username));
+            pg::run_top_level("DROP ROLE " + quoted_identifier(names.username));
         delete_project(request.project_id);
     });
 }
@@ -214,6 +214,7 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
     in_transaction([&] {
         lock_provisioning(LockStrength::exclusive);  // reservations of different projects meet here
         report_activity("claudable: provisioning " + describe(request));
+        ensure_installation();
         marker = ownership_marker(request.project_id);
         record = lock_project(request.project_id);
         if (record) {
@@ -340,8 +341,8 @@ ProvisionReply deprovision_project(const ProvisionRequest& request) {
     if (!record) return ProvisionReply{{}, false, false};
     reach_fault_point(request.fault_point, "deprovision_marked");
 
-    const std::string role = quote_identifier(names.username);
-    const std::string database = quote_identifier(names.database_name);
+    const std::string role = quoted_identifier(names.username);
+    const std::string database = quoted_identifier(names.database_name);
     if (role_is_ours) {
         in_transaction([&] {
             terminate_sessions_of(names.username);  // a session may hold a lock on the role's row
@@ -386,7 +387,7 @@ ProvisionReply drop_owned_here(const ProvisionRequest& request) {
     in_transaction([&] {
         auto rows = pg::query("SELECT 1 FROM pg_catalog.pg_roles AS r WHERE r.rolname = $1",
                               {pg::text_param(names.username)});
-        if (!rows.empty()) pg::run_top_level("DROP OWNED BY " + quote_identifier(names.username) + " CASCADE");
+        if (!rows.empty()) pg::run_top_level("DROP OWNED BY " + quoted_identifier(names.username) + " CASCADE");
     });
     return ProvisionReply{};
 }
@@ -412,7 +413,7 @@ ProvisionReply rotate_password(const ProvisionRequest& request) {
         const std::string sealed = seal(*key.key, password, request.project_id);
         wipe(password);
         // Role and record change in one transaction: no caller ever sees one without the other.
-        pg::run_top_level("ALTER ROLE " + quote_identifier(names.username) + " PASSWORD " + quote_literal(verifier));
+        pg::run_top_level("ALTER ROLE " + quoted_identifier(names.username) + " PASSWORD " + quoted_literal(verifier));
         replace_sealed_password(request.project_id, sealed, key.fingerprint);
         record = find_project(request.project_id);
         record_event(event_for(request, "rotate", "succeeded", "password replaced"));

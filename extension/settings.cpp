@@ -51,24 +51,49 @@ bool split_role_settings(const char* text, std::vector<std::pair<std::string, st
     }
 }
 
-// Called by the GUC machinery: must not throw.
-bool check_role_settings(char** value, void** extra, GucSource source) noexcept {
+// The setting names in `text`, NUL-separated into `names` (which has room for `text`
+// and one more NUL), or false and the reason in `why`. Every C++ object it makes is gone
+// when it returns, so its caller may call into PostgreSQL afterwards.
+bool collect_setting_names(const char* text, char* names, std::size_t names_size, char* why,
+                           std::size_t why_size) noexcept {
     try {
         std::vector<std::pair<std::string, std::string>> pairs;
-        std::string why;
-        if (!split_role_settings(*value, pairs, why)) {
-            GUC_check_errdetail("claudable.role_settings has %s; write name=value, name=value.", why.c_str());
+        std::string reason;
+        if (!split_role_settings(text, pairs, reason)) {
+            snprintf(why, why_size, "%s", reason.c_str());
             return false;
         }
-        for (const auto& pair : pairs)
-            if (GetConfigOption(pair.first.c_str(), true, false) == nullptr) {
-                GUC_check_errdetail("claudable.role_settings names \"%s\", which is not a known setting.", pair.first.c_str());
-                return false;
-            }
+        std::size_t at = 0;
+        for (const auto& pair : pairs) {
+            if (at + pair.first.size() + 2 > names_size) break;  // cannot happen: names are shorter than text
+            memcpy(names + at, pair.first.c_str(), pair.first.size() + 1);
+            at += pair.first.size() + 1;
+        }
+        names[at] = '\0';
         return true;
     } catch (...) {
+        snprintf(why, why_size, "%s", "a value that could not be read");
         return false;
     }
+}
+
+// Called by the GUC machinery. PostgreSQL calls (GetConfigOption, GUC_check_errdetail)
+// are made only where no C++ object is alive, since either may raise an ERROR.
+bool check_role_settings(char** value, void** extra, GucSource source) noexcept {
+    const char* text = *value != nullptr ? *value : "";
+    const std::size_t names_size = strlen(text) + 2;
+    char* names = static_cast<char*>(palloc0(names_size));
+    char why[160];
+    if (!collect_setting_names(text, names, names_size, why, sizeof why)) {
+        GUC_check_errdetail("claudable.role_settings has %s; write name=value, name=value.", why);
+        return false;
+    }
+    for (const char* name = names; *name != '\0'; name += strlen(name) + 1)
+        if (GetConfigOption(name, true, false) == nullptr) {
+            GUC_check_errdetail("claudable.role_settings names \"%s\", which is not a known setting.", name);
+            return false;
+        }
+    return true;
 }
 
 // Called by PostgreSQL's GUC machinery: must not throw.

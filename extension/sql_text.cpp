@@ -4,7 +4,7 @@
 
 namespace claudable {
 
-std::string quote_identifier(std::string_view identifier) {
+std::string quoted_identifier(std::string_view identifier) {
     std::string out = "\"";
     for (char c : identifier) {
         if (c == '\0') fail(sqlstate::internal_error, "identifier contains a NUL byte");
@@ -15,7 +15,7 @@ std::string quote_identifier(std::string_view identifier) {
     return out;
 }
 
-std::string quote_literal(std::string_view text) {
+std::string quoted_literal(std::string_view text) {
     std::string out = "'";
     for (char c : text) {
         if (c == '\\' || c == '\0')

@@ -7,9 +7,9 @@
 
 namespace claudable {
 
-std::string quote_identifier(std::string_view identifier);
+std::string quoted_identifier(std::string_view identifier);
 // Single-quoted literal valid whatever standard_conforming_strings says:
 // a backslash is refused rather than escaped.
-std::string quote_literal(std::string_view text);
+std::string quoted_literal(std::string_view text);
 
 }  // namespace claudable

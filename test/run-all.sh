@@ -11,7 +11,8 @@ install_missing_packages || exit 1
 
 build_and_install() {  # $@: extra make variables
     rm -f extension/*.o claudable.so
-    make -s "$@" >/dev/null && make -s "$@" install >/dev/null || { echo "build failed" >&2; exit 1; }
+    make -s "$@" >/dev/null && make -s "$@" install >/dev/null && make -s client-install >/dev/null ||
+        { echo "build failed" >&2; exit 1; }
 }
 # The suites run against a test build with fault points (FAULT_INJECTION=1); the
 # production build is installed again at the end, whatever the outcome.
@@ -91,6 +92,15 @@ if grep -q 'claudable.fault_point' "$library" || ! grep -q 'claudable.worker_tim
     failed=$((failed + 1))
 else
     echo "ok - the installed production build has no fault injection"
+    passed=$((passed + 1))
+fi
+
+# `make` is PGXS alone: building the extension runs no CMake and needs no client dependency.
+if make -s -n clean all 2>/dev/null | grep -qE '(^|[ /])cmake '; then
+    echo "not ok - make builds the extension without the client's CMake"
+    failed=$((failed + 1))
+else
+    echo "ok - make builds the extension without the client's CMake"
     passed=$((passed + 1))
 fi
 

@@ -184,10 +184,10 @@ TEST(KeyFingerprint, IsStableAndDiffersBetweenKeys) {
 }
 
 TEST(SqlText, QuotesEveryIdentifierAndDoublesQuotes) {
-    EXPECT_EQ(quote_identifier("app_u_x"), "\"app_u_x\"");
-    EXPECT_EQ(quote_identifier("a\"b"), "\"a\"\"b\"");
+    EXPECT_EQ(quoted_identifier("app_u_x"), "\"app_u_x\"");
+    EXPECT_EQ(quoted_identifier("a\"b"), "\"a\"\"b\"");
 }
 TEST(SqlText, QuotesLiteralsAndRefusesBackslashes) {
-    EXPECT_EQ(quote_literal("it's"), "'it''s'");
-    EXPECT_THROW(quote_literal("a\\b"), Failure);
+    EXPECT_EQ(quoted_literal("it's"), "'it''s'");
+    EXPECT_THROW(quoted_literal("a\\b"), Failure);
 }

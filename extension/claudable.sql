@@ -1,0 +1,540 @@
+-- claudable 0.3.0: per-project PostgreSQL role and database provisioning.
+-- The full install script of the current version (the Makefile builds
+-- claudable--<version>.sql from this file). Older installations reach the same objects
+-- through the upgrade scripts claudable--0.1.0--0.2.0.sql and claudable--0.2.0--0.3.0.sql;
+-- test/integration/install_paths.sh proves that both ways give the same catalog.
+\echo Use "CREATE EXTENSION claudable" to load this file. \quit
+
+-- Metadata lives in its own schema; nobody but the extension's owner may touch it.
+CREATE SCHEMA claudable;
+REVOKE ALL ON SCHEMA claudable FROM PUBLIC;
+
+CREATE TABLE claudable.projects (
+    project_id      text        PRIMARY KEY,
+    owner_id        text        NOT NULL,
+    database_name   text        NOT NULL UNIQUE,
+    username        text        NOT NULL UNIQUE,
+    -- AES-256-GCM box under the key claudable.key_ring names; never the password itself
+    password_sealed bytea       NOT NULL,
+    host            text        NOT NULL,
+    port            integer     NOT NULL CHECK (port BETWEEN 1 AND 65535),
+    status          text        NOT NULL CHECK (status IN ('provisioning', 'ready', 'deprovisioning')),
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- Set while claudable_enforce_quotas() keeps the database read-only.
+    read_only_since timestamptz,
+    -- Which key sealed password_sealed; which worker (by PID) is working on the project.
+    key_fingerprint text,
+    worker_pid      integer
+);
+COMMENT ON TABLE claudable.projects IS 'One row per provisioned project (claudable). Passwords are stored encrypted.';
+REVOKE ALL ON TABLE claudable.projects FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('claudable.projects', '');
+-- Which metadata instance owns a role or database: its id is part of the marker comment
+-- on every object claudable creates. Created by the first provisioning, not by this
+-- script, so that pg_restore brings the original id back into a fresh database.
+CREATE TABLE claudable.installation (
+    id      uuid    PRIMARY KEY,
+    one_row boolean NOT NULL DEFAULT true UNIQUE CHECK (one_row)
+);
+REVOKE ALL ON TABLE claudable.installation FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('claudable.installation', '');
+
+-- The row claudable_provision returns. Its columns are pinned: clients rely on them.
+CREATE TYPE claudable.provisioned_project AS (
+    project_id    text,
+    owner_id      text,
+    database_name text,
+    username      text,
+    password      text,
+    host          text,
+    port          integer,
+    database_url  text,
+    created       boolean,
+    created_at    timestamptz
+);
+
+CREATE FUNCTION @extschema@.claudable_provision(project_id text, owner_id text)
+RETURNS claudable.provisioned_project
+AS 'MODULE_PATHNAME', 'claudable_provision'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION @extschema@.claudable_provision(text, text) IS
+    'Creates (first call) or returns (later calls) the role and database of a project. Autonomous: not undone by ROLLBACK.';
+
+REVOKE ALL ON FUNCTION @extschema@.claudable_provision(text, text) FROM PUBLIC;
+
+-- Internal: runs every provisioning step again for a recorded project (recreates what is
+-- missing, resets drifted attributes and privileges). Used by claudable_reconcile().
+CREATE FUNCTION claudable.repair_project(project_id text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'claudable_repair_project'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION claudable.repair_project(text) FROM PUBLIC;
+
+-- Functions below qualify every relation and function; operators resolve through the
+-- pinned search_path (pg_catalog, pg_temp), where only pg_catalog can supply them.
+
+-- The comment claudable writes on the roles and databases it creates: the one place its
+-- format is defined (the C++ code and the report both ask this function). NULL before the
+-- first provisioning creates the installation id.
+CREATE FUNCTION claudable.ownership_marker(project_id text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'managed by claudable: project ' || project_id || ', installation ' || i.id::text
+      FROM claudable.installation AS i
+$$;
+REVOKE ALL ON FUNCTION claudable.ownership_marker(text) FROM PUBLIC;
+
+-- The marker as a pattern whose one capture group is the project id; NULL (which matches
+-- nothing) before the first provisioning.
+CREATE FUNCTION claudable.marker_pattern()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT '^' || pg_catalog.replace(claudable.ownership_marker('%'), '%', '([A-Za-z0-9_-]+)') || '$'
+$$;
+REVOKE ALL ON FUNCTION claudable.marker_pattern() FROM PUBLIC;
+
+-- The audit trail. Never holds a secret.
+CREATE TABLE claudable.events (
+    id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at            timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    action        text        NOT NULL,
+    project_id    text,
+    owner_id      text,
+    database_name text,
+    actor         text        NOT NULL DEFAULT session_user,
+    outcome       text        NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
+    detail        text
+);
+CREATE INDEX events_project_at ON claudable.events (project_id, at);
+REVOKE ALL ON TABLE claudable.events FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('claudable.events', '');
+SELECT pg_catalog.pg_extension_config_dump('claudable.events_id_seq', '');
+
+-- What exists and how big it is. No secret column.
+CREATE VIEW claudable.databases AS
+SELECT p.project_id, p.owner_id, p.database_name, p.username, p.status,
+       CASE WHEN d.oid IS NOT NULL THEN pg_catalog.pg_database_size(d.oid) END AS size_bytes,
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity AS a WHERE a.datid = d.oid)::integer AS connections,
+       p.created_at, p.updated_at
+  FROM claudable.projects AS p
+  LEFT JOIN pg_catalog.pg_database AS d ON d.datname = p.database_name;
+REVOKE ALL ON TABLE claudable.databases FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.claudable_deprovision(project_id text, owner_id text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'claudable_deprovision'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_deprovision(text, text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.claudable_rotate_password(project_id text, owner_id text)
+RETURNS claudable.provisioned_project
+AS 'MODULE_PATHNAME', 'claudable_rotate_password'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_rotate_password(text, text) FROM PUBLIC;
+
+-- ---- keys ----------------------------------------------------------------------------
+-- Which keys exist and which one seals new passwords. Fingerprints only
+-- (HMAC-SHA-256 of a constant under the key): kept by pg_dump, useless to an attacker,
+-- and what tells a restored or promoted server that it holds the right key.
+CREATE TABLE claudable.key_ring (
+    fingerprint text        PRIMARY KEY,
+    state       text        NOT NULL CHECK (state IN ('active', 'retired')),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    retired_at  timestamptz
+);
+CREATE UNIQUE INDEX key_ring_one_active ON claudable.key_ring ((true)) WHERE state = 'active';
+REVOKE ALL ON TABLE claudable.key_ring FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('claudable.key_ring', '');
+
+-- The key itself when claudable.key_file is empty (the default). A table of the metadata
+-- database, so it travels with streaming replication, WAL archives and base backups, as
+-- PGDATA does; an extension table not registered with pg_extension_config_dump, so
+-- pg_dump never writes it. Readable by superusers only, like a key file in PGDATA.
+CREATE TABLE claudable.key_material (
+    fingerprint text  PRIMARY KEY REFERENCES claudable.key_ring (fingerprint),
+    material    bytea NOT NULL CHECK (pg_catalog.length(material) = 32)
+);
+REVOKE ALL ON TABLE claudable.key_material FROM PUBLIC;
+
+-- The one row every reservation locks FOR UPDATE (and every sealing FOR SHARE): a lock
+-- only the extension's owner can take, unlike an advisory lock key.
+CREATE TABLE claudable.provisioning_lock (
+    one_row boolean PRIMARY KEY DEFAULT true CHECK (one_row)
+);
+INSERT INTO claudable.provisioning_lock VALUES (true);
+REVOKE ALL ON TABLE claudable.provisioning_lock FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.claudable_rotate_key()
+RETURNS text
+AS 'MODULE_PATHNAME', 'claudable_rotate_key'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_rotate_key() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claudable_rotate_key() IS
+    'Seals every stored password under a new key and retires the old one; returns the new fingerprint.';
+
+-- Moving the key by hand (a restore from pg_dump, the switch to claudable.key_file):
+-- superuser only, since they read and write server files.
+CREATE FUNCTION @extschema@.claudable_export_key(path text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'claudable_export_key'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_export_key(text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.claudable_import_key(path text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'claudable_import_key'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_import_key(text) FROM PUBLIC;
+
+-- Per-project findings that need the key or PostgreSQL's SCRAM code: stored passwords
+-- that do not decrypt, a key that does not match the recorded fingerprint, and roles
+-- whose password was changed outside claudable.
+CREATE FUNCTION claudable.credential_findings()
+RETURNS TABLE (severity text, object text, problem text, project_id text, repairable boolean)
+AS 'MODULE_PATHNAME', 'claudable_credential_findings'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION claudable.credential_findings() FROM PUBLIC;
+
+-- ---- limits --------------------------------------------------------------------------
+CREATE FUNCTION claudable.limits(OUT connection_limit integer, OUT role_settings text, OUT max_database_size bigint,
+                                 OUT max_projects integer, OUT max_projects_per_owner integer)
+AS 'MODULE_PATHNAME', 'claudable_limits'
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION claudable.limits() FROM PUBLIC;
+
+CREATE FUNCTION claudable.expected_role_settings()
+RETURNS text[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE(pg_catalog.array_agg(item ORDER BY item), '{}')
+      FROM (SELECT pg_catalog.regexp_replace(pg_catalog.btrim(part), '\s*=\s*', '=') AS item
+              FROM claudable.limits() AS l,
+                   pg_catalog.regexp_split_to_table(l.role_settings, ',') AS part
+             WHERE pg_catalog.btrim(part) <> '') AS items
+$$;
+REVOKE ALL ON FUNCTION claudable.expected_role_settings() FROM PUBLIC;
+
+-- ---- the report ----------------------------------------------------------------------
+-- A project's role is the role of its recorded name carrying this installation's marker
+-- (a tenant cannot comment on its own role). Its database is the database of its recorded
+-- name OWNED BY that role: a tenant can change its database's comment, but can neither
+-- rename it nor give it away (both need CREATEDB), so ownership is what identifies it.
+CREATE FUNCTION claudable.findings()
+RETURNS TABLE (severity text, object text, problem text, project_id text, repairable boolean)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH limits AS (
+    SELECT l.connection_limit, l.max_database_size, claudable.expected_role_settings() AS role_settings
+      FROM claudable.limits() AS l
+), this_database AS (
+    SELECT d.oid, d.datname::text AS name, COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba)) AS acl
+      FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database()
+), managed_roles AS (
+    SELECT r.oid, r.rolname::text AS name, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication,
+           r.rolbypassrls, r.rolconnlimit,
+           pg_catalog.substring(pg_catalog.shobj_description(r.oid, 'pg_authid'), claudable.marker_pattern()) AS project_id
+      FROM pg_catalog.pg_roles AS r
+), managed_databases AS (
+    SELECT d.oid, d.datname::text AS name,
+           pg_catalog.substring(pg_catalog.shobj_description(d.oid, 'pg_database'), claudable.marker_pattern()) AS project_id
+      FROM pg_catalog.pg_database AS d
+), project_roles AS (
+    SELECT r.*, p.status FROM managed_roles AS r
+      JOIN claudable.projects AS p ON p.project_id = r.project_id AND p.username = r.name
+), project_databases AS (
+    SELECT d.oid, d.datname::text AS name, d.datconnlimit, d.datistemplate, d.datdba,
+           COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba)) AS acl,
+           pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
+           p.project_id, p.status, p.read_only_since
+      FROM pg_catalog.pg_database AS d
+      JOIN project_roles AS r ON r.oid = d.datdba
+      JOIN claudable.projects AS p ON p.project_id = r.project_id AND p.database_name = d.datname::text
+)
+SELECT 'error', 'role ' || p.username, 'project ' || p.project_id || ' is ready but its role is missing',
+       p.project_id, true
+  FROM claudable.projects AS p
+ WHERE p.status = 'ready' AND NOT EXISTS (SELECT 1 FROM project_roles AS r WHERE r.project_id = p.project_id)
+UNION ALL
+SELECT 'error', 'database ' || p.database_name, 'project ' || p.project_id || ' is ready but its database is missing',
+       p.project_id, true
+  FROM claudable.projects AS p
+ WHERE p.status = 'ready' AND NOT EXISTS (SELECT 1 FROM project_databases AS d WHERE d.project_id = p.project_id)
+UNION ALL
+SELECT 'error', 'project ' || p.project_id,
+       'stuck in ' || p.status || ' with no worker running (claudable_reconcile() completes it)', p.project_id, true
+  FROM claudable.projects AS p
+ WHERE p.status IN ('provisioning', 'deprovisioning')
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
+                    WHERE a.pid = p.worker_pid AND a.backend_type = 'claudable provisioner')
+UNION ALL
+SELECT 'warning', 'role ' || r.name,
+       'marked as managed by claudable for project ' || r.project_id || ', which has no metadata row', NULL, false
+  FROM managed_roles AS r
+ WHERE r.project_id IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM claudable.projects AS p WHERE p.project_id = r.project_id AND p.username = r.name)
+UNION ALL
+SELECT 'warning', 'database ' || d.name,
+       'marked as managed by claudable for project ' || d.project_id || ', which has no metadata row', NULL, false
+  FROM managed_databases AS d
+ WHERE d.project_id IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM claudable.projects AS p WHERE p.project_id = d.project_id AND p.database_name = d.name)
+UNION ALL
+SELECT 'error', 'database ' || d.name, 'does not carry claudable''s ownership marker (its comment was changed)',
+       d.project_id, true
+  FROM project_databases AS d
+ WHERE d.comment IS DISTINCT FROM claudable.ownership_marker(d.project_id)
+UNION ALL
+SELECT 'error', 'database ' || d.name, 'is marked as a template (IS_TEMPLATE), so anyone with CONNECT may copy it',
+       d.project_id, true
+  FROM project_databases AS d
+ WHERE d.datistemplate
+UNION ALL
+SELECT 'error', 'database ' || d.name, 'PUBLIC holds ' || a.privilege_type || ' on a managed database', d.project_id, true
+  FROM project_databases AS d CROSS JOIN LATERAL pg_catalog.aclexplode(d.acl) AS a
+ WHERE a.grantee = 0 AND a.privilege_type IN ('CONNECT', 'TEMPORARY')
+UNION ALL
+SELECT 'error', 'role ' || r.name, 'can connect to database ' || d.name || ' of project ' || d.project_id,
+       d.project_id, true
+  FROM project_roles AS r JOIN project_databases AS d ON d.project_id <> r.project_id
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.aclexplode(d.acl) AS a
+                WHERE a.grantee = r.oid AND a.privilege_type = 'CONNECT')  -- PUBLIC's is reported on its own
+UNION ALL
+SELECT 'error', 'role ' || r.name, 'is a member of role ' || o.name || ' of project ' || o.project_id,
+       o.project_id, true
+  FROM project_roles AS r JOIN project_roles AS o ON o.project_id <> r.project_id
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members AS m WHERE m.roleid = o.oid AND m.member = r.oid)
+UNION ALL
+SELECT 'error', 'role ' || r.name,
+       'managed role has drifted: ' || pg_catalog.array_to_string(ARRAY[
+           CASE WHEN r.rolsuper THEN 'SUPERUSER' END, CASE WHEN r.rolcreatedb THEN 'CREATEDB' END,
+           CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END,
+           CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END], ', '), r.project_id, true
+  FROM project_roles AS r
+ WHERE r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls
+UNION ALL
+SELECT 'error', 'role ' || r.name,
+       'connection limit ' || r.rolconnlimit || ' differs from claudable.connection_limit ' || l.connection_limit,
+       r.project_id, true
+  FROM project_roles AS r, limits AS l
+ WHERE r.status = 'ready' AND r.rolconnlimit <> l.connection_limit
+UNION ALL
+SELECT 'error', 'database ' || d.name,
+       'connection limit ' || d.datconnlimit || ' differs from claudable.connection_limit ' || l.connection_limit,
+       d.project_id, true
+  FROM project_databases AS d, limits AS l
+ WHERE d.status = 'ready' AND d.datconnlimit <> l.connection_limit
+UNION ALL
+SELECT 'error', 'role ' || r.name, 'role settings differ from claudable.role_settings', r.project_id, true
+  FROM project_roles AS r, limits AS l
+ WHERE r.status = 'ready'
+   AND COALESCE((SELECT pg_catalog.array_agg(item ORDER BY item)
+                   FROM pg_catalog.pg_db_role_setting AS s, pg_catalog.unnest(s.setconfig) AS item
+                  WHERE s.setrole = r.oid AND s.setdatabase = 0), '{}') <> l.role_settings
+UNION ALL
+SELECT 'error', 'role ' || r.name,
+       'overrides settings in database ' || COALESCE(d.datname::text, s.setdatabase::text) || ' (ALTER ROLE ... IN DATABASE): '
+           || pg_catalog.array_to_string(s.setconfig, ', '),
+       r.project_id, true
+  FROM project_roles AS r
+  JOIN pg_catalog.pg_db_role_setting AS s ON s.setrole = r.oid AND s.setdatabase <> 0
+  LEFT JOIN pg_catalog.pg_database AS d ON d.oid = s.setdatabase
+UNION ALL
+SELECT 'error', 'database ' || d.name,
+       'quota bypassed: read-only since ' || d.read_only_since || ' but default_transaction_read_only = on was removed',
+       d.project_id, true
+  FROM project_databases AS d
+ WHERE d.read_only_since IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting AS s
+                    WHERE s.setdatabase = d.oid AND s.setrole = 0
+                      AND 'default_transaction_read_only=on' = ANY (s.setconfig))
+UNION ALL
+SELECT 'warning', 'database ' || d.name,
+       'size ' || pg_catalog.pg_database_size(d.oid) || ' bytes exceeds claudable.max_database_size '
+           || l.max_database_size || ' (claudable_enforce_quotas() makes it read-only)', d.project_id, false
+  FROM project_databases AS d, limits AS l
+ WHERE l.max_database_size > 0 AND d.read_only_since IS NULL AND pg_catalog.pg_database_size(d.oid) > l.max_database_size
+UNION ALL
+SELECT 'error', 'database ' || t.name, 'PUBLIC may connect to the database that holds the claudable metadata', NULL, false
+  FROM this_database AS t
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.aclexplode(t.acl) AS a WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT')
+UNION ALL
+SELECT 'error', 'database template1', 'PUBLIC may connect to template1', NULL, false
+  FROM pg_catalog.pg_database AS d
+ WHERE d.datname = 'template1' AND d.datallowconn
+   AND EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a
+                WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT')
+UNION ALL
+SELECT 'error', 'function ' || f.oid::regprocedure::text, 'PUBLIC may execute a claudable function', NULL, false
+  FROM pg_catalog.pg_proc AS f
+  JOIN pg_catalog.pg_depend AS dep
+    ON dep.classid = 'pg_catalog.pg_proc'::regclass AND dep.objid = f.oid AND dep.deptype = 'e'
+   AND dep.refclassid = 'pg_catalog.pg_extension'::regclass
+   AND dep.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension AS e WHERE e.extname = 'claudable')
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(f.proacl, pg_catalog.acldefault('f', f.proowner))) AS a
+                WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+UNION ALL
+SELECT 'error', 'role ' || r.name, 'a project role can reach the claudable metadata', r.project_id, false
+  FROM project_roles AS r, this_database AS t
+ WHERE pg_catalog.has_database_privilege(r.oid, t.oid, 'CONNECT')
+    OR pg_catalog.has_schema_privilege(r.oid, 'claudable', 'USAGE')
+UNION ALL
+SELECT c.severity, c.object, c.problem, c.project_id, c.repairable FROM claudable.credential_findings() AS c
+$$;
+REVOKE ALL ON FUNCTION claudable.findings() FROM PUBLIC;
+
+-- One row per problem; no rows on a healthy cluster. Reveals no secret.
+CREATE FUNCTION @extschema@.claudable_check()
+RETURNS TABLE (severity text, object text, problem text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT f.severity, f.object, f.problem FROM claudable.findings() AS f
+$$;
+REVOKE ALL ON FUNCTION @extschema@.claudable_check() FROM PUBLIC;
+
+-- Completes or cleans up what claudable_check() reports, where that is safe, and
+-- returns what it did. A managed database without a metadata row is never dropped:
+-- it may hold data, so it is left for a DBA.
+CREATE FUNCTION @extschema@.claudable_reconcile()
+RETURNS TABLE (action text, object text, detail text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    finding record;
+    project text;
+    pattern text := claudable.marker_pattern();
+BEGIN
+    -- Every repairable finding of a recorded project: run its steps again (a project
+    -- left in deprovisioning is removed, as was asked).
+    FOR project IN
+        SELECT DISTINCT f.project_id FROM claudable.findings() AS f
+         WHERE f.repairable AND f.project_id IS NOT NULL ORDER BY 1
+    LOOP
+        BEGIN
+            PERFORM claudable.repair_project(project);
+            action := 'repaired'; object := 'project ' || project;
+            detail := CASE WHEN EXISTS (SELECT 1 FROM claudable.projects AS p WHERE p.project_id = project)
+                           THEN 'role and database exist, are locked down and the project is ready'
+                           ELSE 'the interrupted deprovisioning was completed' END;
+        EXCEPTION WHEN OTHERS THEN
+            action := 'failed'; object := 'project ' || project; detail := SQLSTATE || ': ' || SQLERRM;
+        END;
+        RETURN NEXT;
+    END LOOP;
+
+    -- Orphans: objects marked as ours whose project has no row.
+    FOR finding IN
+        SELECT r.oid, r.rolname::text AS role_name,
+               pg_catalog.substring(pg_catalog.shobj_description(r.oid, 'pg_authid'), pattern) AS project_id
+          FROM pg_catalog.pg_roles AS r
+         WHERE pg_catalog.shobj_description(r.oid, 'pg_authid') ~ pattern
+           AND NOT EXISTS (SELECT 1 FROM claudable.projects AS p WHERE p.username = r.rolname::text)
+    LOOP
+        object := 'role ' || finding.role_name;
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_database AS d WHERE d.datdba = finding.oid) THEN
+            action := 'left'; detail := 'it owns a database, which may hold data; drop both by hand if unwanted';
+        ELSE
+            EXECUTE pg_catalog.format('DROP ROLE %I', finding.role_name);
+            action := 'dropped'; detail := 'orphan of project ' || finding.project_id || ' with no database';
+            INSERT INTO claudable.events (action, project_id, outcome, detail)
+            VALUES ('reconcile', finding.project_id, 'succeeded', 'dropped orphan role ' || finding.role_name);
+            RAISE LOG 'claudable: reconcile dropped orphan role "%" of project "%"', finding.role_name, finding.project_id;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    FOR finding IN
+        SELECT d.datname::text AS database_name
+          FROM pg_catalog.pg_database AS d
+         WHERE pg_catalog.shobj_description(d.oid, 'pg_database') ~ pattern
+           AND NOT EXISTS (SELECT 1 FROM claudable.projects AS p WHERE p.database_name = d.datname::text)
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS r
+                            WHERE r.oid = d.datdba AND pg_catalog.shobj_description(r.oid, 'pg_authid') ~ pattern)
+    LOOP
+        action := 'left'; object := 'database ' || finding.database_name;
+        detail := 'marked as claudable''s but has no metadata row; it may hold data, so a DBA decides';
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.claudable_reconcile() FROM PUBLIC;
+
+-- ---- quotas --------------------------------------------------------------------------
+-- Puts databases over claudable.max_database_size into default_transaction_read_only and
+-- lifts it once they are back under. Reversible and logged. New sessions only: a session
+-- already open keeps its setting, and a tenant may still SET it off (a soft quota).
+-- Checks the setting that is really there, not only the state it last wrote: a quota the
+-- tenant removed (ALTER DATABASE ... RESET) is put back on the next run and recorded.
+CREATE FUNCTION @extschema@.claudable_enforce_quotas()
+RETURNS TABLE (project_id text, database_name text, action text, size_bytes bigint, limit_bytes bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    quota bigint := (SELECT l.max_database_size FROM claudable.limits() AS l);
+    p record;
+    size bigint;
+BEGIN
+    FOR p IN
+        SELECT pr.project_id, pr.owner_id, pr.database_name, pr.read_only_since,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting AS s
+                        WHERE s.setdatabase = d.oid AND s.setrole = 0
+                          AND 'default_transaction_read_only=on' = ANY (s.setconfig)) AS read_only_set
+          FROM claudable.projects AS pr
+          JOIN pg_catalog.pg_database AS d ON d.datname = pr.database_name
+          JOIN pg_catalog.pg_roles AS r ON r.oid = d.datdba AND r.rolname = pr.username
+         WHERE pr.status = 'ready'
+         ORDER BY pr.project_id
+    LOOP
+        size := pg_catalog.pg_database_size(p.database_name);
+        IF quota > 0 AND size > quota AND (p.read_only_since IS NULL OR NOT p.read_only_set) THEN
+            EXECUTE pg_catalog.format('ALTER DATABASE %I SET default_transaction_read_only = on', p.database_name);
+            UPDATE claudable.projects AS t SET read_only_since = COALESCE(t.read_only_since, pg_catalog.now()),
+                                               updated_at = pg_catalog.now()
+             WHERE t.project_id = p.project_id;
+            action := CASE WHEN p.read_only_since IS NULL THEN 'made read-only'
+                           ELSE 're-applied read-only (the setting had been removed)' END;
+        ELSIF p.read_only_since IS NOT NULL AND (quota = 0 OR size <= quota) THEN
+            EXECUTE pg_catalog.format('ALTER DATABASE %I RESET default_transaction_read_only', p.database_name);
+            UPDATE claudable.projects AS t SET read_only_since = NULL, updated_at = pg_catalog.now()
+             WHERE t.project_id = p.project_id;
+            action := 'made writable';
+        ELSE
+            CONTINUE;
+        END IF;
+        INSERT INTO claudable.events (action, project_id, owner_id, database_name, outcome, detail)
+        VALUES ('enforce_quota', p.project_id, p.owner_id, p.database_name, 'succeeded',
+                action || ': ' || size || ' bytes, limit ' || quota);
+        RAISE LOG 'claudable: % database "%" of project "%" (% bytes, limit %)',
+            action, p.database_name, p.project_id, size, quota;
+        project_id := p.project_id; database_name := p.database_name;
+        size_bytes := size; limit_bytes := quota;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.claudable_enforce_quotas() FROM PUBLIC;
