@@ -12,7 +12,8 @@
 PG_CONFIG ?= pg_config
 
 MODULE_big = claudable
-EXTENSION_SOURCES = $(wildcard extension/*.cpp)
+# One folder per concern (README, "How it works"): pg/ api/ worker/ store/ crypto/ rules/ testing/.
+EXTENSION_SOURCES = $(wildcard extension/*/*.cpp)
 OBJS = $(EXTENSION_SOURCES:.cpp=.o)
 
 # The control file and the versioned scripts live in extension/, so they are installed
@@ -31,6 +32,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=pgtap
 ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation
 
+PG_CPPFLAGS = -I$(srcdir)/extension
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
 SHLIB_LINK = -lcrypto -lstdc++
 

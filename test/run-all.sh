@@ -10,7 +10,7 @@ source test/lib/install-deps.sh
 install_missing_packages || exit 1
 
 build_and_install() {  # $@: extra make variables
-    rm -f extension/*.o claudable.so
+    rm -f extension/*/*.o claudable.so
     make -s "$@" >/dev/null && make -s "$@" install >/dev/null && make -s client-install >/dev/null ||
         { echo "build failed" >&2; exit 1; }
 }
@@ -93,6 +93,21 @@ if grep -q 'claudable.fault_point' "$library" || ! grep -q 'claudable.worker_tim
 else
     echo "ok - the installed production build has no fault injection"
     passed=$((passed + 1))
+fi
+
+# The boundary is the compiler's to enforce: a pure C++ file that PostgreSQL headers reach
+# does not compile, whichever comes first.
+guard_compiles() {  # $1: the includes, in order
+    printf '%b\n' "$1" | g++ -std=c++17 -fsyntax-only -x c++ -I extension -I "$(pg_config --includedir-server)" - 2>/dev/null
+}
+if ! guard_compiles '#include "rules/pure_cpp.hpp"\n#include "pg/boundary.hpp"' &&
+   ! guard_compiles '#include "pg/boundary.hpp"\n#include "rules/pure_cpp.hpp"' &&
+   guard_compiles '#include "pg/boundary.hpp"\n#include "rules/failure.hpp"'; then
+    echo "ok - a pure C++ file that PostgreSQL headers reach does not compile"
+    passed=$((passed + 1))
+else
+    echo "not ok - a pure C++ file that PostgreSQL headers reach does not compile"
+    failed=$((failed + 1))
 fi
 
 # `make` is PGXS alone: building the extension runs no CMake and needs no client dependency.

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "claudable/secret.hpp"
-#include "connection_url.hpp"
+#include "rules/connection_url.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string input(reinterpret_cast<const char*>(data), size);

@@ -8,10 +8,10 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
-#include "failure.hpp"
-#include "project_names.hpp"
-#include "secret_box.hpp"
-#include "sql_text.hpp"
+#include "rules/failure.hpp"
+#include "rules/project_names.hpp"
+#include "crypto/secret_box.hpp"
+#include "rules/sql_text.hpp"
 
 using namespace claudable;
 

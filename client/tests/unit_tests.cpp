@@ -10,7 +10,7 @@
 #include "claudable/env_file.hpp"
 #include "claudable/errors.hpp"
 #include "claudable/secret.hpp"
-#include "connection_url.hpp"
+#include "rules/connection_url.hpp"
 
 using namespace claudable;
 

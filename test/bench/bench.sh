@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 source test/lib/install-deps.sh
 claudable_packages+=(python3)
 install_missing_packages
-rm -f extension/*.o claudable.so
+rm -f extension/*/*.o claudable.so
 make -s >/dev/null && make -s install >/dev/null && make -s client-install >/dev/null
 source test/lib/cluster.sh
 cluster_start "max_connections = 200" "max_worker_processes = 40" "log_min_messages = warning" >/dev/null

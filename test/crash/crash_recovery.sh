@@ -9,7 +9,7 @@ source "$here/../lib/cluster.sh"
 source "$here/../lib/tap.sh"
 source "$here/../lib/wait.sh"
 
-fault_lock=1668047874  # fault_lock_class in extension/fault_injection.hpp
+fault_lock=1668047874  # fault_lock_class in extension/testing/fault_injection.hpp
 cluster_start >/dev/null || exit 1
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 q -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"

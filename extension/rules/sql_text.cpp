@@ -1,6 +1,8 @@
-#include "sql_text.hpp"
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
 
-#include "failure.hpp"
+#include "rules/sql_text.hpp"
+
+#include "rules/failure.hpp"
 
 namespace claudable {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "provisioner.hpp"
+#include "worker/provisioner.hpp"
 
 namespace claudable {
 

@@ -1,9 +1,9 @@
-#include "project_store.hpp"
+#include "store/project_store.hpp"
 
-#include "catalog_lookup.hpp"
-#include "failure.hpp"
-#include "pg_boundary.hpp"
-#include "spi_query.hpp"
+#include "pg/catalog_lookup.hpp"
+#include "rules/failure.hpp"
+#include "pg/boundary.hpp"
+#include "pg/spi_query.hpp"
 
 namespace claudable {
 namespace {

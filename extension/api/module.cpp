@@ -1,7 +1,7 @@
 // Library entry: PostgreSQL's magic block and the settings.
-#include "fault_injection.hpp"
-#include "pg_boundary.hpp"
-#include "settings.hpp"
+#include "testing/fault_injection.hpp"
+#include "pg/boundary.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;

@@ -1,4 +1,6 @@
-#include "secret_box.hpp"
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
+#include "crypto/secret_box.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,8 +16,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include "failure.hpp"
-#include "unique_fd.hpp"
+#include "rules/failure.hpp"
+#include "rules/unique_fd.hpp"
 
 namespace claudable {
 namespace {

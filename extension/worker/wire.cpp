@@ -1,9 +1,11 @@
-#include "worker_wire.hpp"
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
+#include "worker/wire.hpp"
 
 #include <cstdint>
 #include <cstring>
 
-#include "failure.hpp"
+#include "rules/failure.hpp"
 
 namespace claudable {
 namespace {

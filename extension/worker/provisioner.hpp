@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "project_store.hpp"
+#include "store/project_store.hpp"
 
 namespace claudable {
 
@@ -29,7 +29,7 @@ struct ProvisionRequest {
     std::string host;
     int port = 0;
     WorkerJob job = WorkerJob::provision;
-    std::string fault_point;  // test builds only; see fault_injection.hpp
+    std::string fault_point;  // test builds only; see testing/fault_injection.hpp
     std::string actor;        // the caller's session_user
     int connection_limit = -1;
     std::string role_settings;
@@ -47,7 +47,7 @@ struct ProvisionReply {
 
 // Serialization uses row locks on claudable tables, never advisory lock keys (which
 // any role that can connect could take): claudable.provisioning_lock for reservations
-// and key use (project_store.hpp), then the project's own row for each step.
+// and key use (store/project_store.hpp), then the project's own row for each step.
 
 // Runs inside the worker, connected to the metadata database as the extension's owner
 // (for inspect_template: connected to the template).

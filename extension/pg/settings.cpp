@@ -1,7 +1,7 @@
-#include "settings.hpp"
+#include "pg/settings.hpp"
 
-#include "connection_url.hpp"
-#include "pg_boundary.hpp"
+#include "rules/connection_url.hpp"
+#include "pg/boundary.hpp"
 
 namespace claudable::settings {
 namespace {

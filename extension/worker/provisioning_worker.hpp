@@ -1,7 +1,7 @@
-// Runs a worker job (provisioner.hpp) in a dynamic background worker and waits for its reply.
+// Runs a worker job (worker/provisioner.hpp) in a dynamic background worker and waits for its reply.
 #pragma once
 
-#include "provisioner.hpp"
+#include "worker/provisioner.hpp"
 
 namespace claudable {
 

@@ -1,5 +1,5 @@
 // Passwords at rest: AES-256-GCM (OpenSSL), and the key's file format. Which key is in
-// force and where it is kept is key_store.hpp's business.
+// force and where it is kept is store/key_store.hpp's business.
 #pragma once
 
 #include <array>

@@ -1,10 +1,10 @@
-#include "fault_injection.hpp"
+#include "testing/fault_injection.hpp"
 
 #ifdef CLAUDABLE_FAULT_INJECTION
 
-#include "pg_boundary.hpp"
-#include "spi_query.hpp"
-#include "worker_transaction.hpp"
+#include "pg/boundary.hpp"
+#include "pg/spi_query.hpp"
+#include "pg/transaction.hpp"
 
 namespace claudable {
 namespace {

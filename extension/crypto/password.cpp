@@ -1,9 +1,9 @@
-#include "password.hpp"
+#include "crypto/password.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "pg_boundary.hpp"
+#include "pg/boundary.hpp"
 
 namespace claudable {
 

@@ -1,11 +1,11 @@
-#include "provisioning_worker.hpp"
+#include "worker/provisioning_worker.hpp"
 
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 
-#include "pg_boundary.hpp"
-#include "worker_wire.hpp"
+#include "pg/boundary.hpp"
+#include "worker/wire.hpp"
 
 extern "C" PGDLLEXPORT void claudable_provisioning_worker_main(Datum argument);
 

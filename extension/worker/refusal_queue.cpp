@@ -1,4 +1,4 @@
-#include "refusal_queue.hpp"
+#include "worker/refusal_queue.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,11 +10,11 @@
 #include <ctime>
 #include <vector>
 
-#include "pg_boundary.hpp"
-#include "project_store.hpp"
-#include "provisioning_worker.hpp"
-#include "unique_fd.hpp"
-#include "worker_transaction.hpp"
+#include "pg/boundary.hpp"
+#include "store/project_store.hpp"
+#include "worker/provisioning_worker.hpp"
+#include "rules/unique_fd.hpp"
+#include "pg/transaction.hpp"
 
 extern "C" PGDLLEXPORT void claudable_refusal_drainer_main(Datum argument);
 

@@ -1,4 +1,4 @@
-#include "pg_boundary.hpp"
+#include "pg/boundary.hpp"
 
 #include <cstdio>
 #include <cstring>

@@ -11,8 +11,8 @@
 
 #include <type_traits>
 
-#include "failure.hpp"
-#include "postgres_headers.hpp"
+#include "rules/failure.hpp"
+#include "pg/headers.hpp"
 
 namespace claudable::pg {
 

@@ -1,8 +1,8 @@
-#include "catalog_lookup.hpp"
+#include "pg/catalog_lookup.hpp"
 
 #include <unordered_map>
 
-#include "pg_boundary.hpp"
+#include "pg/boundary.hpp"
 
 namespace claudable {
 namespace {

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "project_names.hpp"
+#include "rules/project_names.hpp"
 
 namespace claudable {
 

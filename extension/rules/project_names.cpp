@@ -1,8 +1,10 @@
-#include "project_names.hpp"
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
+#include "rules/project_names.hpp"
 
 #include <openssl/sha.h>
 
-#include "failure.hpp"
+#include "rules/failure.hpp"
 
 namespace claudable {
 namespace {

@@ -1,6 +1,6 @@
 // The SQL-callable functions of the library. Each validates its input in the caller's
 // backend, answers lookups there, and hands anything that changes roles or databases
-// to a background worker (provisioning_worker.hpp).
+// to a background worker (worker/provisioning_worker.hpp).
 //
 //  claudable_provision(project_id, owner_id)        create, or look up, a project
 //  claudable_deprovision(project_id, owner_id)      drop its database and role
@@ -13,16 +13,16 @@
 //  claudable.limits()                               the limits in force, for SQL functions
 #include <optional>
 
-#include "connection_url.hpp"
-#include "fault_injection.hpp"
-#include "key_store.hpp"
-#include "pg_boundary.hpp"
-#include "project_names.hpp"
-#include "provisioning_worker.hpp"
-#include "refusal_queue.hpp"
-#include "secret_box.hpp"
-#include "settings.hpp"
-#include "spi_query.hpp"
+#include "rules/connection_url.hpp"
+#include "testing/fault_injection.hpp"
+#include "store/key_store.hpp"
+#include "pg/boundary.hpp"
+#include "rules/project_names.hpp"
+#include "worker/provisioning_worker.hpp"
+#include "worker/refusal_queue.hpp"
+#include "crypto/secret_box.hpp"
+#include "pg/settings.hpp"
+#include "pg/spi_query.hpp"
 
 extern "C" {
 PGDLLEXPORT Datum claudable_provision(PG_FUNCTION_ARGS);
@@ -135,7 +135,7 @@ Datum text_datum(const std::string& text) {
 }
 
 // A refusal raised in this backend would vanish with the caller's transaction, so its
-// event goes through the refusal queue (refusal_queue.hpp), not one worker per call.
+// event goes through the refusal queue (worker/refusal_queue.hpp), not one worker per call.
 [[noreturn]] void refuse_and_audit_other_owner(const ProjectArguments& args, const char* action) {
     pg::log("claudable: refused " + std::string(action) + " of project \"" + args.project_id + "\" for owner \"" +
             args.owner_id + "\": registered to another owner");

@@ -1,4 +1,4 @@
-#include "key_store.hpp"
+#include "store/key_store.hpp"
 
 #include <memory>
 #include <optional>
@@ -6,10 +6,10 @@
 
 #include <openssl/crypto.h>
 
-#include "failure.hpp"
-#include "project_store.hpp"
-#include "spi_query.hpp"
-#include "worker_transaction.hpp"
+#include "rules/failure.hpp"
+#include "store/project_store.hpp"
+#include "pg/spi_query.hpp"
+#include "pg/transaction.hpp"
 
 namespace claudable {
 namespace {

@@ -1,6 +1,6 @@
-#include "spi_query.hpp"
+#include "pg/spi_query.hpp"
 
-#include "pg_boundary.hpp"
+#include "pg/boundary.hpp"
 
 namespace claudable::pg {
 namespace {

@@ -1,15 +1,15 @@
-#include "provisioner.hpp"
+#include "worker/provisioner.hpp"
 
-#include "fault_injection.hpp"
-#include "key_store.hpp"
-#include "password.hpp"
-#include "pg_boundary.hpp"
-#include "provisioning_worker.hpp"
-#include "secret_box.hpp"
-#include "settings.hpp"
-#include "spi_query.hpp"
-#include "sql_text.hpp"
-#include "worker_transaction.hpp"
+#include "testing/fault_injection.hpp"
+#include "store/key_store.hpp"
+#include "crypto/password.hpp"
+#include "pg/boundary.hpp"
+#include "worker/provisioning_worker.hpp"
+#include "crypto/secret_box.hpp"
+#include "pg/settings.hpp"
+#include "pg/spi_query.hpp"
+#include "rules/sql_text.hpp"
+#include "pg/transaction.hpp"
 
 namespace claudable {
 namespace {

@@ -1,4 +1,6 @@
-#include "connection_url.hpp"
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
+#include "rules/connection_url.hpp"
 
 #include <array>
 

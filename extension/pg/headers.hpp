@@ -1,6 +1,10 @@
 // Every PostgreSQL header the extension uses, with C linkage. Only files that sit
-// behind the boundary (pg_boundary.hpp) include this.
+// behind the boundary (pg/boundary.hpp) include this.
 #pragma once
+
+#ifdef CLAUDABLE_PURE_CPP_FILE
+#error "PostgreSQL headers reached a pure C++ file (see rules/pure_cpp.hpp): call PostgreSQL from pg/ instead"
+#endif
 
 extern "C" {
 #include "postgres.h"

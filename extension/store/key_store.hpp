@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "secret_box.hpp"
+#include "crypto/secret_box.hpp"
 
 namespace claudable {
 

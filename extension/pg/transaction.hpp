@@ -3,7 +3,7 @@
 
 #include <optional>
 
-#include "pg_boundary.hpp"
+#include "pg/boundary.hpp"
 
 namespace claudable {
 
