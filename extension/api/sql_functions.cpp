@@ -75,11 +75,6 @@ ProjectArguments project_arguments(FunctionCallInfo fcinfo) {
     return ProjectArguments{*project_id, *owner_id};
 }
 
-std::string session_user_name() {
-    const char* name = pg::call([]() noexcept { return GetUserNameFromId(GetSessionUserId(), false); });
-    return name;
-}
-
 ProvisionRequest request_for(const std::string& project_id, const std::string& owner_id,
                              const settings::Values& values, WorkerJob job) {
     ProvisionRequest request;
@@ -91,7 +86,7 @@ ProvisionRequest request_for(const std::string& project_id, const std::string& o
     request.port = values.port;
     request.job = job;
     request.fault_point = armed_fault_point();
-    request.actor = session_user_name();
+    request.actor = pg::session_user_name();
     request.connection_limit = values.connection_limit;
     request.role_settings = values.role_settings;
     request.max_projects = values.max_projects;
@@ -117,7 +112,7 @@ void require_current_schema() {
 }
 
 void require_superuser(const char* function) {
-    if (!pg::call([]() noexcept { return superuser(); }))
+    if (!pg::is_superuser())
         fail(sqlstate::insufficient_privilege,
              std::string("claudable: only a superuser may call ") + function + ": it reads and writes server files");
 }
@@ -139,7 +134,7 @@ Datum text_datum(const std::string& text) {
 [[noreturn]] void refuse_and_audit_other_owner(const ProjectArguments& args, const char* action) {
     pg::log("claudable: refused " + std::string(action) + " of project \"" + args.project_id + "\" for owner \"" +
             args.owner_id + "\": registered to another owner");
-    queue_refusal(Refusal{action, args.project_id, args.owner_id, session_user_name()});
+    queue_refusal(Refusal{action, args.project_id, args.owner_id, pg::session_user_name()});
     refuse_other_owner(args.project_id);
 }
 
@@ -309,8 +304,7 @@ Datum import_key_call(FunctionCallInfo fcinfo) {
 }
 
 Datum adopt_key_call(FunctionCallInfo fcinfo) {
-    const std::string data_directory = pg::call([]() noexcept { return static_cast<const char*>(DataDir); });
-    const std::string fingerprint = adopt_key_of_0_2_0(settings::current().key_file, data_directory);
+    const std::string fingerprint = adopt_key_of_0_2_0(settings::current().key_file, pg::data_directory());
     if (!fingerprint.empty()) pg::log("claudable: adopted the 0.2.0 key file as key " + fingerprint);
     return fingerprint.empty() ? pg::call([fcinfo]() noexcept -> Datum { PG_RETURN_NULL(); })
                                : text_datum(fingerprint);
@@ -351,14 +345,7 @@ std::vector<CredentialFinding> credential_findings(const settings::Values& value
             continue;
         }
         if (row[4] == "ready" && row[5]) {
-            const char* username = row[1]->c_str();
-            const char* plain = password.c_str();
-            const char* secret = row[5]->c_str();
-            const bool matches = pg::call([username, plain, secret]() noexcept {
-                const char* why = nullptr;
-                return get_password_type(secret) == PASSWORD_TYPE_SCRAM_SHA_256 &&
-                       plain_crypt_verify(username, secret, plain, &why) == STATUS_OK;
-            });
+            const bool matches = pg::scram_matches(*row[1], password, *row[5]);
             if (!matches)
                 findings.push_back({"error", "role " + *row[1],
                                     "password was changed outside claudable (claudable_reconcile() puts the stored "

@@ -1,5 +1,5 @@
 // Project passwords: generated from pg_strong_random, handed to PostgreSQL only as
-// a SCRAM-SHA-256 verifier.
+// a SCRAM-SHA-256 verifier (pg::scram_verifier).
 #pragma once
 
 #include <string>
@@ -8,7 +8,5 @@ namespace claudable {
 
 // 24 random bytes as 32 base64url characters (192 bits, no padding, URL-safe).
 std::string generate_password();
-// "SCRAM-SHA-256$4096:..." as CREATE ROLE ... PASSWORD accepts it.
-std::string scram_verifier(const std::string& username, const std::string& password);
 
 }  // namespace claudable

@@ -11,6 +11,7 @@
 
 #include <type_traits>
 
+#include "pg/server.hpp"
 #include "rules/failure.hpp"
 #include "pg/headers.hpp"
 
@@ -56,11 +57,5 @@ Datum enter_function(FunctionCallInfo fcinfo, Datum (*implementation)(FunctionCa
 // nobody to return an ERROR to).
 void enter_callback(void (*implementation)(Datum), Datum argument, int error_level);
 
-// A LOG line in the server log.
-void log(const std::string& message);
-
-// Reports `report` as an ERROR to the server log and to the client (in a worker: through
-// its queue, to the caller) without ending the process.
-void send_error(const ErrorReport& report);
 
 }  // namespace claudable::pg

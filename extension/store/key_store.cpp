@@ -1,3 +1,5 @@
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
 #include "store/key_store.hpp"
 
 #include <memory>
@@ -8,6 +10,7 @@
 
 #include "rules/failure.hpp"
 #include "store/project_store.hpp"
+#include "pg/server.hpp"
 #include "pg/spi_query.hpp"
 #include "pg/transaction.hpp"
 

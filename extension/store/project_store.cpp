@@ -1,8 +1,10 @@
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
 #include "store/project_store.hpp"
 
 #include "pg/catalog_lookup.hpp"
 #include "rules/failure.hpp"
-#include "pg/boundary.hpp"
+#include "pg/server.hpp"
 #include "pg/spi_query.hpp"
 
 namespace claudable {

@@ -36,7 +36,7 @@ std::string armed_fault_point() {
 
 void reach_fault_point(const std::string& armed, const char* point) {
     if (armed != point) return;
-    report_activity(std::string("claudable: fault point ") + point);
+    pg::report_activity(std::string("claudable: fault point ") + point);
     auto wait_for_release = [] {
         pg::query("SELECT pg_catalog.pg_advisory_xact_lock($1, 0)", {pg::int4_param(fault_lock_class)});
     };

@@ -1,9 +1,11 @@
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
 #include "worker/provisioner.hpp"
 
 #include "testing/fault_injection.hpp"
 #include "store/key_store.hpp"
 #include "crypto/password.hpp"
-#include "pg/boundary.hpp"
+#include "pg/server.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "crypto/secret_box.hpp"
 #include "pg/settings.hpp"
@@ -207,13 +209,13 @@ std::optional<ProjectRecord> lock_live_project(const ProvisionRequest& request) 
 
 ProvisionReply provision_project(const ProvisionRequest& request) {
     const ProjectNames names = names_for(request.project_id);
-    report_activity("claudable: waiting for the provisioning lock");
+    pg::report_activity("claudable: waiting for the provisioning lock");
 
     std::string marker;
     std::optional<ProjectRecord> record;
     in_transaction([&] {
         lock_provisioning(LockStrength::exclusive);  // reservations of different projects meet here
-        report_activity("claudable: provisioning " + describe(request));
+        pg::report_activity("claudable: provisioning " + describe(request));
         ensure_installation();
         marker = ownership_marker(request.project_id);
         record = lock_project(request.project_id);
@@ -259,7 +261,7 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
             // The SCRAM builder needs a resource owner, which only a transaction provides.
             std::string password = open_sealed(key_with_fingerprint(record->key_fingerprint, request.key_file),
                                                record->sealed_password, request.project_id);
-            const std::string verifier = scram_verifier(names.username, password);
+            const std::string verifier = pg::scram_verifier(names.username, password);
             wipe(password);
             ensure_role(names, verifier, marker, request);
         });
@@ -324,7 +326,7 @@ std::vector<unsigned int> databases_with_dependencies_of(const std::string& user
 // step fails), then what would block the drops is undone, then both are dropped.
 ProvisionReply deprovision_project(const ProvisionRequest& request) {
     const ProjectNames names = names_for(request.project_id);
-    report_activity("claudable: deprovisioning " + describe(request));
+    pg::report_activity("claudable: deprovisioning " + describe(request));
 
     std::string marker;
     std::optional<ProjectRecord> record;
@@ -394,7 +396,7 @@ ProvisionReply drop_owned_here(const ProvisionRequest& request) {
 
 ProvisionReply rotate_password(const ProvisionRequest& request) {
     const ProjectNames names = names_for(request.project_id);
-    report_activity("claudable: rotating the password of " + describe(request));
+    pg::report_activity("claudable: rotating the password of " + describe(request));
 
     std::optional<ProjectRecord> record;
     in_transaction([&] {
@@ -409,7 +411,7 @@ ProvisionReply rotate_password(const ProvisionRequest& request) {
                  "Call claudable_provision (or claudable_reconcile) first, then claudable_rotate_password again.");
         const ActiveKey key = active_key(request.key_file, false);
         std::string password = generate_password();
-        const std::string verifier = scram_verifier(names.username, password);
+        const std::string verifier = pg::scram_verifier(names.username, password);
         const std::string sealed = seal(*key.key, password, request.project_id);
         wipe(password);
         // Role and record change in one transaction: no caller ever sees one without the other.

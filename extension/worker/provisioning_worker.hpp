@@ -13,10 +13,9 @@ namespace claudable {
 // inspection, DROP OWNED in another database).
 ProvisionReply run_in_worker(const ProvisionRequest& request, unsigned int database_id = 0);
 
-// Worker side: connects a background worker to `database_id` as `role_id` and pins what
-// no caller or database setting may change for it: search_path (pg_catalog, pg_temp),
-// and every wait bounded by `timeout_ms` (lock_timeout, statement_timeout; 0: none).
-void connect_background_worker(unsigned int database_id, unsigned int role_id, bool bypass_allowconn, int timeout_ms,
-                               const char* application_name);
+// Worker side: the body of claudable_provisioning_worker_main (pg/background_worker.cpp):
+// reads the request from the caller's segment, runs the job, and sends the reply or the
+// error back.
+void run_provisioning_worker(unsigned int segment);
 
 }  // namespace claudable

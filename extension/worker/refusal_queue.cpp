@@ -1,3 +1,5 @@
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
 #include "worker/refusal_queue.hpp"
 
 #include <fcntl.h>
@@ -7,16 +9,15 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <vector>
 
-#include "pg/boundary.hpp"
+#include "pg/background_worker.hpp"
+#include "pg/server.hpp"
 #include "store/project_store.hpp"
-#include "worker/provisioning_worker.hpp"
 #include "rules/unique_fd.hpp"
 #include "pg/transaction.hpp"
-
-extern "C" PGDLLEXPORT void claudable_refusal_drainer_main(Datum argument);
 
 namespace claudable {
 namespace {
@@ -24,8 +25,7 @@ namespace {
 // In the data directory, one queue per metadata database: it follows the server (base
 // backups, a promoted standby drains what it queued), and holds no secret.
 std::string queue_path(unsigned int database_id) {
-    const char* data_directory = pg::call([]() noexcept { return static_cast<const char*>(DataDir); });
-    return std::string(data_directory) + "/claudable_refusals." + std::to_string(database_id);
+    return pg::data_directory() + "/claudable_refusals." + std::to_string(database_id);
 }
 
 // Ids are validated, a role name is not: no tab or line break may split a record.
@@ -79,24 +79,6 @@ bool claim_the_start(const std::string& pending) {
     return false;
 }
 
-bool start_drainer() {
-    return pg::call([]() noexcept {
-        BackgroundWorker worker;
-        memset(&worker, 0, sizeof worker);
-        worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-        worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-        worker.bgw_restart_time = BGW_NEVER_RESTART;
-        snprintf(worker.bgw_library_name, BGW_MAXLEN, "claudable");
-        snprintf(worker.bgw_function_name, BGW_MAXLEN, "claudable_refusal_drainer_main");
-        snprintf(worker.bgw_name, BGW_MAXLEN, "claudable refusal drainer");
-        snprintf(worker.bgw_type, BGW_MAXLEN, "claudable refusal drainer");
-        worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
-        const Oid role = GetUserId();  // the function's owner: SECURITY DEFINER
-        memcpy(worker.bgw_extra, &role, sizeof role);
-        return RegisterDynamicBackgroundWorker(&worker, nullptr);  // no slot: the next refusal tries again
-    });
-}
-
 std::string read_all(int fd) {
     std::string content;
     char buffer[8192];
@@ -132,41 +114,33 @@ bool drain_once(const std::string& path) {
     return true;
 }
 
-void drainer_main(Datum argument) {
-    const Oid database_id = DatumGetObjectId(argument);
-    Oid role_id;
-    memcpy(&role_id, pg::call([]() noexcept { return static_cast<const char*>(MyBgworkerEntry->bgw_extra); }),
-           sizeof role_id);
-    connect_background_worker(database_id, role_id, false, 0, "claudable refusal drainer");
-    drain_refusals();
-}
-
 }  // namespace
 
 void queue_refusal(const Refusal& refusal) {
     {  // every failure below is a POSIX one, reported and absorbed; PostgreSQL's propagate
-        const unsigned int database_id = pg::call([]() noexcept { return static_cast<unsigned int>(MyDatabaseId); });
-        const double now = pg::call([]() noexcept {
-            return static_cast<double>(GetCurrentTimestamp()) / USECS_PER_SEC +
-                   (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-        });
+        const unsigned int database_id = pg::current_database_id();
+        const double now = pg::now_unix_seconds();
         char at[32];
         snprintf(at, sizeof at, "%.6f", now);
         const std::string path = queue_path(database_id);
         const std::string record = field(refusal.action) + "\t" + field(refusal.project_id) + "\t" +
                                    field(refusal.owner_id) + "\t" + field(refusal.actor) + "\t" + at + "\n";
         if (!append(path, record)) {
-            pg::log("claudable: could not queue the refusal for the audit trail: " + std::string(strerror(errno)));
+            pg::log("claudable: could not queue the refusal for the audit trail: " + std::string(std::strerror(errno)));
             return;
         }
-        if (!drainer_running(path + ".drainer") && claim_the_start(path + ".pending") && !start_drainer())
+        if (!drainer_running(path + ".drainer") && claim_the_start(path + ".pending") && !pg::start_detached_worker())
             ::unlink((path + ".pending").c_str());
     }
 }
 
+void run_refusal_drainer(unsigned int database_id, unsigned int role_id) {
+    pg::connect_background_worker(database_id, role_id, false, 0, "claudable refusal drainer");
+    drain_refusals();
+}
+
 void drain_refusals() {
-    const unsigned int database_id = pg::call([]() noexcept { return static_cast<unsigned int>(MyDatabaseId); });
-    const std::string path = queue_path(database_id);
+    const std::string path = queue_path(pg::current_database_id());
     UniqueFd lock{::open((path + ".drainer").c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)};
     if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX) != 0) return;
     ::unlink((path + ".pending").c_str());
@@ -182,7 +156,3 @@ void drain_refusals() {
 }
 
 }  // namespace claudable
-
-extern "C" PGDLLEXPORT void claudable_refusal_drainer_main(Datum argument) {
-    claudable::pg::enter_callback(claudable::drainer_main, argument, LOG);
-}

@@ -21,7 +21,9 @@ struct Refusal {
 // remains); a PostgreSQL error is raised as always.
 void queue_refusal(const Refusal& refusal);
 
-// The drainer worker's body, connected to the metadata database.
+// The body of claudable_refusal_drainer_main (pg/background_worker.cpp): connects to the
+// metadata database and moves the queue into claudable.events.
+void run_refusal_drainer(unsigned int database_id, unsigned int role_id);
 void drain_refusals();
 
 }  // namespace claudable

@@ -1,0 +1,64 @@
+#include "pg/server.hpp"
+
+#include "pg/boundary.hpp"
+
+namespace claudable::pg {
+
+void report_activity(const std::string& what) {
+    const char* text = what.c_str();
+    call([text]() noexcept { pgstat_report_activity(STATE_RUNNING, text); });
+}
+
+void strong_random(unsigned char* buffer, std::size_t size) {
+    if (!call([buffer, size]() noexcept { return pg_strong_random(buffer, size); }))
+        fail(sqlstate::internal_error, "claudable: could not generate random bytes");
+}
+
+std::string scram_verifier(const std::string& username, const std::string& password) {
+    const char* role = username.c_str();
+    const char* plain = password.c_str();
+    char* built = call([role, plain]() noexcept { return encrypt_password(PASSWORD_TYPE_SCRAM_SHA_256, role, plain); });
+    std::string verifier(built);
+    call([built]() noexcept { pfree(built); });
+    return verifier;
+}
+
+bool scram_matches(const std::string& username, const std::string& password, const std::string& secret) {
+    const char* role = username.c_str();
+    const char* plain = password.c_str();
+    const char* stored = secret.c_str();
+    return call([role, plain, stored]() noexcept {
+        const char* why = nullptr;
+        return get_password_type(stored) == PASSWORD_TYPE_SCRAM_SHA_256 &&
+               plain_crypt_verify(role, stored, plain, &why) == STATUS_OK;
+    });
+}
+
+bool recovery_in_progress() {
+    return call([]() noexcept { return RecoveryInProgress(); });
+}
+
+bool is_superuser() {
+    return call([]() noexcept { return superuser(); });
+}
+
+std::string session_user_name() {
+    return call([]() noexcept { return GetUserNameFromId(GetSessionUserId(), false); });
+}
+
+std::string data_directory() {
+    return call([]() noexcept { return static_cast<const char*>(DataDir); });
+}
+
+unsigned int current_database_id() {
+    return call([]() noexcept { return static_cast<unsigned int>(MyDatabaseId); });
+}
+
+double now_unix_seconds() {
+    return call([]() noexcept {
+        return static_cast<double>(GetCurrentTimestamp()) / USECS_PER_SEC +
+               static_cast<double>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+    });
+}
+
+}  // namespace claudable::pg

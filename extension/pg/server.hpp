@@ -1,0 +1,36 @@
+// What the extension asks of the PostgreSQL server it runs in, declared without any
+// PostgreSQL header: files outside pg/ call these and stay pure C++. Each is defined in
+// pg/ behind the error boundary, so a PostgreSQL ERROR arrives as a claudable::Failure.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "rules/failure.hpp"
+
+namespace claudable::pg {
+
+// A LOG line in the server log.
+void log(const std::string& message);
+// Reports `report` as an ERROR to the server log and to the client (in a worker: through
+// its queue, to the caller) without ending the process.
+void send_error(const ErrorReport& report);
+
+// What pg_stat_activity shows as this process's query.
+void report_activity(const std::string& what);
+
+// Bytes from the server's strong random source (pg_strong_random).
+void strong_random(unsigned char* buffer, std::size_t size);
+// "SCRAM-SHA-256$4096:..." for `password`, as CREATE ROLE ... PASSWORD accepts it.
+std::string scram_verifier(const std::string& username, const std::string& password);
+// Whether `password` matches the stored SCRAM verifier `secret` of role `username`.
+bool scram_matches(const std::string& username, const std::string& password, const std::string& secret);
+
+bool recovery_in_progress();
+bool is_superuser();
+std::string session_user_name();
+std::string data_directory();
+unsigned int current_database_id();
+double now_unix_seconds();
+
+}  // namespace claudable::pg
