@@ -100,6 +100,15 @@ fi
 guard_compiles() {  # $1: the includes, in order
     printf '%b\n' "$1" | g++ -std=c++17 -fsyntax-only -x c++ -I extension -I "$(pg_config --includedir-server)" - 2>/dev/null
 }
+outside_pg_unguarded=$(for f in $(ls extension/*/*.cpp | grep -v '^extension/pg/'); do
+    grep -m1 '#include' "$f" | grep -q '"rules/pure_cpp.hpp"' || echo "$f"; done)
+if [ -z "$outside_pg_unguarded" ]; then
+    echo "ok - every source file outside extension/pg/ includes rules/pure_cpp.hpp first"
+    passed=$((passed + 1))
+else
+    echo "not ok - every source file outside extension/pg/ includes rules/pure_cpp.hpp first: $outside_pg_unguarded"
+    failed=$((failed + 1))
+fi
 if ! guard_compiles '#include "rules/pure_cpp.hpp"\n#include "pg/boundary.hpp"' &&
    ! guard_compiles '#include "pg/boundary.hpp"\n#include "rules/pure_cpp.hpp"' &&
    guard_compiles '#include "pg/boundary.hpp"\n#include "rules/failure.hpp"'; then

@@ -95,9 +95,9 @@ void throw_as_failure(ErrorData* error) {
     throw Failure(std::move(report), true);
 }
 
-Datum enter_function(FunctionCallInfo fcinfo, Datum (*implementation)(FunctionCallInfo)) {
+Datum enter_function(FunctionCallInfo fcinfo, Datum (*implementation)(FunctionCallInfo, void*), void* context) {
     Datum result = 0;
-    if (!catch_everything([&] { result = implementation(fcinfo); }))
+    if (!catch_everything([&] { result = implementation(fcinfo, context); }))
         raise_pending(ERROR);  // no C++ object is alive in this frame any more
     return result;
 }

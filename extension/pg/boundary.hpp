@@ -50,8 +50,9 @@ auto call(Body&& body) -> std::invoke_result_t<Body&> {
     }
 }
 
-// Entry point of a SQL-callable function implemented in C++.
-Datum enter_function(FunctionCallInfo fcinfo, Datum (*implementation)(FunctionCallInfo));
+// Entry point of a SQL-callable function implemented in C++ (pg/sql_functions.cpp):
+// `implementation` gets `context` back, so nothing C++ needs to live in the calling frame.
+Datum enter_function(FunctionCallInfo fcinfo, Datum (*implementation)(FunctionCallInfo, void*), void* context);
 // Entry point of any other callback PostgreSQL makes into C++ (a worker's main,
 // _PG_init): a Failure is reported at `error_level` (LOG in a worker, which has
 // nobody to return an ERROR to).

@@ -38,6 +38,10 @@ bool recovery_in_progress() {
     return call([]() noexcept { return RecoveryInProgress(); });
 }
 
+bool transaction_active() {
+    return call([]() noexcept { return IsTransactionState(); });
+}
+
 bool is_superuser() {
     return call([]() noexcept { return superuser(); });
 }

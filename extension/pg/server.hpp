@@ -27,6 +27,7 @@ std::string scram_verifier(const std::string& username, const std::string& passw
 bool scram_matches(const std::string& username, const std::string& password, const std::string& secret);
 
 bool recovery_in_progress();
+bool transaction_active();
 bool is_superuser();
 std::string session_user_name();
 std::string data_directory();

@@ -2,6 +2,7 @@
 
 #include "rules/connection_url.hpp"
 #include "pg/boundary.hpp"
+#include "testing/fault_injection.hpp"
 
 namespace claudable::settings {
 namespace {
@@ -190,3 +191,37 @@ std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::
 }
 
 }  // namespace claudable::settings
+
+#ifdef CLAUDABLE_FAULT_INJECTION
+// The test builds' claudable.fault_point (testing/fault_injection.hpp): defined here, with
+// the other settings, since it is a GUC; the fault points themselves live in testing/.
+namespace claudable {
+namespace {
+
+char* fault_point_setting = nullptr;
+
+bool check_fault_point(char** value, void** extra, GucSource source) noexcept {
+    if (*value == nullptr || **value == '\0') return true;
+    for (const char* point : fault_points)
+        if (strcmp(*value, point) == 0) return true;
+    GUC_check_errdetail("Known fault points: after_reservation, after_role, after_database, before_ready, "
+                        "deprovision_marked, deprovision_locked_out.");
+    return false;
+}
+
+}  // namespace
+
+void define_fault_injection_setting() {
+    pg::call([]() noexcept {
+        DefineCustomStringVariable("claudable.fault_point",
+                                   "Test builds only: the provisioning step at which the worker parks.", nullptr,
+                                   &fault_point_setting, "", PGC_SUSET, 0, check_fault_point, nullptr, nullptr);
+    });
+}
+
+std::string armed_fault_point() {
+    return fault_point_setting != nullptr ? fault_point_setting : "";
+}
+
+}  // namespace claudable
+#endif

@@ -1,6 +1,7 @@
-// Included first by every translation unit that must stay pure C++ (rules/*.cpp,
-// crypto/secret_box.cpp, worker/wire.cpp): no PostgreSQL header may reach it, so it can
-// be unit-tested alone, linked into the client, and never longjmp. pg/headers.hpp refuses
+// Included first by every translation unit outside pg/ (make test checks it): no
+// PostgreSQL header may reach those files, so they can be unit-tested alone or linked into
+// the client, and no longjmp ever crosses their frames; they reach PostgreSQL only through
+// the pure declarations of pg/*.hpp. pg/headers.hpp refuses
 // to compile after this file, and this file refuses to compile after postgres.h.
 #pragma once
 

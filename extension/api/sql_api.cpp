@@ -1,0 +1,308 @@
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
+#include "api/sql_api.hpp"
+
+#include <optional>
+
+#include "crypto/secret_box.hpp"
+#include "pg/server.hpp"
+#include "pg/settings.hpp"
+#include "pg/spi_query.hpp"
+#include "rules/connection_url.hpp"
+#include "rules/project_names.hpp"
+#include "store/key_store.hpp"
+#include "testing/fault_injection.hpp"
+#include "worker/provisioning_worker.hpp"
+#include "worker/refusal_queue.hpp"
+
+namespace claudable {
+namespace {
+
+constexpr const char* library_version = "0.3.0";
+
+struct ProjectArguments {
+    std::string project_id;
+    std::string owner_id;
+};
+
+ProjectArguments project_arguments(const pg::Arguments& arguments) {
+    const std::optional<std::string> project_id = arguments.string(0);
+    const std::optional<std::string> owner_id = arguments.string(1);
+    validate_identifier("project_id", project_id ? &*project_id : nullptr);
+    validate_identifier("owner_id", owner_id ? &*owner_id : nullptr);
+    return ProjectArguments{*project_id, *owner_id};
+}
+
+ProvisionRequest request_for(const std::string& project_id, const std::string& owner_id,
+                             const settings::Values& values, WorkerJob job) {
+    ProvisionRequest request;
+    request.project_id = project_id;
+    request.owner_id = owner_id;
+    request.template_name = values.template_name;
+    request.key_file = values.key_file;
+    request.host = values.host;
+    request.port = values.port;
+    request.job = job;
+    request.fault_point = armed_fault_point();
+    request.actor = pg::session_user_name();
+    request.connection_limit = values.connection_limit;
+    request.role_settings = values.role_settings;
+    request.max_projects = values.max_projects;
+    request.max_projects_per_owner = values.max_projects_per_owner;
+    request.worker_start_timeout_ms = values.worker_start_timeout_ms;
+    request.worker_timeout_ms = values.worker_timeout_ms;
+    return request;
+}
+
+// The library works on the SQL objects of its own version only: a server whose package
+// was upgraded but whose extension was not gets told what to run, not a confusing error.
+void require_current_schema() {
+    static bool checked = false;
+    if (checked) return;
+    auto rows = pg::query("SELECT e.extversion FROM pg_catalog.pg_extension AS e WHERE e.extname = 'claudable'");
+    const std::string installed = rows.empty() ? "(none)" : rows[0][0].value_or("");
+    if (installed != library_version)
+        fail(sqlstate::object_not_in_prerequisite_state,
+             "claudable: the library is version " + std::string(library_version) +
+                 " but the extension's SQL objects in this database are version " + installed,
+             {}, "Run ALTER EXTENSION claudable UPDATE in this database.");
+    checked = true;
+}
+
+void require_superuser(const char* function) {
+    if (!pg::is_superuser())
+        fail(sqlstate::insufficient_privilege,
+             std::string("claudable: only a superuser may call ") + function + ": it reads and writes server files");
+}
+
+std::string required_text_argument(const pg::Arguments& arguments, const char* name) {
+    const std::optional<std::string> value = arguments.string(0);
+    if (!value || value->empty())
+        fail(sqlstate::invalid_parameter_value, std::string("claudable: ") + name + " must not be empty");
+    return *value;
+}
+
+// A refusal raised in this backend would vanish with the caller's transaction, so its
+// event goes through the refusal queue (worker/refusal_queue.hpp), not one worker per call.
+[[noreturn]] void refuse_and_audit_other_owner(const ProjectArguments& args, const char* action) {
+    pg::log("claudable: refused " + std::string(action) + " of project \"" + args.project_id + "\" for owner \"" +
+            args.owner_id + "\": registered to another owner");
+    queue_refusal(Refusal{action, args.project_id, args.owner_id, pg::session_user_name()});
+    refuse_other_owner(args.project_id);
+}
+
+// A project database must never carry the provisioning function, and nobody but its
+// owner may connect to it; both would follow from a careless template.
+void validate_template(const settings::Values& values) {
+    auto rows = pg::query(
+        "SELECT d.oid, d.datallowconn,"
+        "       d.datallowconn AND EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a"
+        "                WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT')"
+        "  FROM pg_catalog.pg_database AS d WHERE d.datname = $1",
+        {pg::text_param(values.template_name)});
+    if (rows.empty()) return;  // CREATE DATABASE reports a missing template with its own SQLSTATE
+    const std::string quoted = "\"" + values.template_name + "\"";
+    if (rows[0][2] == "t")
+        fail(sqlstate::object_not_in_prerequisite_state,
+             "claudable: template database " + quoted + " can be connected to by PUBLIC", {},
+             "Run REVOKE CONNECT ON DATABASE " + quoted + " FROM PUBLIC, or set claudable.template to a "
+             "template nobody else can connect to.");
+    // template0 is pristine unless someone allowed connections to it.
+    if (values.template_name == "template0" && rows[0][1] != "t") return;
+    ProvisionRequest inspect = request_for("template", "claudable", values, WorkerJob::inspect_template);
+    const auto template_oid = static_cast<unsigned int>(pg::as_int64(rows[0][0]));
+    if (run_in_worker(inspect, template_oid).found)
+        fail(sqlstate::object_not_in_prerequisite_state,
+             "claudable: template database " + quoted + " contains the claudable extension", {},
+             "A project database must never carry the provisioning function: use a template without it.");
+}
+
+// The row of claudable_provision and claudable_rotate_password: decrypts the password
+// and builds the URL only for the moment the row is formed.
+pg::ResultRow project_row(const ProvisionReply& reply, const std::string& project_id, const settings::Values& values) {
+    const SecretKey& key = key_with_fingerprint(reply.record.key_fingerprint, values.key_file);
+    std::string password = open_sealed(key, reply.record.sealed_password, project_id);
+    std::string url = database_url(ConnectionTarget{reply.record.username, password, reply.record.host,
+                                                    reply.record.port, reply.record.database_name,
+                                                    values.sslmode});
+    const ProjectRecord& r = reply.record;
+    pg::ResultRow row{{r.project_id, r.owner_id, r.database_name, r.username, std::move(password), r.host, r.port,
+                 std::move(url), reply.created, pg::Timestamp{r.created_at}},
+                true};
+    return row;
+}
+
+// The record, its key loaded. A key rotation that commits between reading the row and
+// loading its key (READ COMMITTED) is met by reading the row once more.
+std::optional<ProjectRecord> find_project_with_key(const std::string& project_id, const settings::Values& values) {
+    std::optional<ProjectRecord> record = find_project(project_id);
+    if (!record || record->status != "ready") return record;
+    try {
+        key_with_fingerprint(record->key_fingerprint, values.key_file);
+    } catch (const Failure& failure) {
+        if (failure.from_postgres()) throw;  // a cancel, an SPI error: never swallowed
+        std::optional<ProjectRecord> again = find_project(project_id);
+        if (!again || again->key_fingerprint == record->key_fingerprint) throw;
+        return again;
+    }
+    return record;
+}
+
+// One row of claudable.credential_findings().
+struct CredentialFinding {
+    std::string severity, object, problem, project_id;
+    bool repairable;
+};
+
+std::vector<CredentialFinding> findings_needing_the_key(const settings::Values& values) {
+    std::vector<CredentialFinding> findings;
+    auto active = pg::query("SELECT k.fingerprint FROM claudable.key_ring AS k WHERE k.state = 'active'");
+    if (!active.empty()) {
+        try {
+            verify_key_source(active[0][0].value_or(""), values.key_file);
+        } catch (const Failure& failure) {
+            if (failure.from_postgres()) throw;
+            findings.push_back({"error", "key", failure.report().message + ": " + failure.report().detail, "", false});
+            return findings;  // every row would repeat it
+        }
+    }
+    auto rows = pg::query(
+        "SELECT p.project_id, p.username, p.password_sealed, p.key_fingerprint, p.status, a.rolpassword"
+        "  FROM claudable.projects AS p LEFT JOIN pg_catalog.pg_authid AS a ON a.rolname = p.username"
+        " ORDER BY p.project_id");
+    for (const auto& row : rows) {
+        const std::string project_id = row[0].value_or("");
+        std::string password;
+        try {
+            password = open_sealed(key_with_fingerprint(row[3].value_or(""), values.key_file), row[2].value_or(""),
+                                   project_id);
+        } catch (const Failure& failure) {
+            if (failure.from_postgres()) throw;
+            findings.push_back({"error", "project " + project_id,
+                                "stored password does not decrypt: " + failure.report().message, project_id, false});
+            continue;
+        }
+        if (row[4] == "ready" && row[5]) {
+            const bool matches = pg::scram_matches(*row[1], password, *row[5]);
+            if (!matches)
+                findings.push_back({"error", "role " + *row[1],
+                                    "password was changed outside claudable (claudable_reconcile() puts the stored "
+                                    "one back)",
+                                    project_id, true});
+        }
+        wipe(password);
+    }
+    return findings;
+}
+
+}  // namespace
+
+namespace api {
+
+pg::Result provision(const pg::Arguments& arguments) {
+    const ProjectArguments args = project_arguments(arguments);
+    require_current_schema();
+    const settings::Values values = settings::current();
+
+    ProvisionReply reply;
+    std::optional<ProjectRecord> existing = find_project_with_key(args.project_id, values);
+    if (existing && existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "provision");
+    if (existing && existing->status == "ready" && existing->role_exists && existing->database_exists) {
+        reply.record = std::move(*existing);  // the warm path: no worker, no DDL
+    } else {
+        // A ready project whose role or database is gone is healed, never returned as a dead URL.
+        const bool heal = existing && existing->status == "ready";
+        validate_template(values);
+        reply = run_in_worker(request_for(args.project_id, args.owner_id, values,
+                                          heal ? WorkerJob::heal : WorkerJob::provision));
+    }
+    return project_row(reply, args.project_id, values);
+}
+
+pg::Result deprovision(const pg::Arguments& arguments) {
+    const ProjectArguments args = project_arguments(arguments);
+    require_current_schema();
+    const settings::Values values = settings::current();
+    std::optional<ProjectRecord> existing = find_project(args.project_id);
+    if (!existing) return false;  // nothing provisioned: no worker
+    if (existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "deprovision");
+    ProvisionReply reply =
+        run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::deprovision));
+    return reply.found;
+}
+
+pg::Result rotate_password(const pg::Arguments& arguments) {
+    const ProjectArguments args = project_arguments(arguments);
+    require_current_schema();
+    const settings::Values values = settings::current();
+    std::optional<ProjectRecord> existing = find_project(args.project_id);
+    if (!existing) fail("P0002", "claudable: project \"" + args.project_id + "\" is not provisioned");
+    if (existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "rotate");
+    ProvisionReply reply =
+        run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::rotate));
+    return project_row(reply, args.project_id, values);
+}
+
+pg::Result repair_project(const pg::Arguments& arguments) {
+    const std::optional<std::string> project_id = arguments.string(0);
+    validate_identifier("project_id", project_id ? &*project_id : nullptr);
+    require_current_schema();
+    std::optional<ProjectRecord> existing = find_project(*project_id);
+    if (!existing) fail("P0002", "claudable: project \"" + *project_id + "\" is not recorded");
+    const settings::Values values = settings::current();
+    const WorkerJob job = existing->status == "deprovisioning" ? WorkerJob::deprovision : WorkerJob::repair;
+    if (job == WorkerJob::repair) validate_template(values);
+    ProvisionReply reply = run_in_worker(request_for(*project_id, existing->owner_id, values, job));
+    return reply.created;
+}
+
+pg::Result rotate_key(const pg::Arguments&) {
+    require_current_schema();
+    const settings::Values values = settings::current();
+    ProvisionRequest request = request_for("key", "claudable", values, WorkerJob::rotate_key);
+    return run_in_worker(request).record.key_fingerprint;
+}
+
+pg::Result export_key(const pg::Arguments& arguments) {
+    require_superuser("claudable_export_key");
+    require_current_schema();
+    const std::string path = required_text_argument(arguments, "path");
+    return export_active_key(settings::current().key_file, path);
+}
+
+pg::Result import_key(const pg::Arguments& arguments) {
+    require_superuser("claudable_import_key");
+    require_current_schema();
+    const std::string path = required_text_argument(arguments, "path");
+    if (!settings::current().key_file.empty())
+        fail(sqlstate::object_not_in_prerequisite_state,
+             "claudable: claudable.key_file is set, so the key is read from that file, not from the database",
+             {}, "Copy the key file to the path claudable.key_file names instead.");
+    const std::string fingerprint = claudable::import_key(path);
+    pg::log("claudable: imported key " + fingerprint + " into claudable.key_material");
+    return fingerprint;
+}
+
+pg::Result adopt_key_of_0_2_0(const pg::Arguments&) {
+    const std::string fingerprint = claudable::adopt_key_of_0_2_0(settings::current().key_file, pg::data_directory());
+    if (!fingerprint.empty()) pg::log("claudable: adopted the 0.2.0 key file as key " + fingerprint);
+    if (fingerprint.empty()) return pg::Null{};
+    return fingerprint;
+}
+
+pg::Result credential_findings(const pg::Arguments&) {
+    pg::ResultRows rows;
+    for (const CredentialFinding& f : findings_needing_the_key(settings::current()))
+        rows.rows.push_back(pg::ResultRow{{f.severity, f.object, f.problem,
+                                     f.project_id.empty() ? pg::ResultCell{} : pg::ResultCell{f.project_id}, f.repairable}});
+    return rows;
+}
+
+pg::Result limits(const pg::Arguments&) {
+    const settings::Values values = settings::current();
+    return pg::ResultRow{{values.connection_limit, values.role_settings, pg::Bigint{values.max_database_size},
+                    values.max_projects, values.max_projects_per_owner}};
+}
+
+}  // namespace api
+}  // namespace claudable

@@ -1,0 +1,32 @@
+// The SQL-callable functions of the library, as pure C++. Each validates its input in
+// the caller's backend, answers lookups there, and hands anything that changes roles or
+// databases to a background worker (worker/provisioning_worker.hpp). pg/sql_functions.cpp
+// makes them callable from SQL.
+//
+//  claudable_provision(project_id, owner_id)        create, or look up, a project
+//  claudable_deprovision(project_id, owner_id)      drop its database and role
+//  claudable_rotate_password(project_id, owner_id)  give it a new password
+//  claudable_rotate_key()                           re-seal every password under a new key
+//  claudable_export_key(path) / _import_key(path)   move the key by hand (superuser)
+//  claudable.repair_project(project_id)             run every step again (claudable_reconcile)
+//  claudable.credential_findings()                  what claudable_check() needs the key for
+//  claudable.adopt_key_of_0_2_0()                   the 0.2.0 -> 0.3.0 upgrade's key migration
+//  claudable.limits()                               the limits in force, for SQL functions
+#pragma once
+
+#include "pg/sql_function.hpp"
+
+namespace claudable::api {
+
+pg::Result provision(const pg::Arguments& arguments);
+pg::Result deprovision(const pg::Arguments& arguments);
+pg::Result rotate_password(const pg::Arguments& arguments);
+pg::Result repair_project(const pg::Arguments& arguments);
+pg::Result rotate_key(const pg::Arguments& arguments);
+pg::Result export_key(const pg::Arguments& arguments);
+pg::Result import_key(const pg::Arguments& arguments);
+pg::Result adopt_key_of_0_2_0(const pg::Arguments& arguments);
+pg::Result credential_findings(const pg::Arguments& arguments);
+pg::Result limits(const pg::Arguments& arguments);
+
+}  // namespace claudable::api
