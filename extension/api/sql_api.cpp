@@ -33,9 +33,9 @@ ProjectArguments project_arguments(const pg::Arguments& arguments) {
     return ProjectArguments{*project_id, *owner_id};
 }
 
-ProvisionRequest request_for(const std::string& project_id, const std::string& owner_id,
+WorkerRequest request_for(const std::string& project_id, const std::string& owner_id,
                              const settings::Values& values, WorkerJob job) {
-    ProvisionRequest request;
+    WorkerRequest request;
     request.project_id = project_id;
     request.owner_id = owner_id;
     request.template_name = values.template_name;
@@ -109,9 +109,9 @@ void validate_template(const settings::Values& values) {
              "template nobody else can connect to.");
     // template0 is pristine unless someone allowed connections to it.
     if (values.template_name == "template0" && rows[0][1] != "t") return;
-    ProvisionRequest inspect = request_for("template", "claudable", values, WorkerJob::inspect_template);
+    WorkerRequest inspect = request_for("template", "claudable", values, WorkerJob::inspect_template);
     const auto template_oid = static_cast<unsigned int>(pg::as_int64(rows[0][0]));
-    if (run_in_worker(inspect, template_oid).found)
+    if (run_in_worker(inspect, template_oid).template_has_claudable)
         fail(sqlstate::object_not_in_prerequisite_state,
              "claudable: template database " + quoted + " contains the claudable extension", {},
              "A project database must never carry the provisioning function: use a template without it.");
@@ -119,7 +119,7 @@ void validate_template(const settings::Values& values) {
 
 // The row of claudable_provision and claudable_rotate_password: decrypts the password
 // and builds the URL only for the moment the row is formed.
-pg::ResultRow project_row(const ProvisionReply& reply, const std::string& project_id, const settings::Values& values) {
+pg::ResultRow project_row(const WorkerReply& reply, const std::string& project_id, const settings::Values& values) {
     const SecretKey& key = key_with_fingerprint(reply.record.key_fingerprint, values.key_file);
     std::string password = open_sealed(key, reply.record.sealed_password, project_id);
     std::string url = database_url(ConnectionTarget{reply.record.username, password, reply.record.host,
@@ -204,7 +204,7 @@ pg::Result provision(const pg::Arguments& arguments) {
     require_current_schema();
     const settings::Values values = settings::current();
 
-    ProvisionReply reply;
+    WorkerReply reply;
     std::optional<ProjectRecord> existing = find_project_with_key(args.project_id, values);
     if (existing && existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "provision");
     if (existing && existing->status == "ready" && existing->role_exists && existing->database_exists) {
@@ -226,9 +226,9 @@ pg::Result deprovision(const pg::Arguments& arguments) {
     std::optional<ProjectRecord> existing = find_project(args.project_id);
     if (!existing) return false;  // nothing provisioned: no worker
     if (existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "deprovision");
-    ProvisionReply reply =
+    WorkerReply reply =
         run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::deprovision));
-    return reply.found;
+    return reply.removed;
 }
 
 pg::Result rotate_password(const pg::Arguments& arguments) {
@@ -238,7 +238,7 @@ pg::Result rotate_password(const pg::Arguments& arguments) {
     std::optional<ProjectRecord> existing = find_project(args.project_id);
     if (!existing) fail("P0002", "claudable: project \"" + args.project_id + "\" is not provisioned");
     if (existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "rotate");
-    ProvisionReply reply =
+    WorkerReply reply =
         run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::rotate));
     return project_row(reply, args.project_id, values);
 }
@@ -252,14 +252,14 @@ pg::Result repair_project(const pg::Arguments& arguments) {
     const settings::Values values = settings::current();
     const WorkerJob job = existing->status == "deprovisioning" ? WorkerJob::deprovision : WorkerJob::repair;
     if (job == WorkerJob::repair) validate_template(values);
-    ProvisionReply reply = run_in_worker(request_for(*project_id, existing->owner_id, values, job));
+    WorkerReply reply = run_in_worker(request_for(*project_id, existing->owner_id, values, job));
     return reply.created;
 }
 
 pg::Result rotate_key(const pg::Arguments&) {
     require_current_schema();
     const settings::Values values = settings::current();
-    ProvisionRequest request = request_for("key", "claudable", values, WorkerJob::rotate_key);
+    WorkerRequest request = request_for("key", "claudable", values, WorkerJob::rotate_key);
     return run_in_worker(request).record.key_fingerprint;
 }
 

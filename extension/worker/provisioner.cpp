@@ -32,7 +32,7 @@ void refuse_foreign_objects(const ProjectNames& names, const std::string& marker
         refuse_foreign("database", names.database_name);
 }
 
-void refuse_over_limits(const ProvisionRequest& request) {
+void refuse_over_limits(const WorkerRequest& request) {
     if (request.max_projects < 0 && request.max_projects_per_owner < 0) return;
     const ProjectCounts counts = count_projects(request.owner_id);
     if (request.max_projects >= 0 && counts.total >= request.max_projects)
@@ -51,13 +51,13 @@ void refuse_over_limits(const ProvisionRequest& request) {
 const char* const login_role_attributes =
     " WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT";
 
-std::string connection_limit_clause(const ProvisionRequest& request) {
+std::string connection_limit_clause(const WorkerRequest& request) {
     return " CONNECTION LIMIT " + std::to_string(request.connection_limit);
 }
 
 // Role settings as claudable.role_settings says, and nothing else: what the tenant set
 // on itself (ALTER ROLE ... SET, ALTER ROLE ... IN DATABASE ... SET) is reset first.
-void apply_role_settings(const std::string& username, const ProvisionRequest& request, bool reset_first) {
+void apply_role_settings(const std::string& username, const WorkerRequest& request, bool reset_first) {
     const std::string role = quoted_identifier(username);
     if (reset_first) {
         pg::run_top_level("ALTER ROLE " + role + " RESET ALL");
@@ -91,7 +91,7 @@ void revoke_role_memberships(const std::string& username) {
 }
 
 void ensure_role(const ProjectNames& names, const std::string& verifier, const std::string& marker,
-                 const ProvisionRequest& request) {
+                 const WorkerRequest& request) {
     const std::string role = quoted_identifier(names.username);
     const std::string attributes =
         login_role_attributes + connection_limit_clause(request) + " PASSWORD " + quoted_literal(verifier);
@@ -132,7 +132,7 @@ bool is_template(const std::string& database_name) {
     return !rows.empty() && rows[0][0] == "t";
 }
 
-void ensure_database(const ProjectNames& names, const std::string& marker, const ProvisionRequest& request,
+void ensure_database(const ProjectNames& names, const std::string& marker, const WorkerRequest& request,
                      bool read_only) {
     const std::string database = quoted_identifier(names.database_name);
     switch (database_ownership(names.database_name, names.username, marker)) {
@@ -159,7 +159,7 @@ void ensure_database(const ProjectNames& names, const std::string& marker, const
 // After a failed step: a role without its database is removed with the record, so a
 // new project is either complete or absent. A database that exists stays for a retry,
 // and a project that was already ready (a repair) keeps its record.
-void undo_partial_project(const ProvisionRequest& request, const ProjectNames& names, const std::string& marker) {
+void undo_partial_project(const WorkerRequest& request, const ProjectNames& names, const std::string& marker) {
     in_transaction([&] {
         auto record = lock_project(request.project_id);
         if (!record || record->status != "provisioning") return;
@@ -170,11 +170,11 @@ void undo_partial_project(const ProvisionRequest& request, const ProjectNames& n
     });
 }
 
-std::string describe(const ProvisionRequest& request) {
+std::string describe(const WorkerRequest& request) {
     return "project \"" + request.project_id + "\" for owner \"" + request.owner_id + "\"";
 }
 
-AuditEvent event_for(const ProvisionRequest& request, const char* action, const char* outcome, std::string detail) {
+AuditEvent event_for(const WorkerRequest& request, const char* action, const char* outcome, std::string detail) {
     if (request.job == WorkerJob::rotate_key)  // about the installation, not a project
         return AuditEvent{action, "", "", "", request.actor, outcome, std::move(detail)};
     return AuditEvent{action, request.project_id, request.owner_id, names_for(request.project_id).database_name,
@@ -199,7 +199,7 @@ std::string what_was_missing(const ProjectRecord& record) {
     return "role and database brought in line with the record";
 }
 
-std::optional<ProjectRecord> lock_live_project(const ProvisionRequest& request) {
+std::optional<ProjectRecord> lock_live_project(const WorkerRequest& request) {
     auto record = lock_project(request.project_id);
     if (!record || record->status == "deprovisioning")
         fail(sqlstate::object_not_in_prerequisite_state,
@@ -207,7 +207,7 @@ std::optional<ProjectRecord> lock_live_project(const ProvisionRequest& request) 
     return record;
 }
 
-ProvisionReply provision_project(const ProvisionRequest& request) {
+WorkerReply provision_project(const WorkerRequest& request) {
     const ProjectNames names = names_for(request.project_id);
     pg::report_activity("claudable: waiting for the provisioning lock");
 
@@ -248,8 +248,8 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
     });
     const bool was_ready = record->status == "ready";
     const bool complete = record->role_exists && record->database_exists;
-    if (was_ready && request.job == WorkerJob::provision) return ProvisionReply{*record, false};
-    if (was_ready && request.job == WorkerJob::heal && complete) return ProvisionReply{*record, false};
+    if (was_ready && request.job == WorkerJob::provision) return WorkerReply{*record, false};
+    if (was_ready && request.job == WorkerJob::heal && complete) return WorkerReply{*record, false};
     const std::string done = was_ready ? what_was_missing(*record) : "role and database created";
     reach_fault_point(request.fault_point, "after_reservation");
 
@@ -293,10 +293,10 @@ ProvisionReply provision_project(const ProvisionRequest& request) {
         }
         throw;
     }
-    if (finished_by_another) return ProvisionReply{*record, false};
+    if (finished_by_another) return WorkerReply{*record, false};
     pg::log(std::string(was_ready ? "claudable: repaired " : "claudable: provisioned ") + describe(request) +
             ": database \"" + names.database_name + "\", role \"" + names.username + "\" (" + done + ")");
-    return ProvisionReply{*record, !was_ready};
+    return WorkerReply{*record, !was_ready};
 }
 
 // Ends every session of the role, in every database, and waits (5 s each) for them to exit.
@@ -324,7 +324,7 @@ std::vector<unsigned int> databases_with_dependencies_of(const std::string& user
 // Whatever the tenant did with its own rights, the removal goes through: first the role
 // loses LOGIN and its sessions (committed, so it never logs in again even if a later
 // step fails), then what would block the drops is undone, then both are dropped.
-ProvisionReply deprovision_project(const ProvisionRequest& request) {
+WorkerReply deprovision_project(const WorkerRequest& request) {
     const ProjectNames names = names_for(request.project_id);
     pg::report_activity("claudable: deprovisioning " + describe(request));
 
@@ -340,7 +340,7 @@ ProvisionReply deprovision_project(const ProvisionRequest& request) {
         claim_project(request.project_id);
         role_is_ours = role_ownership(names.username, marker) == Ownership::ours;
     });
-    if (!record) return ProvisionReply{{}, false, false};
+    if (!record) return WorkerReply{};  // nothing to remove
     reach_fault_point(request.fault_point, "deprovision_marked");
 
     const std::string role = quoted_identifier(names.username);
@@ -368,7 +368,7 @@ ProvisionReply deprovision_project(const ProvisionRequest& request) {
         std::vector<unsigned int> elsewhere;
         in_transaction([&] { elsewhere = databases_with_dependencies_of(names.username); });
         for (unsigned int database_id : elsewhere) {
-            ProvisionRequest drop = request;
+            WorkerRequest drop = request;
             drop.job = WorkerJob::drop_owned;
             run_in_worker(drop, database_id);
         }
@@ -380,21 +380,21 @@ ProvisionReply deprovision_project(const ProvisionRequest& request) {
     });
     pg::log("claudable: deprovisioned " + describe(request) + ": database \"" + names.database_name +
             "\", role \"" + names.username + "\"");
-    return ProvisionReply{*record, false, true};
+    return WorkerReply{*record, false, true};
 }
 
 // Connected to another database: what the project's role owns or was granted there.
-ProvisionReply drop_owned_here(const ProvisionRequest& request) {
+WorkerReply drop_owned_here(const WorkerRequest& request) {
     const ProjectNames names = names_for(request.project_id);
     in_transaction([&] {
         auto rows = pg::query("SELECT 1 FROM pg_catalog.pg_roles AS r WHERE r.rolname = $1",
                               {pg::text_param(names.username)});
         if (!rows.empty()) pg::run_top_level("DROP OWNED BY " + quoted_identifier(names.username) + " CASCADE");
     });
-    return ProvisionReply{};
+    return WorkerReply{};
 }
 
-ProvisionReply rotate_password(const ProvisionRequest& request) {
+WorkerReply rotate_password(const WorkerRequest& request) {
     const ProjectNames names = names_for(request.project_id);
     pg::report_activity("claudable: rotating the password of " + describe(request));
 
@@ -421,15 +421,15 @@ ProvisionReply rotate_password(const ProvisionRequest& request) {
         record_event(event_for(request, "rotate", "succeeded", "password replaced"));
     });
     pg::log("claudable: rotated the password of " + describe(request));
-    return ProvisionReply{*record, false};
+    return WorkerReply{*record, false};
 }
 
-ProvisionReply inspect_template() {
+WorkerReply inspect_template() {
     auto rows = pg::query("SELECT 1 FROM pg_catalog.pg_extension AS e WHERE e.extname = 'claudable'");
-    return ProvisionReply{{}, false, !rows.empty()};
+    return WorkerReply{{}, false, false, !rows.empty()};
 }
 
-void record_failure(const ProvisionRequest& request, const Failure& failure) {
+void record_failure(const WorkerRequest& request, const Failure& failure) {
     try {
         in_transaction([&] {
             record_event(event_for(request, action_name(request.job), "failed",
@@ -443,7 +443,7 @@ void record_failure(const ProvisionRequest& request, const Failure& failure) {
 
 // Every lock wait and statement in a worker is bounded by claudable.worker_timeout
 // (lock_timeout, statement_timeout): the caller learns what it waited for.
-Failure as_timeout_if_it_is(const ProvisionRequest& request, const Failure& failure) {
+Failure as_timeout_if_it_is(const WorkerRequest& request, const Failure& failure) {
     const std::string& state = failure.sqlstate();
     if (state != "55P03" && state != "57014") return failure;
     return Failure(ErrorReport{
@@ -470,7 +470,7 @@ const char* job_verb(WorkerJob job) {
     }
 }
 
-std::string describe_job(const ProvisionRequest& request) {
+std::string describe_job(const WorkerRequest& request) {
     switch (request.job) {
         case WorkerJob::rotate_key: return job_verb(request.job);
         case WorkerJob::inspect_template: return std::string(job_verb(request.job)) + " \"" + request.template_name + "\"";
@@ -478,7 +478,7 @@ std::string describe_job(const ProvisionRequest& request) {
     }
 }
 
-ProvisionReply run_worker_job(const ProvisionRequest& request) {
+WorkerReply run_worker_job(const WorkerRequest& request) {
     switch (request.job) {
         case WorkerJob::inspect_template:
             return in_transaction_result(inspect_template);
@@ -493,7 +493,7 @@ ProvisionReply run_worker_job(const ProvisionRequest& request) {
                 case WorkerJob::deprovision: return deprovision_project(request);
                 case WorkerJob::rotate: return rotate_password(request);
                 case WorkerJob::rotate_key: {
-                    ProvisionReply reply;
+                    WorkerReply reply;
                     reply.record.key_fingerprint = rotate_key(request.key_file, request.actor);
                     return reply;
                 }

@@ -21,7 +21,7 @@ enum class WorkerJob : int {
     drop_owned = 8,        // runs connected to another database: DROP OWNED BY the project's role
 };
 
-struct ProvisionRequest {
+struct WorkerRequest {
     std::string project_id;
     std::string owner_id;
     std::string template_name;
@@ -39,10 +39,11 @@ struct ProvisionRequest {
     int worker_timeout_ms = 300000;  // also bounds every lock wait and statement inside the worker
 };
 
-struct ProvisionReply {
+struct WorkerReply {
     ProjectRecord record;  // rotate_key: record.key_fingerprint is the new key's
     bool created = false;  // this call made the project ready
-    bool found = true;     // deprovision: there was a project to remove; inspect: template holds claudable
+    bool removed = false;                 // deprovision: there was a project, and it is gone
+    bool template_has_claudable = false;  // inspect_template
 };
 
 // Serialization uses row locks on claudable tables, never advisory lock keys (which
@@ -51,11 +52,11 @@ struct ProvisionReply {
 
 // Runs inside the worker, connected to the metadata database as the extension's owner
 // (for inspect_template: connected to the template).
-ProvisionReply run_worker_job(const ProvisionRequest& request);
+WorkerReply run_worker_job(const WorkerRequest& request);
 
 // What the job is doing, for messages: "provisioning", "rotating the password", ...
 const char* job_verb(WorkerJob job);
 // The job and its project, for the context line of the worker's errors.
-std::string describe_job(const ProvisionRequest& request);
+std::string describe_job(const WorkerRequest& request);
 
 }  // namespace claudable

@@ -17,7 +17,7 @@ constexpr char reply_message = 'D';  // the worker's answer; errors and notices 
 constexpr char error_message = 'E';
 
 // Waits for the worker's answer: its reply, or its error, or its exit without either.
-ProvisionReply receive_answer(pg::WorkerCall* call, const ProvisionRequest& request, long long timeout_ms) {
+WorkerReply receive_answer(pg::WorkerCall* call, const WorkerRequest& request, long long timeout_ms) {
     const long long started = pg::now_ms();
     for (;;) {
         const long long waited = pg::now_ms() - started;
@@ -45,7 +45,7 @@ ProvisionReply receive_answer(pg::WorkerCall* call, const ProvisionRequest& requ
 
 }  // namespace
 
-ProvisionReply run_in_worker(const ProvisionRequest& request, unsigned int database_id) {
+WorkerReply run_in_worker(const WorkerRequest& request, unsigned int database_id) {
     // A worker that may write is never started during recovery: fail now, not after the timeout.
     if (pg::recovery_in_progress())
         fail(sqlstate::read_only_sql_transaction, "claudable: cannot provision a new project on a standby server",
@@ -55,7 +55,7 @@ ProvisionReply run_in_worker(const ProvisionRequest& request, unsigned int datab
     // The worker's own lock_timeout / statement_timeout equal worker_timeout: the grace
     // lets its error, which says what it waited for, arrive before the caller gives up.
     constexpr long long grace_ms = 2000;
-    ProvisionReply reply = receive_answer(call, request, static_cast<long long>(request.worker_timeout_ms) + grace_ms);
+    WorkerReply reply = receive_answer(call, request, static_cast<long long>(request.worker_timeout_ms) + grace_ms);
     pg::finish_worker_call(call);
     return reply;
 }
@@ -64,7 +64,7 @@ void run_provisioning_worker(unsigned int segment) {
     const pg::WorkerStart start = pg::attach_to_caller(segment);
     if (!start.found) return;
     try {
-        const ProvisionRequest request = decode_request(start.payload);
+        const WorkerRequest request = decode_request(start.payload);
         // Templates usually refuse connections (datallowconn = false), and so may a database
         // a tenant locked; the inspection and DROP OWNED still go in.
         pg::connect_background_worker(start.database_id, start.role_id,

@@ -11,7 +11,7 @@ namespace claudable {
 // arrive), and returns its reply or throws its error with SQLSTATE, message, detail and
 // hint. `database_id` other than 0 connects the worker elsewhere (the template
 // inspection, DROP OWNED in another database).
-ProvisionReply run_in_worker(const ProvisionRequest& request, unsigned int database_id = 0);
+WorkerReply run_in_worker(const WorkerRequest& request, unsigned int database_id = 0);
 
 // Worker side: the body of claudable_provisioning_worker_main (pg/background_worker.cpp):
 // reads the request from the caller's segment, runs the job, and sends the reply or the

@@ -60,7 +60,7 @@ private:
 
 }  // namespace
 
-std::string encode_request(const ProvisionRequest& r) {
+std::string encode_request(const WorkerRequest& r) {
     Writer w;
     w.text(r.project_id).text(r.owner_id).text(r.template_name).text(r.key_file).text(r.host).number(r.port);
     w.number(static_cast<int>(r.job)).text(r.fault_point).text(r.actor).number(r.connection_limit);
@@ -69,9 +69,9 @@ std::string encode_request(const ProvisionRequest& r) {
     return w.take();
 }
 
-ProvisionRequest decode_request(const std::string& bytes) {
+WorkerRequest decode_request(const std::string& bytes) {
     Reader in(bytes);
-    ProvisionRequest r;
+    WorkerRequest r;
     r.project_id = in.text();
     r.owner_id = in.text();
     r.template_name = in.text();
@@ -90,19 +90,19 @@ ProvisionRequest decode_request(const std::string& bytes) {
     return r;
 }
 
-std::string encode_reply(const ProvisionReply& reply) {
+std::string encode_reply(const WorkerReply& reply) {
     const ProjectRecord& r = reply.record;
     Writer w;
     w.text(r.project_id).text(r.owner_id).text(r.database_name).text(r.username).text(r.sealed_password);
     w.text(r.host).number(r.port).text(r.status).number(r.created_at).text(r.key_fingerprint);
     w.number(r.read_only).number(r.role_exists).number(r.database_exists);
-    w.number(reply.created).number(reply.found);
+    w.number(reply.created).number(reply.removed).number(reply.template_has_claudable);
     return w.take();
 }
 
-ProvisionReply decode_reply(const std::string& bytes) {
+WorkerReply decode_reply(const std::string& bytes) {
     Reader in(bytes);
-    ProvisionReply reply;
+    WorkerReply reply;
     ProjectRecord& r = reply.record;
     r.project_id = in.text();
     r.owner_id = in.text();
@@ -118,7 +118,8 @@ ProvisionReply decode_reply(const std::string& bytes) {
     r.role_exists = in.flag();
     r.database_exists = in.flag();
     reply.created = in.flag();
-    reply.found = in.flag();
+    reply.removed = in.flag();
+    reply.template_has_claudable = in.flag();
     return reply;
 }
 

@@ -8,10 +8,10 @@
 
 namespace claudable {
 
-std::string encode_request(const ProvisionRequest& request);
-ProvisionRequest decode_request(const std::string& bytes);
+std::string encode_request(const WorkerRequest& request);
+WorkerRequest decode_request(const std::string& bytes);
 
-std::string encode_reply(const ProvisionReply& reply);
-ProvisionReply decode_reply(const std::string& bytes);
+std::string encode_reply(const WorkerReply& reply);
+WorkerReply decode_reply(const std::string& bytes);
 
 }  // namespace claudable

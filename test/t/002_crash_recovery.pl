@@ -1,0 +1,206 @@
+# Crash tests: park the provisioning worker at each fault point, kill it (or the caller,
+# or the whole server), restart, retry, and prove the project ends complete: one role, one
+# database, a working login with the returned URL, and claudable_check() empty.
+# Needs a build with FAULT_INJECTION=1 (make test installs one).
+use strict;
+use warnings;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $fault_lock = 1668047874;    # fault_lock_class in extension/testing/fault_injection.hpp
+
+my $node = PostgreSQL::Test::Cluster->new('crash');
+$node->init;
+# Logins with a project's URL go over TCP and must prove the password: no trust for TCP.
+$node->append_conf('postgresql.conf',
+    "listen_addresses = '127.0.0.1'\npassword_encryption = 'scram-sha-256'\nrestart_after_crash = on");  # the suite kills workers
+open(my $hba, '>', $node->data_dir . '/pg_hba.conf') or die "pg_hba.conf: $!";
+print $hba "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n";
+close($hba);
+$node->start;
+$node->safe_psql('postgres', q{
+    CREATE EXTENSION claudable;
+    ALTER SYSTEM SET claudable.host = '127.0.0.1';
+    REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+    REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;
+    SELECT pg_reload_conf();
+});
+my ($faults_injected, $faults_recovered) = (0, 0);
+
+sub value { my ($sql) = @_; return $node->safe_psql('postgres', $sql); }
+sub wait_for { my ($sql) = @_; return $node->poll_query_until('postgres', $sql); }
+
+# A session of its own holds the fault lock, so a worker at the armed point parks there.
+my $holder;
+sub hold_fault_lock {
+    $holder = IPC::Run::start(['psql', '-X', '-d', $node->connstr('postgres'),
+                               '-c', "SELECT pg_advisory_lock($fault_lock, 0)", '-c', 'SELECT pg_sleep(600)'],
+                              '>', \my $out, '2>', \my $err);
+    wait_for("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $fault_lock AND granted)")
+      or die 'the fault lock was not taken';
+}
+sub release_fault_lock {
+    value("SELECT pg_terminate_backend(pid) FROM pg_locks
+            WHERE locktype = 'advisory' AND classid = $fault_lock AND granted");
+    $holder->finish;
+}
+
+# A call with the fault point armed, in the background, until its worker is parked.
+my ($caller, $caller_output);
+sub start_parked_call {
+    my ($project, $point, $call) = @_;
+    $call //= "SELECT created FROM claudable_provision('$project', 'owner-crash')";
+    $caller_output = '';
+    $caller = IPC::Run::start(['psql', '-X', '-At', '-d', $node->connstr('postgres'),
+                               '-c', "SET claudable.fault_point = '$point'", '-c', $call],
+                              '>', \$caller_output, '2>', \$caller_output);
+    return wait_for("SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                                     WHERE backend_type = 'claudable provisioner' AND query = 'claudable: fault point $point')");
+}
+sub worker_pid { return value("SELECT pid FROM pg_stat_activity WHERE backend_type = 'claudable provisioner' LIMIT 1"); }
+sub caller_pid {
+    my ($project) = @_;
+    return value("SELECT pid FROM pg_stat_activity WHERE query LIKE '%claudable_provision(''$project''%'
+                   AND backend_type = 'client backend' AND pid <> pg_backend_pid() LIMIT 1");
+}
+sub wait_until_up { return wait_for('SELECT true'); }
+
+# The end state every scenario must reach.
+sub assert_complete {
+    my ($project, $slug) = @_;
+    my $url = value("SELECT database_url FROM claudable_provision('$project', 'owner-crash')");
+    is(value("SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_$slug') || '/' ||
+                     (SELECT count(*) FROM pg_database WHERE datname = 'app_db_$slug')"),
+       '1/1', "$project: exactly one role and one database");
+    my ($rc, $user) = $node->psql('postgres', 'SELECT current_user', connstr => $url);
+    is($user, "app_u_$slug", "$project: the returned DATABASE_URL logs in");
+    my $problems = value('SELECT count(*) FROM claudable_check()');
+    is($problems, '0', "$project: claudable_check() reports nothing");
+    $faults_recovered++ if $problems eq '0';
+}
+
+note 'kill -9 of the worker at each fault point, then a retry';
+for my $point (qw(after_reservation after_role after_database before_ready)) {
+    (my $project = "kill-$point") =~ s/_/-/g;
+    hold_fault_lock();
+    ok(start_parked_call($project, $point), "$project: the worker parks at $point");
+    kill('KILL', worker_pid()) and $faults_injected++;
+    $caller->finish;
+    ok(wait_until_up(), "$project: the server is back after crash recovery");
+    is(value("SELECT count(*) FROM claudable_provision('$project', 'owner-crash')"), '1', "$project: the retry succeeds");
+    assert_complete($project, "kill_$point");
+}
+
+note 'immediate shutdown while the worker is between role and database';
+hold_fault_lock();
+ok(start_parked_call('immediate-stop', 'after_role'), 'immediate-stop: the worker parks at after_role');
+$node->stop('immediate');
+$faults_injected++;
+$caller->finish;
+$node->start;
+ok(wait_until_up(), 'immediate-stop: the server restarts');
+is(value("SELECT problem FROM claudable_check() WHERE object = 'project immediate-stop'"),
+   'stuck in provisioning with no worker running (claudable_reconcile() completes it)',
+   'immediate-stop: claudable_check() reports the project stuck in provisioning');
+is(value("SELECT action FROM claudable_reconcile() WHERE object = 'project immediate-stop'"), 'repaired',
+   'immediate-stop: claudable_reconcile() completes it');
+assert_complete('immediate-stop', 'immediate_stop');
+
+note "the caller's backend is terminated while it waits; the worker finishes alone";
+hold_fault_lock();
+ok(start_parked_call('caller-terminated', 'after_database'), 'caller-terminated: the worker parks at after_database');
+value('SELECT pg_terminate_backend(' . caller_pid('caller-terminated') . ')') and $faults_injected++;
+$caller->finish;
+release_fault_lock();
+ok(wait_for("SELECT EXISTS (SELECT 1 FROM claudable.projects WHERE project_id = 'caller-terminated' AND status = 'ready')"),
+   'caller-terminated: the worker completes the project without its caller');
+is(value("SELECT created FROM claudable_provision('caller-terminated', 'owner-crash')"), 'f',
+   'caller-terminated: the next call returns it with created = false');
+assert_complete('caller-terminated', 'caller_terminated');
+
+note "kill -9 of the caller's backend while it waits";
+hold_fault_lock();
+ok(start_parked_call('caller-killed', 'after_role'), 'caller-killed: the worker parks at after_role');
+kill('KILL', caller_pid('caller-killed')) and $faults_injected++;
+$caller->finish;
+ok(wait_until_up(), 'caller-killed: the server is back after crash recovery');
+is(value("SELECT count(*) FROM claudable_provision('caller-killed', 'owner-crash')"), '1', 'caller-killed: the retry succeeds');
+assert_complete('caller-killed', 'caller_killed');
+
+note 'the worker is terminated (SIGTERM) before ready: the caller gets its FATAL as an ERROR';
+hold_fault_lock();
+ok(start_parked_call('worker-terminated', 'before_ready'), 'worker-terminated: the worker parks at before_ready');
+value('SELECT pg_terminate_backend(' . worker_pid() . ')') and $faults_injected++;
+$caller->finish;
+like($caller_output, qr/ERROR:  terminating background worker "claudable provisioner" due to administrator command/,
+     "worker-terminated: the caller gets the worker's own FATAL as an ERROR");
+like($caller_output, qr/claudable worker: provisioning project "worker-terminated"/,
+     'worker-terminated: with the job as context');
+release_fault_lock();
+is(value("SELECT count(*) FROM claudable_provision('worker-terminated', 'owner-crash')"), '1',
+   'worker-terminated: the retry succeeds');
+assert_complete('worker-terminated', 'worker_terminated');
+
+sub nothing_left {
+    my ($project, $slug) = @_;
+    return value("SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_$slug')
+                       + (SELECT count(*) FROM pg_database WHERE datname = 'app_db_$slug')
+                       + (SELECT count(*) FROM claudable.projects WHERE project_id = '$project')
+                       + (SELECT count(*) FROM claudable_check())");
+}
+
+note 'kill -9 of the worker in the middle of a deprovisioning, then a retry';
+value("SELECT created FROM claudable_provision('kill-deprovision', 'owner-crash')");
+hold_fault_lock();
+ok(start_parked_call('kill-deprovision', 'deprovision_marked', "SELECT claudable_deprovision('kill-deprovision', 'owner-crash')"),
+   'kill-deprovision: the worker parks after marking the project deprovisioning');
+kill('KILL', worker_pid()) and $faults_injected++;
+$caller->finish;
+ok(wait_until_up(), 'kill-deprovision: the server is back after crash recovery');
+is(value("SELECT problem FROM claudable_check() WHERE object = 'project kill-deprovision'"),
+   'stuck in deprovisioning with no worker running (claudable_reconcile() completes it)',
+   'kill-deprovision: claudable_check() reports the interrupted deprovisioning');
+is(value("SELECT claudable_deprovision('kill-deprovision', 'owner-crash')"), 't', 'kill-deprovision: the retry finishes it');
+my $left = nothing_left('kill-deprovision', 'kill_deprovision');
+is($left, '0', 'kill-deprovision: no role, no database, no record and no finding remain');
+$faults_recovered++ if $left eq '0';
+
+note 'kill -9 of the worker after the role lost its login, before anything is dropped';
+my $lockout_url = value("SELECT database_url FROM claudable_provision('kill-lockout', 'owner-crash')");
+hold_fault_lock();
+ok(start_parked_call('kill-lockout', 'deprovision_locked_out', "SELECT claudable_deprovision('kill-lockout', 'owner-crash')"),
+   "kill-lockout: the worker parks once the role's login is taken away");
+kill('KILL', worker_pid()) and $faults_injected++;
+$caller->finish;
+ok(wait_until_up(), 'kill-lockout: the server is back after crash recovery');
+is(value("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app_u_kill_lockout'"), 'f',
+   "kill-lockout: the role's NOLOGIN was committed before the crash");
+my ($login_rc) = $node->psql('postgres', 'SELECT 1', connstr => $lockout_url);
+isnt($login_rc, 0, "kill-lockout: the tenant's URL no longer logs in");
+is(value("SELECT claudable_deprovision('kill-lockout', 'owner-crash')"), 't', 'kill-lockout: the retry finishes the removal');
+$left = nothing_left('kill-lockout', 'kill_lockout');
+is($left, '0', 'kill-lockout: no role, no database, no record and no finding remain');
+$faults_recovered++ if $left eq '0';
+
+note 'fault injection is for superusers only';
+value(q{CREATE ROLE fault_probe LOGIN;
+        GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO fault_probe;
+        GRANT CONNECT ON DATABASE postgres TO fault_probe});
+my $as_probe = $node->connstr('postgres') . ' user=fault_probe';
+my ($armed_rc) = $node->psql('postgres',
+    "SELECT 1 FROM claudable_provision('probe-1', 'owner-crash'); SET claudable.fault_point = 'after_role'",
+    connstr => $as_probe, on_error_stop => 1);
+isnt($armed_rc, 0, 'a non-superuser cannot arm a fault point once the library is loaded');
+hold_fault_lock();
+my ($parked_rc, $created) = $node->psql('postgres',
+    "SET statement_timeout = '20s'; SET claudable.fault_point = 'after_role';
+     SELECT created FROM claudable_provision('probe-2', 'owner-crash')",
+    connstr => $as_probe, on_error_stop => 1);
+is($created, 't', 'a fault point a non-superuser set before the library loaded is discarded: the call does not park');
+release_fault_lock();
+
+note "faults injected: $faults_injected, recovered to a clean state: $faults_recovered";
+$node->stop;
+done_testing();
