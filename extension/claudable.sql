@@ -1,6 +1,7 @@
 -- claudable 0.3.0: per-project PostgreSQL role and database provisioning.
 -- The full install script of the current version (the Makefile builds
--- claudable--<version>.sql from this file). Older installations reach the same objects
+-- claudable--<version>.sql from this file). The sections marked below are also the body of
+-- claudable--0.2.0--0.3.0.sql, which the Makefile builds from its .sql.in: one copy each. Older installations reach the same objects
 -- through the upgrade scripts claudable--0.1.0--0.2.0.sql and claudable--0.2.0--0.3.0.sql;
 -- test/integration/install_paths.sh proves that both ways give the same catalog.
 \echo Use "CREATE EXTENSION claudable" to load this file. \quit
@@ -78,6 +79,7 @@ REVOKE ALL ON FUNCTION claudable.repair_project(text) FROM PUBLIC;
 -- Functions below qualify every relation and function; operators resolve through the
 -- pinned search_path (pg_catalog, pg_temp), where only pg_catalog can supply them.
 
+-- section: marker (also in claudable--0.2.0--0.3.0.sql)
 -- The comment claudable writes on the roles and databases it creates: the one place its
 -- format is defined (the C++ code and the report both ask this function). NULL before the
 -- first provisioning creates the installation id.
@@ -93,7 +95,7 @@ REVOKE ALL ON FUNCTION claudable.ownership_marker(text) FROM PUBLIC;
 
 -- The marker as a pattern whose one capture group is the project id; NULL (which matches
 -- nothing) before the first provisioning.
-CREATE FUNCTION claudable.marker_pattern()
+CREATE OR REPLACE FUNCTION claudable.marker_pattern()
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -101,6 +103,7 @@ AS $$
     SELECT '^' || pg_catalog.replace(claudable.ownership_marker('%'), '%', '([A-Za-z0-9_-]+)') || '$'
 $$;
 REVOKE ALL ON FUNCTION claudable.marker_pattern() FROM PUBLIC;
+-- end section
 
 -- The audit trail. Never holds a secret.
 CREATE TABLE claudable.events (
@@ -145,6 +148,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.claudable_rotate_password(text, text) FROM PUBLIC;
 
+-- section: keys (also in claudable--0.2.0--0.3.0.sql)
 -- ---- keys ----------------------------------------------------------------------------
 -- Which keys exist and which one seals new passwords. Fingerprints only
 -- (HMAC-SHA-256 of a constant under the key): kept by pg_dump, useless to an attacker,
@@ -212,7 +216,9 @@ AS 'MODULE_PATHNAME', 'claudable_credential_findings'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION claudable.credential_findings() FROM PUBLIC;
+-- end section
 
+-- section: limits (also in claudable--0.2.0--0.3.0.sql)
 -- ---- limits --------------------------------------------------------------------------
 CREATE FUNCTION claudable.limits(OUT connection_limit integer, OUT role_settings text, OUT max_database_size bigint,
                                  OUT max_projects integer, OUT max_projects_per_owner integer)
@@ -233,13 +239,15 @@ AS $$
              WHERE pg_catalog.btrim(part) <> '') AS items
 $$;
 REVOKE ALL ON FUNCTION claudable.expected_role_settings() FROM PUBLIC;
+-- end section
 
+-- section: report (also in claudable--0.2.0--0.3.0.sql)
 -- ---- the report ----------------------------------------------------------------------
 -- A project's role is the role of its recorded name carrying this installation's marker
 -- (a tenant cannot comment on its own role). Its database is the database of its recorded
 -- name OWNED BY that role: a tenant can change its database's comment, but can neither
 -- rename it nor give it away (both need CREATEDB), so ownership is what identifies it.
-CREATE FUNCTION claudable.findings()
+CREATE OR REPLACE FUNCTION claudable.findings()
 RETURNS TABLE (severity text, object text, problem text, project_id text, repairable boolean)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -404,7 +412,7 @@ $$;
 REVOKE ALL ON FUNCTION claudable.findings() FROM PUBLIC;
 
 -- One row per problem; no rows on a healthy cluster. Reveals no secret.
-CREATE FUNCTION @extschema@.claudable_check()
+CREATE OR REPLACE FUNCTION @extschema@.claudable_check()
 RETURNS TABLE (severity text, object text, problem text)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
@@ -413,6 +421,7 @@ AS $$
     SELECT f.severity, f.object, f.problem FROM claudable.findings() AS f
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_check() FROM PUBLIC;
+-- end section
 
 -- Completes or cleans up what claudable_check() reports, where that is safe, and
 -- returns what it did. A managed database without a metadata row is never dropped:
@@ -482,13 +491,14 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_reconcile() FROM PUBLIC;
 
+-- section: quotas (also in claudable--0.2.0--0.3.0.sql)
 -- ---- quotas --------------------------------------------------------------------------
 -- Puts databases over claudable.max_database_size into default_transaction_read_only and
 -- lifts it once they are back under. Reversible and logged. New sessions only: a session
 -- already open keeps its setting, and a tenant may still SET it off (a soft quota).
 -- Checks the setting that is really there, not only the state it last wrote: a quota the
 -- tenant removed (ALTER DATABASE ... RESET) is put back on the next run and recorded.
-CREATE FUNCTION @extschema@.claudable_enforce_quotas()
+CREATE OR REPLACE FUNCTION @extschema@.claudable_enforce_quotas()
 RETURNS TABLE (project_id text, database_name text, action text, size_bytes bigint, limit_bytes bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
@@ -538,3 +548,4 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_enforce_quotas() FROM PUBLIC;
+-- end section
