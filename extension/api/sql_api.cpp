@@ -33,24 +33,27 @@ ProjectArguments project_arguments(const pg::Arguments& arguments) {
     return ProjectArguments{*project_id, *owner_id};
 }
 
-WorkerRequest request_for(const std::string& project_id, const std::string& owner_id,
-                             const settings::Values& values, WorkerJob job) {
-    WorkerRequest request;
-    request.project_id = project_id;
-    request.owner_id = owner_id;
-    request.template_name = values.template_name;
-    request.key_file = values.key_file;
-    request.host = values.host;
-    request.port = values.port;
-    request.job = job;
-    request.fault_point = armed_fault_point();
-    request.actor = pg::session_user_name();
-    request.connection_limit = values.connection_limit;
-    request.role_settings = values.role_settings;
-    request.max_projects = values.max_projects;
-    request.max_projects_per_owner = values.max_projects_per_owner;
-    request.worker_start_timeout_ms = values.worker_start_timeout_ms;
-    request.worker_timeout_ms = values.worker_timeout_ms;
+CallerContext caller_context(const settings::Values& values) {
+    CallerContext context;
+    context.actor = pg::session_user_name();
+    context.fault_point = armed_fault_point();
+    context.key_file = values.key_file;
+    context.worker_start_timeout_ms = values.worker_start_timeout_ms;
+    context.worker_timeout_ms = values.worker_timeout_ms;
+    return context;
+}
+
+ProvisionRequest provision_request(const std::string& project_id, const std::string& owner_id,
+                                   const settings::Values& values, ProvisionMode mode) {
+    ProvisionRequest request{project_id, owner_id, mode, {}};
+    ProjectSettings& s = request.settings;
+    s.template_name = values.template_name;
+    s.host = values.host;
+    s.port = values.port;
+    s.connection_limit = values.connection_limit;
+    s.role_settings = values.role_settings;
+    s.max_projects = values.max_projects;
+    s.max_projects_per_owner = values.max_projects_per_owner;
     return request;
 }
 
@@ -109,9 +112,9 @@ void validate_template(const settings::Values& values) {
              "template nobody else can connect to.");
     // template0 is pristine unless someone allowed connections to it.
     if (values.template_name == "template0" && rows[0][1] != "t") return;
-    WorkerRequest inspect = request_for("template", "claudable", values, WorkerJob::inspect_template);
     const auto template_oid = static_cast<unsigned int>(pg::as_int64(rows[0][0]));
-    if (run_in_worker(inspect, template_oid).template_has_claudable)
+    if (inspect_template_in_worker(InspectTemplateRequest{values.template_name}, caller_context(values), template_oid)
+            .has_claudable)
         fail(sqlstate::object_not_in_prerequisite_state,
              "claudable: template database " + quoted + " contains the claudable extension", {},
              "A project database must never carry the provisioning function: use a template without it.");
@@ -119,7 +122,7 @@ void validate_template(const settings::Values& values) {
 
 // The row of claudable_provision and claudable_rotate_password: decrypts the password
 // and builds the URL only for the moment the row is formed.
-pg::ResultRow project_row(const WorkerReply& reply, const std::string& project_id, const settings::Values& values) {
+pg::ResultRow project_row(const ProjectReply& reply, const std::string& project_id, const settings::Values& values) {
     const SecretKey& key = key_with_fingerprint(reply.record.key_fingerprint, values.key_file);
     std::string password = open_sealed(key, reply.record.sealed_password, project_id);
     std::string url = database_url(ConnectionTarget{reply.record.username, password, reply.record.host,
@@ -204,7 +207,7 @@ pg::Result provision(const pg::Arguments& arguments) {
     require_current_schema();
     const settings::Values values = settings::current();
 
-    WorkerReply reply;
+    ProjectReply reply;
     std::optional<ProjectRecord> existing = find_project_with_key(args.project_id, values);
     if (existing && existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "provision");
     if (existing && existing->status == "ready" && existing->role_exists && existing->database_exists) {
@@ -213,8 +216,9 @@ pg::Result provision(const pg::Arguments& arguments) {
         // A ready project whose role or database is gone is healed, never returned as a dead URL.
         const bool heal = existing && existing->status == "ready";
         validate_template(values);
-        reply = run_in_worker(request_for(args.project_id, args.owner_id, values,
-                                          heal ? WorkerJob::heal : WorkerJob::provision));
+        reply = provision_in_worker(
+            provision_request(args.project_id, args.owner_id, values, heal ? ProvisionMode::heal : ProvisionMode::create),
+            caller_context(values));
     }
     return project_row(reply, args.project_id, values);
 }
@@ -226,9 +230,7 @@ pg::Result deprovision(const pg::Arguments& arguments) {
     std::optional<ProjectRecord> existing = find_project(args.project_id);
     if (!existing) return false;  // nothing provisioned: no worker
     if (existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "deprovision");
-    WorkerReply reply =
-        run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::deprovision));
-    return reply.removed;
+    return deprovision_in_worker(DeprovisionRequest{args.project_id, args.owner_id}, caller_context(values)).removed;
 }
 
 pg::Result rotate_password(const pg::Arguments& arguments) {
@@ -238,8 +240,8 @@ pg::Result rotate_password(const pg::Arguments& arguments) {
     std::optional<ProjectRecord> existing = find_project(args.project_id);
     if (!existing) fail("P0002", "claudable: project \"" + args.project_id + "\" is not provisioned");
     if (existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "rotate");
-    WorkerReply reply =
-        run_in_worker(request_for(args.project_id, args.owner_id, values, WorkerJob::rotate));
+    const ProjectReply reply =
+        rotate_password_in_worker(RotatePasswordRequest{args.project_id, args.owner_id}, caller_context(values));
     return project_row(reply, args.project_id, values);
 }
 
@@ -250,17 +252,18 @@ pg::Result repair_project(const pg::Arguments& arguments) {
     std::optional<ProjectRecord> existing = find_project(*project_id);
     if (!existing) fail("P0002", "claudable: project \"" + *project_id + "\" is not recorded");
     const settings::Values values = settings::current();
-    const WorkerJob job = existing->status == "deprovisioning" ? WorkerJob::deprovision : WorkerJob::repair;
-    if (job == WorkerJob::repair) validate_template(values);
-    WorkerReply reply = run_in_worker(request_for(*project_id, existing->owner_id, values, job));
-    return reply.created;
+    if (existing->status == "deprovisioning")  // finish what was asked
+        return deprovision_in_worker(DeprovisionRequest{*project_id, existing->owner_id}, caller_context(values)).removed;
+    validate_template(values);
+    return provision_in_worker(provision_request(*project_id, existing->owner_id, values, ProvisionMode::repair),
+                               caller_context(values))
+        .created;
 }
 
 pg::Result rotate_key(const pg::Arguments&) {
     require_current_schema();
     const settings::Values values = settings::current();
-    WorkerRequest request = request_for("key", "claudable", values, WorkerJob::rotate_key);
-    return run_in_worker(request).record.key_fingerprint;
+    return rotate_key_in_worker(caller_context(values)).fingerprint;
 }
 
 pg::Result export_key(const pg::Arguments& arguments) {

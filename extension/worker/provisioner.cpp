@@ -32,32 +32,32 @@ void refuse_foreign_objects(const ProjectNames& names, const std::string& marker
         refuse_foreign("database", names.database_name);
 }
 
-void refuse_over_limits(const WorkerRequest& request) {
-    if (request.max_projects < 0 && request.max_projects_per_owner < 0) return;
-    const ProjectCounts counts = count_projects(request.owner_id);
-    if (request.max_projects >= 0 && counts.total >= request.max_projects)
+void refuse_over_limits(const std::string& owner_id, const ProjectSettings& settings) {
+    if (settings.max_projects < 0 && settings.max_projects_per_owner < 0) return;
+    const ProjectCounts counts = count_projects(owner_id);
+    if (settings.max_projects >= 0 && counts.total >= settings.max_projects)
         fail(configuration_limit_exceeded,
              "claudable: this server already holds " + std::to_string(counts.total) +
-                 " projects, its limit (claudable.max_projects = " + std::to_string(request.max_projects) + ")",
+                 " projects, its limit (claudable.max_projects = " + std::to_string(settings.max_projects) + ")",
              {}, "Deprovision unused projects, raise claudable.max_projects, or place the project on another server.");
-    if (request.max_projects_per_owner >= 0 && counts.of_owner >= request.max_projects_per_owner)
+    if (settings.max_projects_per_owner >= 0 && counts.of_owner >= settings.max_projects_per_owner)
         fail(configuration_limit_exceeded,
-             "claudable: owner_id \"" + request.owner_id + "\" already holds " + std::to_string(counts.of_owner) +
+             "claudable: owner_id \"" + owner_id + "\" already holds " + std::to_string(counts.of_owner) +
                  " projects, its limit (claudable.max_projects_per_owner = " +
-                 std::to_string(request.max_projects_per_owner) + ")",
+                 std::to_string(settings.max_projects_per_owner) + ")",
              {}, "Deprovision one of this owner's projects, or raise claudable.max_projects_per_owner.");
 }
 
 const char* const login_role_attributes =
     " WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT";
 
-std::string connection_limit_clause(const WorkerRequest& request) {
-    return " CONNECTION LIMIT " + std::to_string(request.connection_limit);
+std::string connection_limit_clause(const ProjectSettings& settings) {
+    return " CONNECTION LIMIT " + std::to_string(settings.connection_limit);
 }
 
 // Role settings as claudable.role_settings says, and nothing else: what the tenant set
 // on itself (ALTER ROLE ... SET, ALTER ROLE ... IN DATABASE ... SET) is reset first.
-void apply_role_settings(const std::string& username, const WorkerRequest& request, bool reset_first) {
+void apply_role_settings(const std::string& username, const ProjectSettings& settings, bool reset_first) {
     const std::string role = quoted_identifier(username);
     if (reset_first) {
         pg::run_top_level("ALTER ROLE " + role + " RESET ALL");
@@ -71,7 +71,7 @@ void apply_role_settings(const std::string& username, const WorkerRequest& reque
             pg::run_top_level("ALTER ROLE " + role + " IN DATABASE " + quoted_identifier(row[0].value_or("")) +
                               " RESET ALL");
     }
-    for (const auto& [name, value] : settings::parse_role_settings(request.role_settings))
+    for (const auto& [name, value] : settings::parse_role_settings(settings.role_settings))
         pg::run_top_level("ALTER ROLE " + role + " SET " + quoted_identifier(name) + " = " + quoted_literal(value));
 }
 
@@ -91,22 +91,22 @@ void revoke_role_memberships(const std::string& username) {
 }
 
 void ensure_role(const ProjectNames& names, const std::string& verifier, const std::string& marker,
-                 const WorkerRequest& request) {
+                 const ProjectSettings& settings) {
     const std::string role = quoted_identifier(names.username);
     const std::string attributes =
-        login_role_attributes + connection_limit_clause(request) + " PASSWORD " + quoted_literal(verifier);
+        login_role_attributes + connection_limit_clause(settings) + " PASSWORD " + quoted_literal(verifier);
     switch (role_ownership(names.username, marker)) {
         case Ownership::foreign:
             refuse_foreign("role", names.username);
         case Ownership::ours:  // left by an interrupted call, or a repair: bring it in line with the record
             pg::run_top_level("ALTER ROLE " + role + attributes);
             revoke_role_memberships(names.username);
-            apply_role_settings(names.username, request, true);
+            apply_role_settings(names.username, settings, true);
             return;
         case Ownership::absent:
             pg::run_top_level("CREATE ROLE " + role + attributes);
             pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quoted_literal(marker));
-            apply_role_settings(names.username, request, false);
+            apply_role_settings(names.username, settings, false);
             return;
     }
 }
@@ -132,7 +132,7 @@ bool is_template(const std::string& database_name) {
     return !rows.empty() && rows[0][0] == "t";
 }
 
-void ensure_database(const ProjectNames& names, const std::string& marker, const WorkerRequest& request,
+void ensure_database(const ProjectNames& names, const std::string& marker, const ProjectSettings& settings,
                      bool read_only) {
     const std::string database = quoted_identifier(names.database_name);
     switch (database_ownership(names.database_name, names.username, marker)) {
@@ -140,12 +140,12 @@ void ensure_database(const ProjectNames& names, const std::string& marker, const
             refuse_foreign("database", names.database_name);
         case Ownership::absent:
             pg::run_top_level("CREATE DATABASE " + database + " OWNER " + quoted_identifier(names.username) +
-                              " TEMPLATE " + quoted_identifier(request.template_name) +
-                              connection_limit_clause(request));
+                              " TEMPLATE " + quoted_identifier(settings.template_name) +
+                              connection_limit_clause(settings));
             pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
             break;
         case Ownership::ours:
-            pg::run_top_level("ALTER DATABASE " + database + " WITH" + connection_limit_clause(request));
+            pg::run_top_level("ALTER DATABASE " + database + " WITH" + connection_limit_clause(settings));
             if (is_template(names.database_name))
                 pg::run_top_level("ALTER DATABASE " + database + " WITH IS_TEMPLATE false");
             pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
@@ -159,38 +159,46 @@ void ensure_database(const ProjectNames& names, const std::string& marker, const
 // After a failed step: a role without its database is removed with the record, so a
 // new project is either complete or absent. A database that exists stays for a retry,
 // and a project that was already ready (a repair) keeps its record.
-void undo_partial_project(const WorkerRequest& request, const ProjectNames& names, const std::string& marker) {
+void undo_partial_project(const std::string& project_id, const ProjectNames& names, const std::string& marker) {
     in_transaction([&] {
-        auto record = lock_project(request.project_id);
+        auto record = lock_project(project_id);
         if (!record || record->status != "provisioning") return;
         if (database_ownership(names.database_name, names.username, marker) != Ownership::absent) return;
         if (role_ownership(names.username, marker) == Ownership::ours)
             pg::run_top_level("DROP ROLE " + quoted_identifier(names.username));
-        delete_project(request.project_id);
+        delete_project(project_id);
     });
 }
 
-std::string describe(const WorkerRequest& request) {
-    return "project \"" + request.project_id + "\" for owner \"" + request.owner_id + "\"";
+std::string describe(const std::string& project_id, const std::string& owner_id) {
+    return "project \"" + project_id + "\" for owner \"" + owner_id + "\"";
 }
 
-AuditEvent event_for(const WorkerRequest& request, const char* action, const char* outcome, std::string detail) {
-    if (request.job == WorkerJob::rotate_key)  // about the installation, not a project
-        return AuditEvent{action, "", "", "", request.actor, outcome, std::move(detail)};
-    return AuditEvent{action, request.project_id, request.owner_id, names_for(request.project_id).database_name,
-                      request.actor, outcome, std::move(detail)};
+// The project a job is about, if any: (project_id, owner_id).
+std::pair<std::string, std::string> project_of(const JobRequest& job) {
+    if (const auto* r = std::get_if<ProvisionRequest>(&job)) return {r->project_id, r->owner_id};
+    if (const auto* r = std::get_if<DeprovisionRequest>(&job)) return {r->project_id, r->owner_id};
+    if (const auto* r = std::get_if<RotatePasswordRequest>(&job)) return {r->project_id, r->owner_id};
+    return {};
 }
 
-const char* action_name(WorkerJob job) {
-    switch (job) {
-        case WorkerJob::provision: return "provision";
-        case WorkerJob::repair: return "reconcile";
-        case WorkerJob::heal: return "heal";
-        case WorkerJob::deprovision: return "deprovision";
-        case WorkerJob::rotate: return "rotate";
-        case WorkerJob::rotate_key: return "rotate_key";
-        default: return "other";
-    }
+AuditEvent event_for(const JobRequest& job, const CallerContext& context, const char* action, const char* outcome,
+                     std::string detail) {
+    const auto [project_id, owner_id] = project_of(job);
+    if (project_id.empty())  // about the installation, not a project
+        return AuditEvent{action, "", "", "", context.actor, outcome, std::move(detail)};
+    return AuditEvent{action, project_id, owner_id, names_for(project_id).database_name, context.actor, outcome,
+                      std::move(detail)};
+}
+
+// The audit trail's name for a job.
+const char* action_name(const JobRequest& job) {
+    if (const auto* r = std::get_if<ProvisionRequest>(&job))
+        return r->mode == ProvisionMode::repair ? "reconcile" : r->mode == ProvisionMode::heal ? "heal" : "provision";
+    if (std::holds_alternative<DeprovisionRequest>(job)) return "deprovision";
+    if (std::holds_alternative<RotatePasswordRequest>(job)) return "rotate";
+    if (std::holds_alternative<RotateKeyRequest>(job)) return "rotate_key";
+    return "other";
 }
 
 std::string what_was_missing(const ProjectRecord& record) {
@@ -199,15 +207,15 @@ std::string what_was_missing(const ProjectRecord& record) {
     return "role and database brought in line with the record";
 }
 
-std::optional<ProjectRecord> lock_live_project(const WorkerRequest& request) {
-    auto record = lock_project(request.project_id);
+std::optional<ProjectRecord> lock_live_project(const std::string& project_id) {
+    auto record = lock_project(project_id);
     if (!record || record->status == "deprovisioning")
         fail(sqlstate::object_not_in_prerequisite_state,
-             "claudable: project \"" + request.project_id + "\" was deprovisioned while it was being provisioned");
+             "claudable: project \"" + project_id + "\" was deprovisioned while it was being provisioned");
     return record;
 }
 
-WorkerReply provision_project(const WorkerRequest& request) {
+ProjectReply provision_project(const ProvisionRequest& request, const CallerContext& context) {
     const ProjectNames names = names_for(request.project_id);
     pg::report_activity("claudable: waiting for the provisioning lock");
 
@@ -215,7 +223,7 @@ WorkerReply provision_project(const WorkerRequest& request) {
     std::optional<ProjectRecord> record;
     in_transaction([&] {
         lock_provisioning(LockStrength::exclusive);  // reservations of different projects meet here
-        pg::report_activity("claudable: provisioning " + describe(request));
+        pg::report_activity("claudable: provisioning " + describe(request.project_id, request.owner_id));
         ensure_installation();
         marker = ownership_marker(request.project_id);
         record = lock_project(request.project_id);
@@ -236,11 +244,11 @@ WorkerReply provision_project(const WorkerRequest& request) {
                  "Project ids that differ only in letter case or in '-' versus '_' get the same names; "
                  "choose another project_id.");
         refuse_foreign_objects(names, marker);
-        refuse_over_limits(request);
-        const ActiveKey key = active_key(request.key_file, true);
+        refuse_over_limits(request.owner_id, request.settings);
+        const ActiveKey key = active_key(context.key_file, true);
         std::string password = generate_password();
         ProjectRecord reservation{request.project_id, request.owner_id, names.database_name, names.username,
-                                  seal(*key.key, password, request.project_id), request.host, request.port,
+                                  seal(*key.key, password, request.project_id), request.settings.host, request.settings.port,
                                   "provisioning", 0, key.fingerprint};
         wipe(password);
         insert_reservation(reservation);
@@ -248,55 +256,55 @@ WorkerReply provision_project(const WorkerRequest& request) {
     });
     const bool was_ready = record->status == "ready";
     const bool complete = record->role_exists && record->database_exists;
-    if (was_ready && request.job == WorkerJob::provision) return WorkerReply{*record, false};
-    if (was_ready && request.job == WorkerJob::heal && complete) return WorkerReply{*record, false};
+    if (was_ready && request.mode == ProvisionMode::create) return ProjectReply{*record, false};
+    if (was_ready && request.mode == ProvisionMode::heal && complete) return ProjectReply{*record, false};
     const std::string done = was_ready ? what_was_missing(*record) : "role and database created";
-    reach_fault_point(request.fault_point, "after_reservation");
+    reach_fault_point(context.fault_point, "after_reservation");
 
     bool finished_by_another = false;
     try {
         in_transaction([&] {
             lock_provisioning(LockStrength::shared);  // no key rotation between reading and using the key
-            record = lock_live_project(request);
+            record = lock_live_project(request.project_id);
             // The SCRAM builder needs a resource owner, which only a transaction provides.
-            std::string password = open_sealed(key_with_fingerprint(record->key_fingerprint, request.key_file),
+            std::string password = open_sealed(key_with_fingerprint(record->key_fingerprint, context.key_file),
                                                record->sealed_password, request.project_id);
             const std::string verifier = pg::scram_verifier(names.username, password);
             wipe(password);
-            ensure_role(names, verifier, marker, request);
+            ensure_role(names, verifier, marker, request.settings);
         });
-        reach_fault_point(request.fault_point, "after_role");
+        reach_fault_point(context.fault_point, "after_role");
         in_transaction([&] {
-            record = lock_live_project(request);
-            ensure_database(names, marker, request, record->read_only);
+            record = lock_live_project(request.project_id);
+            ensure_database(names, marker, request.settings, record->read_only);
         });
-        reach_fault_point(request.fault_point, "after_database");
+        reach_fault_point(context.fault_point, "after_database");
         in_transaction([&] {
             // Callers of one project may all have resumed it; the one that makes it ready created it.
-            record = lock_live_project(request);
+            record = lock_live_project(request.project_id);
             if (!was_ready && record->status == "ready") {
                 finished_by_another = true;
                 return;
             }
             mark_ready(request.project_id);
-            reach_fault_point(request.fault_point, "before_ready");  // the update is not committed yet
+            reach_fault_point(context.fault_point, "before_ready");  // the update is not committed yet
             record = find_project(request.project_id);
-            record_event(event_for(request, action_name(request.job), "succeeded", done));
+            record_event(event_for(request, context, action_name(request), "succeeded", done));
         });
     } catch (const Failure& failure) {
-        pg::log("claudable: " + std::string(job_verb(request.job)) + " " + describe(request) +
-                " failed: " + failure.report().message);
+        pg::log("claudable: " + describe_job(request) + " failed: " + failure.report().message);
         try {
-            undo_partial_project(request, names, marker);
+            undo_partial_project(request.project_id, names, marker);
         } catch (const Failure& cleanup) {
-            pg::log("claudable: cleaning up " + describe(request) + " failed: " + cleanup.report().message);
+            pg::log("claudable: cleaning up " + describe(request.project_id, request.owner_id) + " failed: " + cleanup.report().message);
         }
         throw;
     }
-    if (finished_by_another) return WorkerReply{*record, false};
-    pg::log(std::string(was_ready ? "claudable: repaired " : "claudable: provisioned ") + describe(request) +
+    if (finished_by_another) return ProjectReply{*record, false};
+    pg::log(std::string(was_ready ? "claudable: repaired " : "claudable: provisioned ") +
+            describe(request.project_id, request.owner_id) +
             ": database \"" + names.database_name + "\", role \"" + names.username + "\" (" + done + ")");
-    return WorkerReply{*record, !was_ready};
+    return ProjectReply{*record, !was_ready};
 }
 
 // Ends every session of the role, in every database, and waits (5 s each) for them to exit.
@@ -324,9 +332,9 @@ std::vector<unsigned int> databases_with_dependencies_of(const std::string& user
 // Whatever the tenant did with its own rights, the removal goes through: first the role
 // loses LOGIN and its sessions (committed, so it never logs in again even if a later
 // step fails), then what would block the drops is undone, then both are dropped.
-WorkerReply deprovision_project(const WorkerRequest& request) {
+DeprovisionReply deprovision_project(const DeprovisionRequest& request, const CallerContext& context) {
     const ProjectNames names = names_for(request.project_id);
-    pg::report_activity("claudable: deprovisioning " + describe(request));
+    pg::report_activity("claudable: deprovisioning " + describe(request.project_id, request.owner_id));
 
     std::string marker;
     std::optional<ProjectRecord> record;
@@ -340,8 +348,8 @@ WorkerReply deprovision_project(const WorkerRequest& request) {
         claim_project(request.project_id);
         role_is_ours = role_ownership(names.username, marker) == Ownership::ours;
     });
-    if (!record) return WorkerReply{};  // nothing to remove
-    reach_fault_point(request.fault_point, "deprovision_marked");
+    if (!record) return DeprovisionReply{false};  // nothing to remove
+    reach_fault_point(context.fault_point, "deprovision_marked");
 
     const std::string role = quoted_identifier(names.username);
     const std::string database = quoted_identifier(names.database_name);
@@ -352,7 +360,7 @@ WorkerReply deprovision_project(const WorkerRequest& request) {
         });
         in_transaction([&] { terminate_sessions_of(names.username); });
     }
-    reach_fault_point(request.fault_point, "deprovision_locked_out");
+    reach_fault_point(context.fault_point, "deprovision_locked_out");
     in_transaction([&] {
         if (database_ownership(names.database_name, names.username, marker) == Ownership::ours &&
             is_template(names.database_name))
@@ -367,36 +375,32 @@ WorkerReply deprovision_project(const WorkerRequest& request) {
         in_transaction([&] { pg::run_top_level("DROP OWNED BY " + role + " CASCADE"); });
         std::vector<unsigned int> elsewhere;
         in_transaction([&] { elsewhere = databases_with_dependencies_of(names.username); });
-        for (unsigned int database_id : elsewhere) {
-            WorkerRequest drop = request;
-            drop.job = WorkerJob::drop_owned;
-            run_in_worker(drop, database_id);
-        }
+        for (unsigned int database_id : elsewhere)
+            drop_owned_in_worker(DropOwnedRequest{names.username}, context, database_id);
     }
     in_transaction([&] {
         if (role_ownership(names.username, marker) == Ownership::ours) pg::run_top_level("DROP ROLE " + role);
         delete_project(request.project_id);
-        record_event(event_for(request, "deprovision", "succeeded", "database and role dropped"));
+        record_event(event_for(request, context, "deprovision", "succeeded", "database and role dropped"));
     });
-    pg::log("claudable: deprovisioned " + describe(request) + ": database \"" + names.database_name +
+    pg::log("claudable: deprovisioned " + describe(request.project_id, request.owner_id) + ": database \"" + names.database_name +
             "\", role \"" + names.username + "\"");
-    return WorkerReply{*record, false, true};
+    return DeprovisionReply{true};
 }
 
 // Connected to another database: what the project's role owns or was granted there.
-WorkerReply drop_owned_here(const WorkerRequest& request) {
-    const ProjectNames names = names_for(request.project_id);
+DropOwnedReply drop_owned_here(const DropOwnedRequest& request) {
     in_transaction([&] {
         auto rows = pg::query("SELECT 1 FROM pg_catalog.pg_roles AS r WHERE r.rolname = $1",
-                              {pg::text_param(names.username)});
-        if (!rows.empty()) pg::run_top_level("DROP OWNED BY " + quoted_identifier(names.username) + " CASCADE");
+                              {pg::text_param(request.username)});
+        if (!rows.empty()) pg::run_top_level("DROP OWNED BY " + quoted_identifier(request.username) + " CASCADE");
     });
-    return WorkerReply{};
+    return DropOwnedReply{};
 }
 
-WorkerReply rotate_password(const WorkerRequest& request) {
+ProjectReply rotate_password(const RotatePasswordRequest& request, const CallerContext& context) {
     const ProjectNames names = names_for(request.project_id);
-    pg::report_activity("claudable: rotating the password of " + describe(request));
+    pg::report_activity("claudable: rotating the password of " + describe(request.project_id, request.owner_id));
 
     std::optional<ProjectRecord> record;
     in_transaction([&] {
@@ -409,7 +413,7 @@ WorkerReply rotate_password(const WorkerRequest& request) {
             fail(sqlstate::object_not_in_prerequisite_state,
                  "claudable: project \"" + request.project_id + "\" is not ready", {},
                  "Call claudable_provision (or claudable_reconcile) first, then claudable_rotate_password again.");
-        const ActiveKey key = active_key(request.key_file, false);
+        const ActiveKey key = active_key(context.key_file, false);
         std::string password = generate_password();
         const std::string verifier = pg::scram_verifier(names.username, password);
         const std::string sealed = seal(*key.key, password, request.project_id);
@@ -418,21 +422,21 @@ WorkerReply rotate_password(const WorkerRequest& request) {
         pg::run_top_level("ALTER ROLE " + quoted_identifier(names.username) + " PASSWORD " + quoted_literal(verifier));
         replace_sealed_password(request.project_id, sealed, key.fingerprint);
         record = find_project(request.project_id);
-        record_event(event_for(request, "rotate", "succeeded", "password replaced"));
+        record_event(event_for(request, context, "rotate", "succeeded", "password replaced"));
     });
-    pg::log("claudable: rotated the password of " + describe(request));
-    return WorkerReply{*record, false};
+    pg::log("claudable: rotated the password of " + describe(request.project_id, request.owner_id));
+    return ProjectReply{*record, false};
 }
 
-WorkerReply inspect_template() {
+InspectTemplateReply inspect_template() {
     auto rows = pg::query("SELECT 1 FROM pg_catalog.pg_extension AS e WHERE e.extname = 'claudable'");
-    return WorkerReply{{}, false, false, !rows.empty()};
+    return InspectTemplateReply{!rows.empty()};
 }
 
 void record_failure(const WorkerRequest& request, const Failure& failure) {
     try {
         in_transaction([&] {
-            record_event(event_for(request, action_name(request.job), "failed",
+            record_event(event_for(request.job, request.context, action_name(request.job), "failed",
                                    failure.sqlstate() + ": " + failure.report().message));
         });
     } catch (const Failure& also) {
@@ -457,48 +461,35 @@ Failure as_timeout_if_it_is(const WorkerRequest& request, const Failure& failure
 
 }  // namespace
 
-const char* job_verb(WorkerJob job) {
-    switch (job) {
-        case WorkerJob::deprovision: return "deprovisioning";
-        case WorkerJob::rotate: return "rotating the password";
-        case WorkerJob::rotate_key: return "rotating the key";
-        case WorkerJob::repair:
-        case WorkerJob::heal: return "repairing";
-        case WorkerJob::inspect_template: return "inspecting the template";
-        case WorkerJob::drop_owned: return "dropping what the role owns in another database";
-        default: return "provisioning";
-    }
+const char* job_verb(const JobRequest& job) {
+    if (const auto* r = std::get_if<ProvisionRequest>(&job))
+        return r->mode == ProvisionMode::create ? "provisioning" : "repairing";
+    if (std::holds_alternative<DeprovisionRequest>(job)) return "deprovisioning";
+    if (std::holds_alternative<RotatePasswordRequest>(job)) return "rotating the password";
+    if (std::holds_alternative<RotateKeyRequest>(job)) return "rotating the key";
+    if (std::holds_alternative<InspectTemplateRequest>(job)) return "inspecting the template";
+    return "dropping what the role owns in another database";
 }
 
-std::string describe_job(const WorkerRequest& request) {
-    switch (request.job) {
-        case WorkerJob::rotate_key: return job_verb(request.job);
-        case WorkerJob::inspect_template: return std::string(job_verb(request.job)) + " \"" + request.template_name + "\"";
-        default: return std::string(job_verb(request.job)) + " " + describe(request);
-    }
+std::string describe_job(const JobRequest& job) {
+    if (const auto* r = std::get_if<InspectTemplateRequest>(&job))
+        return std::string(job_verb(job)) + " \"" + r->template_name + "\"";
+    if (const auto* r = std::get_if<DropOwnedRequest>(&job))
+        return std::string(job_verb(job)) + " (role \"" + r->username + "\")";
+    const auto [project_id, owner_id] = project_of(job);
+    return project_id.empty() ? job_verb(job) : std::string(job_verb(job)) + " " + describe(project_id, owner_id);
 }
 
 WorkerReply run_worker_job(const WorkerRequest& request) {
-    switch (request.job) {
-        case WorkerJob::inspect_template:
-            return in_transaction_result(inspect_template);
-        case WorkerJob::drop_owned:
-            return drop_owned_here(request);
-        default:
-            break;
-    }
+    const CallerContext& context = request.context;
+    if (std::holds_alternative<InspectTemplateRequest>(request.job)) return in_transaction_result(inspect_template);
+    if (const auto* r = std::get_if<DropOwnedRequest>(&request.job)) return drop_owned_here(*r);
     try {
         try {
-            switch (request.job) {
-                case WorkerJob::deprovision: return deprovision_project(request);
-                case WorkerJob::rotate: return rotate_password(request);
-                case WorkerJob::rotate_key: {
-                    WorkerReply reply;
-                    reply.record.key_fingerprint = rotate_key(request.key_file, request.actor);
-                    return reply;
-                }
-                default: return provision_project(request);
-            }
+            if (const auto* r = std::get_if<ProvisionRequest>(&request.job)) return provision_project(*r, context);
+            if (const auto* r = std::get_if<DeprovisionRequest>(&request.job)) return deprovision_project(*r, context);
+            if (const auto* r = std::get_if<RotatePasswordRequest>(&request.job)) return rotate_password(*r, context);
+            return RotateKeyReply{rotate_key(context.key_file, context.actor)};
         } catch (const Failure& failure) {
             throw as_timeout_if_it_is(request, failure);
         }

@@ -7,6 +7,7 @@
 
 #include "pg/background_worker.hpp"
 #include "pg/server.hpp"
+#include "worker/provisioner.hpp"
 #include "worker/wire.hpp"
 
 namespace claudable {
@@ -17,13 +18,13 @@ constexpr char reply_message = 'D';  // the worker's answer; errors and notices 
 constexpr char error_message = 'E';
 
 // Waits for the worker's answer: its reply, or its error, or its exit without either.
-WorkerReply receive_answer(pg::WorkerCall* call, const WorkerRequest& request, long long timeout_ms) {
+WorkerReply receive_answer(pg::WorkerCall* call, const JobRequest& job, long long timeout_ms) {
     const long long started = pg::now_ms();
     for (;;) {
         const long long waited = pg::now_ms() - started;
         if (waited >= timeout_ms)
             fail(sqlstate::object_not_in_prerequisite_state,
-                 "claudable: " + std::string(job_verb(request.job)) + " did not finish within claudable.worker_timeout",
+                 "claudable: " + std::string(job_verb(job)) + " did not finish within claudable.worker_timeout",
                  "The worker keeps running in the background.",
                  "Call again: the call returns the outcome once the worker is done.");
         char type = 0;
@@ -31,7 +32,7 @@ WorkerReply receive_answer(pg::WorkerCall* call, const WorkerRequest& request, l
         switch (pg::next_message(call, type, bytes, static_cast<long>(std::min<long long>(poll_interval_ms, timeout_ms - waited)))) {
             case pg::Arrival::message:
                 if (type == reply_message) return decode_reply(bytes);
-                if (type == error_message) pg::raise_worker_error(bytes, describe_job(request));
+                if (type == error_message) pg::raise_worker_error(bytes, describe_job(job));
                 break;  // a notice: the worker's business
             case pg::Arrival::worker_gone:
                 fail(sqlstate::internal_error, "claudable: the worker exited without an answer",
@@ -43,21 +44,50 @@ WorkerReply receive_answer(pg::WorkerCall* call, const WorkerRequest& request, l
     }
 }
 
-}  // namespace
-
 WorkerReply run_in_worker(const WorkerRequest& request, unsigned int database_id) {
     // A worker that may write is never started during recovery: fail now, not after the timeout.
     if (pg::recovery_in_progress())
         fail(sqlstate::read_only_sql_transaction, "claudable: cannot provision a new project on a standby server",
              "Projects that already exist can be looked up here; new ones need the primary.",
              "Call claudable_provision on the primary server.");
-    pg::WorkerCall* call = pg::start_worker_call(encode_request(request), database_id, request.worker_start_timeout_ms);
+    const CallerContext& context = request.context;
+    pg::WorkerCall* call = pg::start_worker_call(encode_request(request), database_id, context.worker_start_timeout_ms);
     // The worker's own lock_timeout / statement_timeout equal worker_timeout: the grace
     // lets its error, which says what it waited for, arrive before the caller gives up.
     constexpr long long grace_ms = 2000;
-    WorkerReply reply = receive_answer(call, request, static_cast<long long>(request.worker_timeout_ms) + grace_ms);
+    WorkerReply reply = receive_answer(call, request.job, static_cast<long long>(context.worker_timeout_ms) + grace_ms);
     pg::finish_worker_call(call);
     return reply;
+}
+
+template <typename Reply, typename Request>
+Reply call_worker(const Request& request, const CallerContext& context, unsigned int database_id = 0) {
+    WorkerReply reply = run_in_worker(WorkerRequest{context, request}, database_id);
+    if (!std::holds_alternative<Reply>(reply))
+        fail(sqlstate::internal_error, "claudable: the worker answered another job");
+    return std::get<Reply>(std::move(reply));
+}
+
+}  // namespace
+
+ProjectReply provision_in_worker(const ProvisionRequest& request, const CallerContext& context) {
+    return call_worker<ProjectReply>(request, context);
+}
+DeprovisionReply deprovision_in_worker(const DeprovisionRequest& request, const CallerContext& context) {
+    return call_worker<DeprovisionReply>(request, context);
+}
+ProjectReply rotate_password_in_worker(const RotatePasswordRequest& request, const CallerContext& context) {
+    return call_worker<ProjectReply>(request, context);
+}
+RotateKeyReply rotate_key_in_worker(const CallerContext& context) {
+    return call_worker<RotateKeyReply>(RotateKeyRequest{}, context);
+}
+InspectTemplateReply inspect_template_in_worker(const InspectTemplateRequest& request, const CallerContext& context,
+                                                unsigned int template_id) {
+    return call_worker<InspectTemplateReply>(request, context, template_id);
+}
+void drop_owned_in_worker(const DropOwnedRequest& request, const CallerContext& context, unsigned int database_id) {
+    call_worker<DropOwnedReply>(request, context, database_id);
 }
 
 void run_provisioning_worker(unsigned int segment) {
@@ -67,9 +97,10 @@ void run_provisioning_worker(unsigned int segment) {
         const WorkerRequest request = decode_request(start.payload);
         // Templates usually refuse connections (datallowconn = false), and so may a database
         // a tenant locked; the inspection and DROP OWNED still go in.
-        pg::connect_background_worker(start.database_id, start.role_id,
-                                      request.job == WorkerJob::inspect_template || request.job == WorkerJob::drop_owned,
-                                      request.worker_timeout_ms, "claudable provisioner");
+        const bool elsewhere = std::holds_alternative<InspectTemplateRequest>(request.job) ||
+                               std::holds_alternative<DropOwnedRequest>(request.job);
+        pg::connect_background_worker(start.database_id, start.role_id, elsewhere, request.context.worker_timeout_ms,
+                                      "claudable provisioner");
         pg::send_to_caller(reply_message, encode_reply(run_worker_job(request)));
     } catch (const Failure& failure) {
         pg::send_error(failure.report());

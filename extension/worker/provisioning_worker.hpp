@@ -1,17 +1,22 @@
-// Runs a worker job (worker/provisioner.hpp) in a dynamic background worker and waits for its reply.
+// Runs a job (worker/jobs.hpp) in a dynamic background worker and waits for its reply.
 #pragma once
 
-#include "worker/provisioner.hpp"
+#include "worker/jobs.hpp"
 
 namespace claudable {
 
 // Caller side (a backend, or a worker that needs another database): registers the
-// worker (waiting for a free slot up to request.worker_start_timeout_ms), waits for it
-// (request.worker_timeout_ms, plus a moment for the worker's own timeout error to
-// arrive), and returns its reply or throws its error with SQLSTATE, message, detail and
-// hint. `database_id` other than 0 connects the worker elsewhere (the template
-// inspection, DROP OWNED in another database).
-WorkerReply run_in_worker(const WorkerRequest& request, unsigned int database_id = 0);
+// worker (waiting for a free slot up to worker_start_timeout_ms), waits for it
+// (worker_timeout_ms, plus a moment for the worker's own timeout error to arrive), and
+// returns its reply or raises its error whole. `database_id` other than 0 connects the
+// worker elsewhere (the template inspection, DROP OWNED in another database).
+ProjectReply provision_in_worker(const ProvisionRequest& request, const CallerContext& context);
+DeprovisionReply deprovision_in_worker(const DeprovisionRequest& request, const CallerContext& context);
+ProjectReply rotate_password_in_worker(const RotatePasswordRequest& request, const CallerContext& context);
+RotateKeyReply rotate_key_in_worker(const CallerContext& context);
+InspectTemplateReply inspect_template_in_worker(const InspectTemplateRequest& request, const CallerContext& context,
+                                                unsigned int template_id);
+void drop_owned_in_worker(const DropOwnedRequest& request, const CallerContext& context, unsigned int database_id);
 
 // Worker side: the body of claudable_provisioning_worker_main (pg/background_worker.cpp):
 // reads the request from the caller's segment, runs the job, and sends the reply or the

@@ -60,50 +60,16 @@ private:
 
 }  // namespace
 
-std::string encode_request(const WorkerRequest& r) {
-    Writer w;
-    w.text(r.project_id).text(r.owner_id).text(r.template_name).text(r.key_file).text(r.host).number(r.port);
-    w.number(static_cast<int>(r.job)).text(r.fault_point).text(r.actor).number(r.connection_limit);
-    w.text(r.role_settings).number(r.max_projects).number(r.max_projects_per_owner);
-    w.number(r.worker_start_timeout_ms).number(r.worker_timeout_ms);
-    return w.take();
-}
+namespace {
 
-WorkerRequest decode_request(const std::string& bytes) {
-    Reader in(bytes);
-    WorkerRequest r;
-    r.project_id = in.text();
-    r.owner_id = in.text();
-    r.template_name = in.text();
-    r.key_file = in.text();
-    r.host = in.text();
-    r.port = in.integer();
-    r.job = static_cast<WorkerJob>(in.integer());
-    r.fault_point = in.text();
-    r.actor = in.text();
-    r.connection_limit = in.integer();
-    r.role_settings = in.text();
-    r.max_projects = in.integer();
-    r.max_projects_per_owner = in.integer();
-    r.worker_start_timeout_ms = in.integer();
-    r.worker_timeout_ms = in.integer();
-    return r;
-}
-
-std::string encode_reply(const WorkerReply& reply) {
-    const ProjectRecord& r = reply.record;
-    Writer w;
+void write_record(Writer& w, const ProjectRecord& r) {
     w.text(r.project_id).text(r.owner_id).text(r.database_name).text(r.username).text(r.sealed_password);
     w.text(r.host).number(r.port).text(r.status).number(r.created_at).text(r.key_fingerprint);
     w.number(r.read_only).number(r.role_exists).number(r.database_exists);
-    w.number(reply.created).number(reply.removed).number(reply.template_has_claudable);
-    return w.take();
 }
 
-WorkerReply decode_reply(const std::string& bytes) {
-    Reader in(bytes);
-    WorkerReply reply;
-    ProjectRecord& r = reply.record;
+ProjectRecord read_record(Reader& in) {
+    ProjectRecord r;
     r.project_id = in.text();
     r.owner_id = in.text();
     r.database_name = in.text();
@@ -117,10 +83,118 @@ WorkerReply decode_reply(const std::string& bytes) {
     r.read_only = in.flag();
     r.role_exists = in.flag();
     r.database_exists = in.flag();
-    reply.created = in.flag();
-    reply.removed = in.flag();
-    reply.template_has_claudable = in.flag();
-    return reply;
+    return r;
+}
+
+// Each job's fields, after the variant's index.
+struct RequestWriter {
+    Writer& w;
+    void operator()(const ProvisionRequest& r) const {
+        const ProjectSettings& s = r.settings;
+        w.text(r.project_id).text(r.owner_id).number(static_cast<int>(r.mode));
+        w.text(s.template_name).text(s.host).number(s.port).number(s.connection_limit).text(s.role_settings);
+        w.number(s.max_projects).number(s.max_projects_per_owner);
+    }
+    void operator()(const DeprovisionRequest& r) const { w.text(r.project_id).text(r.owner_id); }
+    void operator()(const RotatePasswordRequest& r) const { w.text(r.project_id).text(r.owner_id); }
+    void operator()(const RotateKeyRequest&) const {}
+    void operator()(const InspectTemplateRequest& r) const { w.text(r.template_name); }
+    void operator()(const DropOwnedRequest& r) const { w.text(r.username); }
+};
+
+JobRequest read_job(Reader& in, std::int64_t index) {
+    switch (index) {
+        case 0: {
+            ProvisionRequest r;
+            r.project_id = in.text();
+            r.owner_id = in.text();
+            r.mode = static_cast<ProvisionMode>(in.integer());
+            ProjectSettings& s = r.settings;
+            s.template_name = in.text();
+            s.host = in.text();
+            s.port = in.integer();
+            s.connection_limit = in.integer();
+            s.role_settings = in.text();
+            s.max_projects = in.integer();
+            s.max_projects_per_owner = in.integer();
+            return r;
+        }
+        case 1: {
+            DeprovisionRequest r;
+            r.project_id = in.text();
+            r.owner_id = in.text();
+            return r;
+        }
+        case 2: {
+            RotatePasswordRequest r;
+            r.project_id = in.text();
+            r.owner_id = in.text();
+            return r;
+        }
+        case 3: return RotateKeyRequest{};
+        case 4: return InspectTemplateRequest{in.text()};
+        case 5: return DropOwnedRequest{in.text()};
+        default: fail(sqlstate::internal_error, "claudable: a worker request names an unknown job");
+    }
+}
+
+struct ReplyWriter {
+    Writer& w;
+    void operator()(const ProjectReply& r) const {
+        write_record(w, r.record);
+        w.number(r.created);
+    }
+    void operator()(const DeprovisionReply& r) const { w.number(r.removed); }
+    void operator()(const RotateKeyReply& r) const { w.text(r.fingerprint); }
+    void operator()(const InspectTemplateReply& r) const { w.number(r.has_claudable); }
+    void operator()(const DropOwnedReply&) const {}
+};
+
+}  // namespace
+
+std::string encode_request(const WorkerRequest& request) {
+    const CallerContext& c = request.context;
+    Writer w;
+    w.text(c.actor).text(c.fault_point).text(c.key_file).number(c.worker_start_timeout_ms).number(c.worker_timeout_ms);
+    w.number(static_cast<std::int64_t>(request.job.index()));
+    std::visit(RequestWriter{w}, request.job);
+    return w.take();
+}
+
+WorkerRequest decode_request(const std::string& bytes) {
+    Reader in(bytes);
+    CallerContext c;
+    c.actor = in.text();
+    c.fault_point = in.text();
+    c.key_file = in.text();
+    c.worker_start_timeout_ms = in.integer();
+    c.worker_timeout_ms = in.integer();
+    const std::int64_t index = in.number();
+    return WorkerRequest{c, read_job(in, index)};
+}
+
+std::string encode_reply(const WorkerReply& reply) {
+    Writer w;
+    w.number(static_cast<std::int64_t>(reply.index()));
+    std::visit(ReplyWriter{w}, reply);
+    return w.take();
+}
+
+WorkerReply decode_reply(const std::string& bytes) {
+    Reader in(bytes);
+    switch (in.number()) {
+        case 0: {
+            ProjectReply r;
+            r.record = read_record(in);
+            r.created = in.flag();
+            return r;
+        }
+        case 1: return DeprovisionReply{in.flag()};
+        case 2: return RotateKeyReply{in.text()};
+        case 3: return InspectTemplateReply{in.flag()};
+        case 4: return DropOwnedReply{};
+        default: fail(sqlstate::internal_error, "claudable: a worker reply names an unknown job");
+    }
 }
 
 }  // namespace claudable

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "worker/provisioner.hpp"
+#include "worker/jobs.hpp"
 
 namespace claudable {
 

@@ -1,0 +1,88 @@
+// What a worker can be asked to do: one request and one reply type per job, and what
+// every job carries from the calling session.
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "store/project_store.hpp"
+
+namespace claudable {
+
+// From the calling session, for every job.
+struct CallerContext {
+    std::string actor;        // the caller's session_user, for the audit trail
+    std::string fault_point;  // test builds only; see testing/fault_injection.hpp
+    std::string key_file;     // claudable.key_file
+    int worker_start_timeout_ms = 30000;
+    int worker_timeout_ms = 300000;  // also bounds every lock wait and statement inside the worker
+};
+
+// The settings a project is created (or repaired) with.
+struct ProjectSettings {
+    std::string template_name;
+    std::string host;
+    int port = 0;
+    int connection_limit = -1;
+    std::string role_settings;
+    int max_projects = -1;
+    int max_projects_per_owner = -1;
+};
+
+enum class ProvisionMode {
+    create,  // create, or finish an interrupted creation
+    repair,  // run every step again on a ready project (claudable_reconcile)
+    heal,    // a ready project whose role or database is gone: re-create it
+};
+
+struct ProvisionRequest {
+    std::string project_id;
+    std::string owner_id;
+    ProvisionMode mode = ProvisionMode::create;
+    ProjectSettings settings;
+};
+struct DeprovisionRequest {  // drop database and role, remove the record
+    std::string project_id;
+    std::string owner_id;
+};
+struct RotatePasswordRequest {  // new password for role and record, in one transaction
+    std::string project_id;
+    std::string owner_id;
+};
+struct RotateKeyRequest {};  // claudable_rotate_key(): re-seal every password under a new key
+struct InspectTemplateRequest {  // connected to the template: does it hold claudable?
+    std::string template_name;
+};
+struct DropOwnedRequest {  // connected to another database: DROP OWNED BY the role
+    std::string username;
+};
+using JobRequest = std::variant<ProvisionRequest, DeprovisionRequest, RotatePasswordRequest, RotateKeyRequest,
+                                InspectTemplateRequest, DropOwnedRequest>;
+
+struct WorkerRequest {
+    CallerContext context;
+    JobRequest job;
+};
+
+struct ProjectReply {  // provision and rotate_password
+    ProjectRecord record;
+    bool created = false;  // this call made the project ready
+};
+struct DeprovisionReply {
+    bool removed = false;  // there was a project, and it is gone
+};
+struct RotateKeyReply {
+    std::string fingerprint;  // of the new key
+};
+struct InspectTemplateReply {
+    bool has_claudable = false;
+};
+struct DropOwnedReply {};
+using WorkerReply = std::variant<ProjectReply, DeprovisionReply, RotateKeyReply, InspectTemplateReply, DropOwnedReply>;
+
+// What the job is doing, for messages: "provisioning", "rotating the password", ...
+const char* job_verb(const JobRequest& job);
+// The job and its project, for the context line of the worker's errors.
+std::string describe_job(const JobRequest& job);
+
+}  // namespace claudable
