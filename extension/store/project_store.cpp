@@ -120,8 +120,6 @@ void replace_sealed_password(const std::string& project_id, const std::string& s
 }
 
 void record_event(const AuditEvent& e) {
-    auto exists = pg::query("SELECT pg_catalog.to_regclass('claudable.events') IS NOT NULL");
-    if (exists.at(0)[0] != "t") return;
     pg::query(
         "INSERT INTO claudable.events (at, action, project_id, owner_id, database_name, actor, outcome, detail)"
         " VALUES (COALESCE(pg_catalog.to_timestamp(NULLIF($8, '')::double precision), pg_catalog.clock_timestamp()),"

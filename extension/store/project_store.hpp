@@ -75,7 +75,6 @@ struct AuditEvent {
     std::string detail;
     std::string at_unix_seconds = {};  // when it happened, if not now (a queued refusal)
 };
-// A no-op while the schema predates claudable.events (0.1.0, before ALTER EXTENSION UPDATE).
 void record_event(const AuditEvent& event);
 
 enum class Ownership { absent, ours, foreign };
