@@ -77,7 +77,7 @@ cluster_stop
 
 # Suites that need a cluster of their own: they size it or restart it; the Perl TAP
 # suites (test/t: crash recovery, standby failover) make their own servers.
-for suite in test/load/*.sh test/client/*.sh test/t/prove.sh; do
+for suite in test/load/*.sh test/client/*.sh test/node/*.sh test/t/prove.sh; do
     echo "== $(basename "$suite")"
     timeout "$suite_timeout" bash "$suite" 2>&1 | tee "$root/.suite.log"
     count_tap "$root/.suite.log"

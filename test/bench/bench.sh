@@ -13,3 +13,14 @@ cluster_start "max_connections = 200" "max_worker_processes = 40" "log_min_messa
 export PG_BINDIR
 echo "# machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); PostgreSQL $(psql -X -At -c 'SHOW server_version')"
 time python3 test/bench/bench.py
+
+# 7. The Node package's warm call against a raw pg query of the same SELECT (client/node).
+(cd client/node && npm ci --no-audit --no-fund >/dev/null 2>&1 && npm run -s build) || { echo "node package build failed" >&2; exit 1; }
+bench_password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+psql -X -q -c "CREATE DATABASE claudable_node_bench"
+psql -X -q -d claudable_node_bench -c "CREATE EXTENSION claudable" \
+    -c "CREATE ROLE node_bench LOGIN PASSWORD '$bench_password'" \
+    -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO node_bench" \
+    -c "SELECT 1 FROM claudable_provision('warm-1', 'owner')" >/dev/null
+BENCH_ADMIN_URL="postgresql://node_bench:$bench_password@127.0.0.1:$PGPORT/claudable_node_bench" \
+    node client/node/bench/warm-latency.mjs

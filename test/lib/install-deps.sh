@@ -10,11 +10,19 @@ claudable_packages=(
     libipc-run-perl
 )
 
+# Node >= 20 for the Node package (client/node). The machine image brings it; elsewhere
+# Debian's nodejs and npm are installed, and the Node suite says so if they are too old.
+node_is_20_or_later() {
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+        [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" -ge 20 ] 2>/dev/null
+}
+
 install_missing_packages() {
     local missing=()
     for package in "${claudable_packages[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
+    node_is_20_or_later || missing+=(nodejs npm)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" != 0 ]; then
         echo "Missing Debian packages: ${missing[*]}. Install them (as root: apt-get install ${missing[*]})." >&2

@@ -1,0 +1,224 @@
+// claudable-client against a real throwaway cluster (test/node/node_suite.sh starts it):
+// CLAUDABLE_TEST_ADMIN_URL (an EXECUTE-only role with a password, over TCP),
+// CLAUDABLE_TEST_SUPERUSER (host,port of a superuser socket), CLAUDABLE_TEST_SERVER_STOP/_START.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execSync } from 'node:child_process';
+import { inspect } from 'node:util';
+import { mkdtempSync, writeFileSync, readFileSync, statSync, symlinkSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import pg from 'pg';
+import {
+  provisionProjectDatabase, deprovisionProjectDatabase, rotateProjectDatabasePassword, listProjectDatabases,
+  checkProjectDatabases, closeClaudablePools, httpStatusFor, writeEnvFile, envForApp, ClaudableError,
+  InvalidInputError, PermissionDeniedError, ConflictError, LimitError, UnavailableError, OutcomeUnknownError,
+  InternalError, MASK,
+} from '../dist/index.mjs';
+
+const adminUrl = process.env.CLAUDABLE_TEST_ADMIN_URL;
+const adminPassword = /:\/\/[^:]+:([^@]+)@/.exec(adminUrl ?? '')?.[1];
+const [superHost, superPort] = (process.env.CLAUDABLE_TEST_SUPERUSER ?? ',').split(',');
+const superuser = new pg.Pool({ host: superHost, port: Number(superPort), user: 'postgres', database: 'claudable_node' });
+superuser.on('error', () => {});  // its idle connections end with the server restart below
+after(async () => { await closeClaudablePools(); await superuser.end(); });
+
+async function rejectsWith(promise, Kind, sqlstate, status) {
+  const error = await promise.then(() => null, (e) => e);
+  assert.ok(error instanceof Kind, `expected ${Kind.name}, got ${error}`);
+  assert.ok(error instanceof ClaudableError);
+  if (sqlstate) assert.equal(error.sqlstate, sqlstate);
+  assert.equal(httpStatusFor(error), status);
+  assert.ok(!error.message.includes(adminPassword), 'no error message holds the admin password');
+  return error;
+}
+
+test('the environment names a cluster', () => {
+  assert.ok(adminUrl && adminPassword, 'CLAUDABLE_TEST_ADMIN_URL is not set: run through make test');
+});
+
+test('provisionProjectDatabase creates the project once and returns the same row after', async () => {
+  const first = await provisionProjectDatabase('node-app', 'team-node', { adminUrl });
+  const again = await provisionProjectDatabase('node-app', 'team-node', { adminUrl });
+  assert.equal(first.created, true);
+  assert.equal(again.created, false);
+  assert.equal(again.password, first.password);
+  assert.equal(first.databaseName, 'app_db_node_app');
+  assert.equal(first.username, 'app_u_node_app');
+  assert.ok(first.createdAt instanceof Date);
+  assert.match(first.databaseUrl, /^postgresql:\/\/app_u_node_app:[^@]+@/);
+});
+
+test('the DATABASE_URL logs in as the project role', async () => {
+  const info = await provisionProjectDatabase('node-app', 'team-node', { adminUrl });
+  const client = new pg.Client({ connectionString: info.databaseUrl });
+  await client.connect();
+  const { rows } = await client.query('SELECT current_user AS who');
+  await client.end();
+  assert.equal(rows[0].who, 'app_u_node_app');
+});
+
+test('the password and the URL are masked in console.log, util.inspect, JSON.stringify and String()', async () => {
+  const info = await provisionProjectDatabase('node-app', 'team-node', { adminUrl });
+  for (const shown of [inspect(info), JSON.stringify(info), String(info), `${info}`]) {
+    assert.ok(!shown.includes(info.password), `the password is visible in: ${shown}`);
+    assert.ok(shown.includes(MASK), `the mask is missing in: ${shown}`);
+  }
+  assert.match(JSON.parse(JSON.stringify(info)).databaseUrl, /^postgresql:\/\/app_u_node_app:\*{8}@/);
+  assert.equal(info.password.length, 32, 'the real password is a property away');
+});
+
+test('deprovisionProjectDatabase removes the project once', async () => {
+  await provisionProjectDatabase('node-gone', 'team-node', { adminUrl });
+  assert.equal(await deprovisionProjectDatabase('node-gone', 'team-node', { adminUrl }), true);
+  assert.equal(await deprovisionProjectDatabase('node-gone', 'team-node', { adminUrl }), false);
+});
+
+test('rotateProjectDatabasePassword gives a new password that provisioning then returns', async () => {
+  const before = await provisionProjectDatabase('node-rotate', 'team-node', { adminUrl });
+  const rotated = await rotateProjectDatabasePassword('node-rotate', 'team-node', { adminUrl });
+  assert.notEqual(rotated.password, before.password);
+  assert.equal((await provisionProjectDatabase('node-rotate', 'team-node', { adminUrl })).password, rotated.password);
+});
+
+test('listProjectDatabases and checkProjectDatabases read the monitoring view and the report', async () => {
+  const rows = await listProjectDatabases({ adminUrl });
+  assert.ok(rows.some((r) => r.projectId === 'node-app' && r.status === 'ready'));
+  assert.ok(!JSON.stringify(rows).includes('password'));
+  assert.ok(Array.isArray(await checkProjectDatabases({ adminUrl })));
+});
+
+test('a pool passed in is used instead of an admin URL', async () => {
+  const pool = new pg.Pool({ connectionString: adminUrl });
+  const info = await provisionProjectDatabase('node-app', 'team-node', { pool });
+  await pool.end();
+  assert.equal(info.databaseName, 'app_db_node_app');
+});
+
+test('invalid input is InvalidInputError (400)', async () => {
+  await rejectsWith(provisionProjectDatabase('bad id!', 'team-node', { adminUrl }), InvalidInputError, '22023', 400);
+});
+
+test('another owner is PermissionDeniedError (403)', async () => {
+  await rejectsWith(provisionProjectDatabase('node-app', 'intruder', { adminUrl }), PermissionDeniedError, '42501', 403);
+});
+
+test('a name collision is ConflictError (409)', async () => {
+  await provisionProjectDatabase('node-shop', 'team-node', { adminUrl });
+  await rejectsWith(provisionProjectDatabase('Node-Shop', 'team-node', { adminUrl }), ConflictError, '42710', 409);
+});
+
+test('a project limit is LimitError (429)', async () => {
+  const limited = new pg.Pool({ host: superHost, port: Number(superPort), user: 'postgres', database: 'claudable_node',
+                                options: '-c claudable.max_projects_per_owner=0' });
+  try {
+    await rejectsWith(provisionProjectDatabase('node-over', 'team-limited', { pool: limited }), LimitError, '53400', 429);
+  } finally {
+    await limited.end();
+  }
+});
+
+test('an unreachable server is UnavailableError (503) after retries', async () => {
+  const closed = adminUrl.replace(/:(\d+)\//, ':1/');
+  let retries = 0;
+  const error = await rejectsWith(
+    provisionProjectDatabase('node-app', 'team-node', { adminUrl: closed, retryBudgetMs: 800, onRetry: () => retries++ }),
+    UnavailableError, '08001', 503);
+  assert.ok(retries > 0, 'it retried');
+  assert.ok(!error.message.includes(closed));
+});
+
+test('a malformed admin URL is refused without echoing it', async () => {
+  const error = await rejectsWith(provisionProjectDatabase('node-app', 'team-node',
+                                                           { adminUrl: 'postgresql://admin:s3cr%zzet@127.0.0.1:1/db' }),
+                                  InvalidInputError, '22023', 400);
+  assert.ok(!error.message.includes('s3cr'));
+});
+
+test('a rotation whose connection is lost is OutcomeUnknownError (503) and is not re-sent', async () => {
+  await provisionProjectDatabase('node-lost', 'team-node', { adminUrl });
+  const holder = await superuser.connect();
+  await holder.query('BEGIN');
+  await holder.query("SELECT 1 FROM claudable.projects WHERE project_id = 'node-lost' FOR UPDATE");
+  let retries = 0;
+  const pending = rotateProjectDatabasePassword('node-lost', 'team-node', { adminUrl, onRetry: () => retries++ });
+  for (let i = 0; i < 100; i++) {
+    const { rows } = await superuser.query(
+      "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'claudable-client (node)'" +
+      " AND query LIKE '%claudable_rotate_password%' AND state = 'active'");
+    if (rows.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await rejectsWith(pending, OutcomeUnknownError, '08006', 503);
+  await holder.query('ROLLBACK');
+  holder.release();
+  assert.equal(retries, 0, 'a rotation is never re-sent');
+});
+
+test('anything else maps to 500', () => {
+  assert.equal(httpStatusFor(new Error('boom')), 500);
+  assert.equal(httpStatusFor(new InternalError('XX000', 'x')), 500);
+});
+
+test('retries survive a server restart', async () => {
+  execSync(process.env.CLAUDABLE_TEST_SERVER_STOP);
+  const restart = new Promise((resolve) => setTimeout(() => { execSync(process.env.CLAUDABLE_TEST_SERVER_START); resolve(); }, 2000));
+  let retries = 0;
+  const info = await provisionProjectDatabase('node-restart', 'team-node',
+                                              { adminUrl, retryBudgetMs: 30000, onRetry: () => retries++ });
+  await restart;
+  assert.equal(info.databaseName, 'app_db_node_restart');
+  assert.ok(retries > 0, 'the server really was down');
+});
+
+test('32 concurrent provisions of one project from one process give one password', async () => {
+  const calls = await Promise.all(Array.from({ length: 32 },
+    () => provisionProjectDatabase('node-race', 'team-node', { adminUrl, retryBudgetMs: 30000 })));
+  assert.equal(new Set(calls.map((c) => c.password)).size, 1);
+  assert.equal(calls.filter((c) => c.created).length, 1);
+});
+
+test('writeEnvFile writes mode 0600 and merges into the other lines', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'claudable-node-'));
+  mkdirSync(path.join(dir, 'shop'));
+  writeFileSync(path.join(dir, 'shop/.env.production'), 'NODE_ENV=production\r\nDATABASE_URL=stale\r\n');
+  await writeEnvFile(dir, 'shop', 'postgresql://new');
+  assert.equal(readFileSync(path.join(dir, 'shop/.env.production'), 'utf8'), 'NODE_ENV=production\r\nDATABASE_URL=postgresql://new\r\n');
+  assert.equal(statSync(path.join(dir, 'shop/.env.production')).mode & 0o777, 0o600);
+  await writeEnvFile(dir, 'fresh', 'postgresql://a');
+  assert.equal(readFileSync(path.join(dir, 'fresh/.env.production'), 'utf8'), 'DATABASE_URL=postgresql://a\n');
+});
+
+test('writeEnvFile follows no symlink, refuses a FIFO and a file over the cap', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'claudable-node-'));
+  writeFileSync(path.join(dir, 'secret'), 'root:x:0:0\n');
+  mkdirSync(path.join(dir, 'linked'));
+  symlinkSync(path.join(dir, 'secret'), path.join(dir, 'linked/.env.production'));
+  await rejectsWith(writeEnvFile(dir, 'linked', 'postgresql://x'), InvalidInputError, '22023', 400);
+  assert.equal(readFileSync(path.join(dir, 'secret'), 'utf8'), 'root:x:0:0\n');
+  mkdirSync(path.join(dir, 'other'));
+  symlinkSync(path.join(dir, 'other'), path.join(dir, 'dirlink'));
+  await rejectsWith(writeEnvFile(dir, 'dirlink', 'postgresql://x'), InvalidInputError, '22023', 400);
+  assert.ok(!existsSync(path.join(dir, 'other/.env.production')));
+  mkdirSync(path.join(dir, 'fifo'));
+  execSync(`mkfifo ${path.join(dir, 'fifo/.env.production')}`);
+  await rejectsWith(writeEnvFile(dir, 'fifo', 'postgresql://x'), InvalidInputError, '22023', 400);
+  mkdirSync(path.join(dir, 'big'));
+  writeFileSync(path.join(dir, 'big/.env.production'), 'x'.repeat((1 << 20) + 1));
+  await rejectsWith(writeEnvFile(dir, 'big', 'postgresql://x'), InvalidInputError, '22023', 400);
+  await rejectsWith(writeEnvFile(dir, '..', 'postgresql://x'), InvalidInputError, '22023', 400);
+});
+
+test('envForApp sets DATABASE_URL and drops DB_ADMIN_URL and every PG* variable', () => {
+  const env = envForApp({ databaseUrl: 'postgresql://app' },
+                        { PATH: '/usr/bin', DB_ADMIN_URL: 'postgresql://admin:pw@h/db', PGPASSWORD: 'pw',
+                          PGPASSFILE: '/root/.pgpass', PGSERVICE: 'admin', NODE_ENV: 'production', DATABASE_URL: 'stale' });
+  assert.deepEqual(env, { PATH: '/usr/bin', NODE_ENV: 'production', DATABASE_URL: 'postgresql://app' });
+});
+
+test('the package refuses to load in a browser bundle (window, no Node process)', () => {
+  const code = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+  const browser = vm.createContext({ window: {}, exports: {}, module: { exports: {} }, require: () => ({}) });
+  assert.throws(() => vm.runInContext(code, browser), /runs on the server only/);
+});
