@@ -21,6 +21,6 @@ psql -X -q -c "CREATE DATABASE claudable_node_bench"
 psql -X -q -d claudable_node_bench -c "CREATE EXTENSION claudable" \
     -c "CREATE ROLE node_bench LOGIN PASSWORD '$bench_password'" \
     -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO node_bench" \
-    -c "SELECT 1 FROM claudable_provision('warm-1', 'owner')" >/dev/null
-BENCH_ADMIN_URL="postgresql://node_bench:$bench_password@127.0.0.1:$PGPORT/claudable_node_bench" \
+    -c "SELECT 1 FROM claudable_provision('node-warm', 'owner')" >/dev/null
+BENCH_PROJECT=node-warm BENCH_ADMIN_URL="postgresql://node_bench:$bench_password@127.0.0.1:$PGPORT/claudable_node_bench" \
     node client/node/bench/warm-latency.mjs
