@@ -79,6 +79,13 @@ protected:
 
 nlohmann::json json_of(const CliRun& r) { return nlohmann::json::parse(r.out); }
 
+// The scratch directory goes with the test program.
+class RemoveScratch : public ::testing::Environment {
+public:
+    void TearDown() override { std::filesystem::remove_all(scratch); }
+};
+[[maybe_unused]] const auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
+
 }  // namespace
 
 TEST(Usage, NoSubcommandIsAUsageError) { EXPECT_EQ(claudable({}).code, 2); }

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import { inspect } from 'node:util';
-import { mkdtempSync, writeFileSync, readFileSync, statSync, symlinkSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, statSync, symlinkSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -22,7 +22,17 @@ const adminPassword = /:\/\/[^:]+:([^@]+)@/.exec(adminUrl ?? '')?.[1];
 const [superHost, superPort] = (process.env.CLAUDABLE_TEST_SUPERUSER ?? ',').split(',');
 const superuser = new pg.Pool({ host: superHost, port: Number(superPort), user: 'postgres', database: 'claudable_node' });
 superuser.on('error', () => {});  // its idle connections end with the server restart below
-after(async () => { await closeClaudablePools(); await superuser.end(); });
+const scratch = [];  // directories the env file tests made, removed at the end
+function scratchDirectory() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'claudable-node-'));
+  scratch.push(dir);
+  return dir;
+}
+after(async () => {
+  await closeClaudablePools();
+  await superuser.end();
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
 
 async function rejectsWith(promise, Kind, sqlstate, status) {
   const error = await promise.then(() => null, (e) => e);
@@ -143,6 +153,7 @@ test('a rotation whose connection is lost is OutcomeUnknownError (503) and is no
   await holder.query("SELECT 1 FROM claudable.projects WHERE project_id = 'node-lost' FOR UPDATE");
   let retries = 0;
   const pending = rotateProjectDatabasePassword('node-lost', 'team-node', { adminUrl, onRetry: () => retries++ });
+  pending.catch(() => {});  // it may reject while the loop below still runs; it is examined after
   for (let i = 0; i < 100; i++) {
     const { rows } = await superuser.query(
       "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'claudable-client (node)'" +
@@ -180,7 +191,7 @@ test('32 concurrent provisions of one project from one process give one password
 });
 
 test('writeEnvFile writes mode 0600 and merges into the other lines', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'claudable-node-'));
+  const dir = scratchDirectory();
   mkdirSync(path.join(dir, 'shop'));
   writeFileSync(path.join(dir, 'shop/.env.production'), 'NODE_ENV=production\r\nDATABASE_URL=stale\r\n');
   await writeEnvFile(dir, 'shop', 'postgresql://new');
@@ -191,7 +202,7 @@ test('writeEnvFile writes mode 0600 and merges into the other lines', async () =
 });
 
 test('writeEnvFile follows no symlink, refuses a FIFO and a file over the cap', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'claudable-node-'));
+  const dir = scratchDirectory();
   writeFileSync(path.join(dir, 'secret'), 'root:x:0:0\n');
   mkdirSync(path.join(dir, 'linked'));
   symlinkSync(path.join(dir, 'secret'), path.join(dir, 'linked/.env.production'));
