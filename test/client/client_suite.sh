@@ -8,19 +8,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$here/../lib/cluster.sh"
 source "$here/../lib/tap.sh"
+source "$here/../lib/deploy_role.sh"
 
-cluster_start >/dev/null || exit 1
-admin_password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-psql -X -q -c "CREATE DATABASE claudable_cli"
-psql -X -q -d claudable_cli -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql" \
-    -c "CREATE ROLE cli_admin LOGIN PASSWORD '$admin_password' IN ROLE pg_monitor" \
-    -c "GRANT CONNECT ON DATABASE claudable_cli TO cli_admin" \
-    -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text),
-                                  claudable_rotate_password(text, text), claudable_check() TO cli_admin" \
-    -c "GRANT USAGE ON SCHEMA claudable TO cli_admin" -c "GRANT SELECT ON claudable.databases TO cli_admin"
-export CLAUDABLE_TEST_ADMIN_URL="postgresql://cli_admin:$admin_password@127.0.0.1:$PGPORT/claudable_cli"
-export CLAUDABLE_TEST_SERVER_STOP="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -m fast -w stop >/dev/null"
-export CLAUDABLE_TEST_SERVER_START="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -l $CLUSTER_LOG -w start >/dev/null"
+start_cluster_with_deploy_role claudable_cli cli_admin || exit 1
 # A superuser session for the tests that hold a lock to keep a call waiting.
 export CLAUDABLE_TEST_SUPERUSER_PSQL="psql -X -q -At -h $CLUSTER_DIR -p $PGPORT -U postgres -d claudable_cli"
 # Project databases are reached over TCP with their URL; nothing below needs the socket.

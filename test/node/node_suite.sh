@@ -9,21 +9,11 @@ root=$(cd "$here/../.." && pwd)
 package="$root/client/node"
 source "$here/../lib/cluster.sh"
 source "$here/../lib/tap.sh"
+source "$here/../lib/deploy_role.sh"
 source "$here/../lib/install-deps.sh"
 
-cluster_start >/dev/null || exit 1
-admin_password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-psql -X -q -c "CREATE DATABASE claudable_node"
-psql -X -q -d claudable_node -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql" \
-    -c "CREATE ROLE node_deploy LOGIN PASSWORD '$admin_password' IN ROLE pg_monitor" \
-    -c "GRANT CONNECT ON DATABASE claudable_node TO node_deploy" \
-    -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text),
-                                  claudable_rotate_password(text, text), claudable_check() TO node_deploy" \
-    -c "GRANT USAGE ON SCHEMA claudable TO node_deploy" -c "GRANT SELECT ON claudable.databases TO node_deploy"
-export CLAUDABLE_TEST_ADMIN_URL="postgresql://node_deploy:$admin_password@127.0.0.1:$PGPORT/claudable_node"
+start_cluster_with_deploy_role claudable_node node_deploy || exit 1
 export CLAUDABLE_TEST_SUPERUSER="$CLUSTER_DIR,$PGPORT"
-export CLAUDABLE_TEST_SERVER_STOP="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -m fast -w stop >/dev/null"
-export CLAUDABLE_TEST_SERVER_START="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -l $CLUSTER_LOG -w start >/dev/null"
 unset PGHOST PGUSER PGDATABASE
 
 cd "$package" || exit 1
