@@ -21,11 +21,12 @@ OBJS = $(EXTENSION_SOURCES:.cpp=.o)
 # which expects the control file at the top level. The current version's full install
 # script is built from one source, extension/claudable.sql (as pgvector does), and so is
 # the upgrade script to it (from its .sql.in, with claudable.sql's sections); the 0.1.0
-# script and the 0.1.0 -> 0.2.0 script are kept as they shipped.
+# script and the older upgrade scripts are kept as they shipped.
 MODULEDIR = extension
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/claudable.control)
-DATA = extension/claudable.control extension/claudable--0.1.0.sql extension/claudable--0.1.0--0.2.0.sql
-DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.2.0--0.3.0.sql
+DATA = extension/claudable.control extension/claudable--0.1.0.sql extension/claudable--0.1.0--0.2.0.sql \
+       extension/claudable--0.2.0--0.3.0.sql
+DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.3.0--0.4.0.sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pgtap
@@ -79,7 +80,7 @@ client-install: client
 extension/claudable--$(EXTVERSION).sql: extension/claudable.sql
 	cp $< $@
 
-extension/claudable--0.2.0--0.3.0.sql: extension/claudable--0.2.0--0.3.0.sql.in extension/claudable.sql extension/include_sections.awk
+extension/claudable--0.3.0--0.4.0.sql: extension/claudable--0.3.0--0.4.0.sql.in extension/claudable.sql extension/include_sections.awk
 	awk -f extension/include_sections.awk extension/claudable.sql $< > $@
 
 .PHONY: test demo bench

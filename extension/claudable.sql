@@ -1,9 +1,10 @@
--- claudable 0.3.0: per-project PostgreSQL role and database provisioning.
+-- claudable 0.4.0: per-project PostgreSQL role and database provisioning.
 -- The full install script of the current version (the Makefile builds
 -- claudable--<version>.sql from this file). The sections marked below are also the body of
--- claudable--0.2.0--0.3.0.sql, which the Makefile builds from its .sql.in: one copy each. Older installations reach the same objects
--- through the upgrade scripts claudable--0.1.0--0.2.0.sql and claudable--0.2.0--0.3.0.sql;
--- test/integration/install_paths.sh proves that both ways give the same catalog.
+-- claudable--0.3.0--0.4.0.sql, which the Makefile builds from its .sql.in: one copy each.
+-- Older installations reach the same objects through the upgrade scripts (0.1.0 -> 0.2.0
+-- -> 0.3.0 -> 0.4.0); test/integration/install_paths.sh proves that every way gives the
+-- same catalog.
 \echo Use "CREATE EXTENSION claudable" to load this file. \quit
 
 -- Metadata lives in its own schema; nobody but the extension's owner may touch it.
@@ -79,7 +80,6 @@ REVOKE ALL ON FUNCTION claudable.repair_project(text) FROM PUBLIC;
 -- Functions below qualify every relation and function; operators resolve through the
 -- pinned search_path (pg_catalog, pg_temp), where only pg_catalog can supply them.
 
--- section: marker (also in claudable--0.2.0--0.3.0.sql)
 -- The comment claudable writes on the roles and databases it creates: the one place its
 -- format is defined (the C++ code and the report both ask this function). NULL before the
 -- first provisioning creates the installation id.
@@ -103,7 +103,6 @@ AS $$
     SELECT '^' || pg_catalog.replace(claudable.ownership_marker('%'), '%', '([A-Za-z0-9_-]+)') || '$'
 $$;
 REVOKE ALL ON FUNCTION claudable.marker_pattern() FROM PUBLIC;
--- end section
 
 -- The audit trail. Never holds a secret.
 CREATE TABLE claudable.events (
@@ -148,7 +147,6 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.claudable_rotate_password(text, text) FROM PUBLIC;
 
--- section: keys (also in claudable--0.2.0--0.3.0.sql)
 -- ---- keys ----------------------------------------------------------------------------
 -- Which keys exist and which one seals new passwords. Fingerprints only
 -- (HMAC-SHA-256 of a constant under the key): kept by pg_dump, useless to an attacker,
@@ -216,9 +214,7 @@ AS 'MODULE_PATHNAME', 'claudable_credential_findings'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION claudable.credential_findings() FROM PUBLIC;
--- end section
 
--- section: limits (also in claudable--0.2.0--0.3.0.sql)
 -- ---- limits --------------------------------------------------------------------------
 CREATE FUNCTION claudable.limits(OUT connection_limit integer, OUT role_settings text, OUT max_database_size bigint,
                                  OUT max_projects integer, OUT max_projects_per_owner integer)
@@ -239,9 +235,87 @@ AS $$
              WHERE pg_catalog.btrim(part) <> '') AS items
 $$;
 REVOKE ALL ON FUNCTION claudable.expected_role_settings() FROM PUBLIC;
+
+-- section: spares (also in claudable--0.3.0--0.4.0.sql)
+-- ---- the spare pool ------------------------------------------------------------------
+-- Ready-made databases, each owned by a NOLOGIN role of the same name, copied from
+-- claudable.template before anyone asks (claudable.spare_databases of them). A cold
+-- claudable_provision renames one to the project's names instead of copying the template.
+-- A spare is not a project: no listing, view or limit of projects counts it. Not dumped:
+-- a restored database has none of their databases, and the next refill makes new ones.
+CREATE TABLE claudable.spares (
+    name          text        PRIMARY KEY CHECK (name ~ '^claudable_spare_[0-9]+$'),
+    template_name text        NOT NULL,
+    template_oid  oid         NOT NULL,
+    -- creating: role made, database maybe; ready: claimable; retiring: being dropped
+    state         text        NOT NULL CHECK (state IN ('creating', 'ready', 'retiring')),
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+REVOKE ALL ON TABLE claudable.spares FROM PUBLIC;
+CREATE SEQUENCE claudable.spare_numbers;
+REVOKE ALL ON SEQUENCE claudable.spare_numbers FROM PUBLIC;
+
+-- The comment on a spare's role and database. A project's marker names a project; this
+-- one never matches claudable.marker_pattern(), so nothing mistakes a spare for a project.
+CREATE FUNCTION claudable.spare_marker()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'spare database of claudable, installation ' || i.id::text FROM claudable.installation AS i
+$$;
+REVOKE ALL ON FUNCTION claudable.spare_marker() FROM PUBLIC;
+
+-- claudable.spare_databases and claudable.template as the calling session sees them.
+CREATE FUNCTION claudable.spare_settings(OUT target integer, OUT template_name text)
+AS 'MODULE_PATHNAME', 'claudable_spare_settings'
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION claudable.spare_settings() FROM PUBLIC;
+
+-- Every recorded spare: does it fit the template (same name, same database: a template
+-- dropped and made again is another), and is it intact (nobody can log in as its role or
+-- connect to its database, both carry the spare marker, nothing was granted or set on
+-- them). Only a ready spare that fits and is intact is ever claimed; the refill retires
+-- the others. The one definition the C++ code and claudable_check() share.
+CREATE FUNCTION claudable.spare_pool(template_name text)
+RETURNS TABLE (name text, state text, template_name text, fits boolean, intact boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT s.name, s.state, s.template_name,
+       s.template_name = $1
+           AND s.template_oid IS NOT DISTINCT FROM (SELECT t.oid FROM pg_catalog.pg_database AS t WHERE t.datname = $1),
+       COALESCE(NOT r.rolcanlogin AND NOT (r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls)
+                AND pg_catalog.shobj_description(r.oid, 'pg_authid') = m.marker
+                AND d.datdba = r.oid AND NOT d.datistemplate AND d.datallowconn
+                AND pg_catalog.shobj_description(d.oid, 'pg_database') = m.marker
+                AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a
+                                 WHERE a.grantee <> d.datdba)
+                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members AS am WHERE am.member = r.oid OR am.roleid = r.oid)
+                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting AS rs
+                                 WHERE rs.setrole = r.oid OR rs.setdatabase = d.oid), false)
+  FROM claudable.spares AS s
+  CROSS JOIN (SELECT claudable.spare_marker() AS marker) AS m
+  LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname = s.name
+  LEFT JOIN pg_catalog.pg_database AS d ON d.datname = s.name
+$$;
+REVOKE ALL ON FUNCTION claudable.spare_pool(text) FROM PUBLIC;
+
+-- Fills the pool now (a worker retires spares that no longer fit, then copies the
+-- template until claudable.spare_databases are ready) and returns how many are ready.
+CREATE FUNCTION @extschema@.claudable_refill_spares()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'claudable_refill_spares'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_refill_spares() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claudable_refill_spares() IS
+    'Retires spare databases that no longer fit, makes new ones up to claudable.spare_databases; returns how many are ready.';
 -- end section
 
--- section: report (also in claudable--0.2.0--0.3.0.sql)
+-- section: report (also in claudable--0.3.0--0.4.0.sql)
 -- ---- the report ----------------------------------------------------------------------
 -- A project's role is the role of its recorded name carrying this installation's marker
 -- (a tenant cannot comment on its own role). Its database is the database of its recorded
@@ -255,6 +329,10 @@ AS $$
 WITH limits AS (
     SELECT l.connection_limit, l.max_database_size, claudable.expected_role_settings() AS role_settings
       FROM claudable.limits() AS l
+), spare_settings AS (
+    SELECT t.target, t.template_name FROM claudable.spare_settings() AS t
+), spares AS (
+    SELECT s.* FROM spare_settings AS t, claudable.spare_pool(t.template_name) AS s
 ), this_database AS (
     SELECT d.oid, d.datname::text AS name, COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba)) AS acl
       FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database()
@@ -407,6 +485,33 @@ SELECT 'error', 'role ' || r.name, 'a project role can reach the claudable metad
  WHERE pg_catalog.has_database_privilege(r.oid, t.oid, 'CONNECT')
     OR pg_catalog.has_schema_privilege(r.oid, 'claudable', 'USAGE')
 UNION ALL
+SELECT 'warning', 'spare pool',
+       pg_catalog.format('%s of %s spare databases ready (claudable_refill_spares() fills the pool)',
+                         (SELECT pg_catalog.count(*) FROM spares AS s WHERE s.state = 'ready' AND s.fits AND s.intact),
+                         t.target),
+       NULL, false
+  FROM spare_settings AS t
+ WHERE (SELECT pg_catalog.count(*) FROM spares AS s WHERE s.state = 'ready' AND s.fits AND s.intact) < t.target
+UNION ALL
+SELECT 'warning', 'database ' || s.name,
+       CASE WHEN NOT s.intact THEN 'spare was changed or is incomplete (the next refill retires it)'
+            WHEN NOT s.fits THEN 'spare was made from template ' || s.template_name
+                                 || ', which claudable.template no longer names (the next refill retires it)'
+            ELSE 'spare is being ' || CASE s.state WHEN 'creating' THEN 'made' ELSE 'retired' END
+                 || ' (the next refill finishes it)' END,
+       NULL, false
+  FROM spares AS s
+ WHERE NOT (s.state = 'ready' AND s.fits AND s.intact)
+UNION ALL
+SELECT 'warning', o.kind || ' ' || o.name, 'carries the spare marker but is not in claudable.spares (the next refill drops it)',
+       NULL, false
+  FROM (SELECT 'role' AS kind, r.rolname::text AS name FROM pg_catalog.pg_roles AS r
+         WHERE pg_catalog.shobj_description(r.oid, 'pg_authid') = claudable.spare_marker()
+        UNION ALL
+        SELECT 'database', d.datname::text FROM pg_catalog.pg_database AS d
+         WHERE pg_catalog.shobj_description(d.oid, 'pg_database') = claudable.spare_marker()) AS o
+ WHERE NOT EXISTS (SELECT 1 FROM claudable.spares AS s WHERE s.name = o.name)
+UNION ALL
 SELECT c.severity, c.object, c.problem, c.project_id, c.repairable FROM claudable.credential_findings() AS c
 $$;
 REVOKE ALL ON FUNCTION claudable.findings() FROM PUBLIC;
@@ -491,7 +596,6 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_reconcile() FROM PUBLIC;
 
--- section: quotas (also in claudable--0.2.0--0.3.0.sql)
 -- ---- quotas --------------------------------------------------------------------------
 -- Puts databases over claudable.max_database_size into default_transaction_read_only and
 -- lifts it once they are back under. Reversible and logged. New sessions only: a session
@@ -548,4 +652,3 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_enforce_quotas() FROM PUBLIC;
--- end section

@@ -18,7 +18,7 @@
 namespace claudable {
 namespace {
 
-constexpr const char* library_version = "0.3.0";
+constexpr const char* library_version = "0.4.0";
 
 struct ProjectArguments {
     std::string project_id;
@@ -54,6 +54,7 @@ ProvisionRequest provision_request(const std::string& project_id, const std::str
     s.role_settings = values.role_settings;
     s.max_projects = values.max_projects;
     s.max_projects_per_owner = values.max_projects_per_owner;
+    s.spare_databases = values.spare_databases;
     return request;
 }
 
@@ -305,6 +306,20 @@ pg::Result limits(const pg::Arguments&) {
     const settings::Values values = settings::current();
     return pg::ResultRow{{values.connection_limit, values.role_settings, pg::Bigint{values.max_database_size},
                     values.max_projects, values.max_projects_per_owner}};
+}
+
+pg::Result refill_spares(const pg::Arguments&) {
+    require_current_schema();
+    const settings::Values values = settings::current();
+    validate_template(values);  // spares become project databases: the same rules
+    return refill_spares_in_worker(RefillSparesRequest{values.template_name, values.spare_databases},
+                                   caller_context(values))
+        .ready;
+}
+
+pg::Result spare_settings(const pg::Arguments&) {
+    const settings::Values values = settings::current();
+    return pg::ResultRow{{values.spare_databases, values.template_name}};
 }
 
 }  // namespace api

@@ -7,10 +7,12 @@
 #include "pg/boundary.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/refusal_queue.hpp"
+#include "worker/spare_pool.hpp"
 
 extern "C" {
 PGDLLEXPORT void claudable_provisioning_worker_main(Datum argument);
 PGDLLEXPORT void claudable_refusal_drainer_main(Datum argument);
+PGDLLEXPORT void claudable_spare_refiller_main(Datum argument);
 }
 
 namespace claudable::pg {
@@ -46,17 +48,6 @@ BackgroundWorker worker_entry(const char* function, const char* type) {
     snprintf(worker.bgw_name, BGW_MAXLEN, "%s for PID %d", type, MyProcPid);
     snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
     return worker;
-}
-
-// Sleeps on the latch until it is set (the postmaster sets it when our worker starts or
-// stops, the queue when a message arrives) or `timeout_ms` passes; honours cancel and
-// statement_timeout.
-void wait_a_little(long timeout_ms) {
-    call([timeout_ms]() noexcept {
-        (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout_ms, PG_WAIT_EXTENSION);
-        ResetLatch(MyLatch);
-        CHECK_FOR_INTERRUPTS();
-    });
 }
 
 }  // namespace
@@ -103,7 +94,7 @@ WorkerCall* start_worker_call(const std::string& payload, unsigned int database_
             fail(sqlstate::insufficient_resources, "claudable: no background worker slot is free to run the call",
                  "Waited " + std::to_string(waited) + " ms (claudable.worker_start_timeout).",
                  "Raise max_worker_processes (a restart is needed), or retry when fewer projects are being provisioned.");
-        wait_a_little(static_cast<long>(std::min<long long>(100, start_timeout_ms - waited)));
+        pause_ms(static_cast<long>(std::min<long long>(100, start_timeout_ms - waited)));
     }
 }
 
@@ -120,7 +111,7 @@ Arrival next_message(WorkerCall* worker_call, char& type, std::string& bytes, lo
             return Arrival::message;
         }
         if (result == SHM_MQ_DETACHED) return Arrival::worker_gone;
-        if (look == 0) wait_a_little(wait_ms);
+        if (look == 0) pause_ms(wait_ms);
     }
     return Arrival::nothing_yet;
 }
@@ -188,9 +179,11 @@ void send_to_caller(char type, const std::string& bytes) {
     });
 }
 
-bool start_detached_worker() {
-    return call([]() noexcept {
-        BackgroundWorker worker = worker_entry("claudable_refusal_drainer_main", "claudable refusal drainer");
+bool start_detached_worker(DetachedWorker kind) {
+    const bool drainer = kind == DetachedWorker::refusal_drainer;
+    return call([drainer]() noexcept {
+        BackgroundWorker worker = drainer ? worker_entry("claudable_refusal_drainer_main", "claudable refusal drainer")
+                                          : worker_entry("claudable_spare_refiller_main", "claudable spare refiller");
         worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
         const Oid role = GetUserId();  // the function's owner: SECURITY DEFINER
         memcpy(worker.bgw_extra, &role, sizeof role);
@@ -225,25 +218,37 @@ void provisioning_worker_entry(Datum argument) {
     run_provisioning_worker(DatumGetUInt32(argument));
 }
 
-void refusal_drainer_entry(Datum argument) {
+// A detached worker's database is its argument, its role the start's bgw_extra.
+Oid detached_worker_role() {
     Oid role_id;
     memcpy(&role_id, MyBgworkerEntry->bgw_extra, sizeof role_id);
     call([]() noexcept {
         pqsignal(SIGTERM, die);
         BackgroundWorkerUnblockSignals();
     });
-    run_refusal_drainer(DatumGetObjectId(argument), role_id);
+    return role_id;
+}
+
+void refusal_drainer_entry(Datum argument) {
+    run_refusal_drainer(DatumGetObjectId(argument), detached_worker_role());
+}
+
+void spare_refiller_entry(Datum argument) {
+    run_spare_refiller(DatumGetObjectId(argument), detached_worker_role());
 }
 
 }  // namespace
 }  // namespace claudable::pg
 
 // ERROR for the provisioning worker: anything but a Failure (std::bad_alloc, ...) then
-// ends it with a FATAL that reaches the caller through the queue. The drainer has nobody
-// to tell: LOG.
+// ends it with a FATAL that reaches the caller through the queue. The detached workers
+// have nobody to tell: LOG.
 extern "C" void claudable_provisioning_worker_main(Datum argument) {
     claudable::pg::enter_callback(claudable::pg::provisioning_worker_entry, argument, ERROR);
 }
 extern "C" void claudable_refusal_drainer_main(Datum argument) {
     claudable::pg::enter_callback(claudable::pg::refusal_drainer_entry, argument, LOG);
+}
+extern "C" void claudable_spare_refiller_main(Datum argument) {
+    claudable::pg::enter_callback(claudable::pg::spare_refiller_entry, argument, LOG);
 }

@@ -37,9 +37,12 @@ WorkerStart attach_to_caller(unsigned int segment);
 void send_to_caller(char type, const std::string& bytes);
 
 // ---- a worker nobody waits for ---------------------------------------------------------
-// Starts a worker (entry: claudable_refusal_drainer_main) connected to this database as
-// the current user. False when no slot is free.
-bool start_detached_worker();
+enum class DetachedWorker {
+    refusal_drainer,  // entry claudable_refusal_drainer_main: worker/refusal_queue.hpp
+    spare_refiller,   // entry claudable_spare_refiller_main: worker/spare_pool.hpp
+};
+// Starts one connected to this database as the current user. False when no slot is free.
+bool start_detached_worker(DetachedWorker kind);
 
 // Connects the calling worker to `database_id` as `role_id` and pins what no caller or
 // database setting may change for it: search_path (pg_catalog, pg_temp), read-write, and

@@ -65,4 +65,12 @@ double now_unix_seconds() {
     });
 }
 
+void pause_ms(long ms) {
+    call([ms]() noexcept {
+        (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+    });
+}
+
 }  // namespace claudable::pg

@@ -33,5 +33,8 @@ std::string session_user_name();
 std::string data_directory();
 unsigned int current_database_id();
 double now_unix_seconds();
+// Sleeps until `ms` pass or the process latch is set (a worker started or stopped, a
+// message arrived); a cancel, a termination or statement_timeout ends it with an error.
+void pause_ms(long ms);
 
 }  // namespace claudable::pg

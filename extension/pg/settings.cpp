@@ -19,6 +19,7 @@ char* role_settings_setting = nullptr;
 int max_database_size_mb_setting = 0;
 int max_projects_setting = -1;
 int max_projects_per_owner_setting = -1;
+int spare_databases_setting = 0;
 
 // "name=value, name=value": names as PostgreSQL spells settings, values without quotes,
 // backslashes or commas. Returns false and a reason for anything else.
@@ -159,6 +160,11 @@ void define() {
                                 "How many projects one owner_id may hold; -1 means no limit.", nullptr,
                                 &max_projects_per_owner_setting, -1, -1, INT_MAX, PGC_SUSET, 0, nullptr, nullptr,
                                 nullptr);
+        // Server-wide, like the pool it sizes: postgresql.conf or ALTER SYSTEM, then a reload.
+        DefineCustomIntVariable("claudable.spare_databases",
+                                "How many ready spare databases the extension keeps for new projects; 0 keeps none.",
+                                nullptr, &spare_databases_setting, 0, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,
+                                nullptr);
     });
 }
 
@@ -179,7 +185,8 @@ Values current() {
                   text_or(role_settings_setting, ""),
                   static_cast<long long>(max_database_size_mb_setting) * 1024 * 1024,
                   max_projects_setting,
-                  max_projects_per_owner_setting};
+                  max_projects_per_owner_setting,
+                  spare_databases_setting};
 }
 
 std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text) {
@@ -205,7 +212,7 @@ bool check_fault_point(char** value, void** extra, GucSource source) noexcept {
     for (const char* point : fault_points)
         if (strcmp(*value, point) == 0) return true;
     GUC_check_errdetail("Known fault points: after_reservation, after_role, after_database, before_ready, "
-                        "deprovision_marked, deprovision_locked_out.");
+                        "deprovision_marked, deprovision_locked_out, claim_locked, claim_renamed, claim_recorded.");
     return false;
 }
 

@@ -1,5 +1,6 @@
-// The claudable.* settings. All are superuser-only (PGC_SUSET): a caller of the
-// SECURITY DEFINER function cannot steer where or how databases are created.
+// The claudable.* settings. All are superuser-only (PGC_SUSET, or PGC_SIGHUP for the
+// server-wide ones): a caller of the SECURITY DEFINER function cannot steer where or how
+// databases are created.
 #pragma once
 
 #include <string>
@@ -26,6 +27,7 @@ struct Values {
     long long max_database_size;  // claudable.max_database_size in bytes, 0: none
     int max_projects;             // claudable.max_projects, -1: unlimited
     int max_projects_per_owner;   // claudable.max_projects_per_owner, -1: unlimited
+    int spare_databases;          // claudable.spare_databases: the spare pool's size, 0: no pool
 };
 
 // claudable.role_settings as (name, value) pairs; the syntax was checked when it was set.

@@ -37,7 +37,7 @@ struct ResultRows {
     std::vector<ResultRow> rows;
 };
 struct Null {};
-using Result = std::variant<Null, bool, std::string, ResultRow, ResultRows>;
+using Result = std::variant<Null, bool, int, std::string, ResultRow, ResultRows>;
 
 using Implementation = Result (*)(const Arguments&);
 

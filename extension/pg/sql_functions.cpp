@@ -82,6 +82,7 @@ Datum result_datum(FunctionCallInfo fcinfo, Result& result) {
         return 0;
     }
     if (const auto* flag = std::get_if<bool>(&result)) return BoolGetDatum(*flag);
+    if (const auto* number = std::get_if<int>(&result)) return Int32GetDatum(*number);
     if (const auto* text = std::get_if<std::string>(&result)) {
         const char* value = text->c_str();
         return call([value]() noexcept { return CStringGetTextDatum(value); });
@@ -122,3 +123,5 @@ CLAUDABLE_SQL_FUNCTION(claudable_export_key, claudable::api::export_key)
 CLAUDABLE_SQL_FUNCTION(claudable_import_key, claudable::api::import_key)
 CLAUDABLE_SQL_FUNCTION(claudable_adopt_key_of_0_2_0, claudable::api::adopt_key_of_0_2_0)
 CLAUDABLE_SQL_FUNCTION(claudable_credential_findings, claudable::api::credential_findings)
+CLAUDABLE_SQL_FUNCTION(claudable_refill_spares, claudable::api::refill_spares)
+CLAUDABLE_SQL_FUNCTION(claudable_spare_settings, claudable::api::spare_settings)

@@ -12,8 +12,11 @@
 
 namespace claudable {
 
-inline constexpr const char* fault_points[] = {"after_reservation", "after_role",          "after_database",
-                                               "before_ready",      "deprovision_marked",  "deprovision_locked_out"};
+inline constexpr const char* fault_points[] = {
+    "after_reservation", "after_role",   "after_database", "before_ready",  "deprovision_marked",
+    "deprovision_locked_out",
+    // inside the one transaction that claims a spare (worker/provisioner.cpp)
+    "claim_locked",      "claim_renamed", "claim_recorded"};
 inline constexpr int fault_lock_class = 0x636c6402;
 
 #ifdef CLAUDABLE_FAULT_INJECTION

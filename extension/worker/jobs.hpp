@@ -27,6 +27,7 @@ struct ProjectSettings {
     std::string role_settings;
     int max_projects = -1;
     int max_projects_per_owner = -1;
+    int spare_databases = 0;  // the pool's target size: a provisioning refills it
 };
 
 enum class ProvisionMode {
@@ -56,8 +57,12 @@ struct InspectTemplateRequest {  // connected to the template: does it hold clau
 struct DropOwnedRequest {  // connected to another database: DROP OWNED BY the role
     std::string username;
 };
+struct RefillSparesRequest {  // claudable_refill_spares(): the pool, filled now
+    std::string template_name;
+    int target = 0;
+};
 using JobRequest = std::variant<ProvisionRequest, DeprovisionRequest, RotatePasswordRequest, RotateKeyRequest,
-                                InspectTemplateRequest, DropOwnedRequest>;
+                                InspectTemplateRequest, DropOwnedRequest, RefillSparesRequest>;
 
 struct WorkerRequest {
     CallerContext context;
@@ -78,7 +83,11 @@ struct InspectTemplateReply {
     bool has_claudable = false;
 };
 struct DropOwnedReply {};
-using WorkerReply = std::variant<ProjectReply, DeprovisionReply, RotateKeyReply, InspectTemplateReply, DropOwnedReply>;
+struct RefillSparesReply {
+    int ready = 0;  // spares ready to be claimed
+};
+using WorkerReply = std::variant<ProjectReply, DeprovisionReply, RotateKeyReply, InspectTemplateReply, DropOwnedReply,
+                                 RefillSparesReply>;
 
 // What the job is doing, for messages: "provisioning", "rotating the password", ...
 const char* job_verb(const JobRequest& job);

@@ -4,9 +4,11 @@
 
 #include "testing/fault_injection.hpp"
 #include "store/key_store.hpp"
+#include "store/spare_store.hpp"
 #include "crypto/password.hpp"
 #include "pg/server.hpp"
 #include "worker/provisioning_worker.hpp"
+#include "worker/spare_pool.hpp"
 #include "crypto/secret_box.hpp"
 #include "pg/settings.hpp"
 #include "pg/spi_query.hpp"
@@ -156,6 +158,27 @@ void ensure_database(const ProjectNames& names, const std::string& marker, const
     revoke_database_grants(names.database_name);
 }
 
+// A spare becomes the project's role and database in the caller's reservation
+// transaction: renamed, given LOGIN, the verifier, the limits and the role settings, and
+// marked as the project's. One commit makes the project; a crash before it leaves the
+// spare as it was. The spare's database was copied from the same template and locked
+// down the same way (claudable.spare_pool() checked it in this transaction).
+void claim_spare(const std::string& spare, const ProjectNames& names, const std::string& verifier,
+                 const std::string& marker, const ProjectSettings& settings, const std::string& fault_point) {
+    const std::string role = quoted_identifier(names.username);
+    const std::string database = quoted_identifier(names.database_name);
+    pg::run_top_level("ALTER ROLE " + quoted_identifier(spare) + " RENAME TO " + role);
+    pg::run_top_level("ALTER DATABASE " + quoted_identifier(spare) + " RENAME TO " + database);
+    reach_fault_point(fault_point, "claim_renamed");
+    pg::run_top_level("ALTER ROLE " + role + login_role_attributes + connection_limit_clause(settings) + " PASSWORD " +
+                      quoted_literal(verifier));
+    pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quoted_literal(marker));
+    apply_role_settings(names.username, settings, false);
+    pg::run_top_level("ALTER DATABASE " + database + " WITH" + connection_limit_clause(settings));
+    pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
+    delete_spare(spare);
+}
+
 // After a failed step: a role without its database is removed with the record, so a
 // new project is either complete or absent. A database that exists stays for a retry,
 // and a project that was already ready (a repair) keeps its record.
@@ -198,6 +221,7 @@ const char* action_name(const JobRequest& job) {
     if (std::holds_alternative<DeprovisionRequest>(job)) return "deprovision";
     if (std::holds_alternative<RotatePasswordRequest>(job)) return "rotate";
     if (std::holds_alternative<RotateKeyRequest>(job)) return "rotate_key";
+    if (std::holds_alternative<RefillSparesRequest>(job)) return "refill_spares";
     return "other";
 }
 
@@ -221,6 +245,7 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
 
     std::string marker;
     std::optional<ProjectRecord> record;
+    std::string claimed_spare;
     in_transaction([&] {
         lock_provisioning(LockStrength::exclusive);  // reservations of different projects meet here
         pg::report_activity("claudable: provisioning " + describe(request.project_id, request.owner_id));
@@ -250,10 +275,30 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
         ProjectRecord reservation{request.project_id, request.owner_id, names.database_name, names.username,
                                   seal(*key.key, password, request.project_id), request.settings.host, request.settings.port,
                                   "provisioning", 0, key.fingerprint};
+        if (std::optional<std::string> spare = lock_claimable_spare(request.settings.template_name)) {
+            reach_fault_point(context.fault_point, "claim_locked");
+            const std::string verifier = pg::scram_verifier(names.username, password);
+            wipe(password);
+            claim_spare(*spare, names, verifier, marker, request.settings, context.fault_point);
+            insert_reservation(reservation);
+            mark_ready(request.project_id);
+            record = find_project(request.project_id);
+            record_event(event_for(request, context, action_name(request), "succeeded",
+                                   "role and database claimed from spare " + *spare));
+            reach_fault_point(context.fault_point, "claim_recorded");  // nothing is committed yet
+            claimed_spare = std::move(*spare);
+            return;
+        }
         wipe(password);
         insert_reservation(reservation);
         record = find_project(request.project_id);
     });
+    if (!claimed_spare.empty()) {
+        pg::log("claudable: provisioned " + describe(request.project_id, request.owner_id) + ": database \"" +
+                names.database_name + "\", role \"" + names.username + "\" (claimed spare \"" + claimed_spare + "\")");
+        if (request.settings.spare_databases > 0) request_refill();
+        return ProjectReply{*record, true};
+    }
     const bool was_ready = record->status == "ready";
     const bool complete = record->role_exists && record->database_exists;
     if (was_ready && request.mode == ProvisionMode::create) return ProjectReply{*record, false};
@@ -301,6 +346,7 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
         throw;
     }
     if (finished_by_another) return ProjectReply{*record, false};
+    if (!was_ready && request.settings.spare_databases > 0) request_refill();  // the pool ran dry
     pg::log(std::string(was_ready ? "claudable: repaired " : "claudable: provisioned ") +
             describe(request.project_id, request.owner_id) +
             ": database \"" + names.database_name + "\", role \"" + names.username + "\" (" + done + ")");
@@ -468,6 +514,7 @@ const char* job_verb(const JobRequest& job) {
     if (std::holds_alternative<RotatePasswordRequest>(job)) return "rotating the password";
     if (std::holds_alternative<RotateKeyRequest>(job)) return "rotating the key";
     if (std::holds_alternative<InspectTemplateRequest>(job)) return "inspecting the template";
+    if (std::holds_alternative<RefillSparesRequest>(job)) return "refilling the spare pool";
     return "dropping what the role owns in another database";
 }
 
@@ -484,6 +531,8 @@ WorkerReply run_worker_job(const WorkerRequest& request) {
     const CallerContext& context = request.context;
     if (std::holds_alternative<InspectTemplateRequest>(request.job)) return in_transaction_result(inspect_template);
     if (const auto* r = std::get_if<DropOwnedRequest>(&request.job)) return drop_owned_here(*r);
+    if (const auto* r = std::get_if<RefillSparesRequest>(&request.job))
+        return RefillSparesReply{refill_spares_now(*r, context.worker_timeout_ms)};
     try {
         try {
             if (const auto* r = std::get_if<ProvisionRequest>(&request.job)) return provision_project(*r, context);

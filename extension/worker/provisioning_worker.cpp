@@ -90,6 +90,10 @@ void drop_owned_in_worker(const DropOwnedRequest& request, const CallerContext& 
     call_worker<DropOwnedReply>(request, context, database_id);
 }
 
+RefillSparesReply refill_spares_in_worker(const RefillSparesRequest& request, const CallerContext& context) {
+    return call_worker<RefillSparesReply>(request, context);
+}
+
 void run_provisioning_worker(unsigned int segment) {
     const pg::WorkerStart start = pg::attach_to_caller(segment);
     if (!start.found) return;

@@ -17,6 +17,7 @@ RotateKeyReply rotate_key_in_worker(const CallerContext& context);
 InspectTemplateReply inspect_template_in_worker(const InspectTemplateRequest& request, const CallerContext& context,
                                                 unsigned int template_id);
 void drop_owned_in_worker(const DropOwnedRequest& request, const CallerContext& context, unsigned int database_id);
+RefillSparesReply refill_spares_in_worker(const RefillSparesRequest& request, const CallerContext& context);
 
 // Worker side: the body of claudable_provisioning_worker_main (pg/background_worker.cpp):
 // reads the request from the caller's segment, runs the job, and sends the reply or the

@@ -17,6 +17,7 @@
 #include "pg/server.hpp"
 #include "store/project_store.hpp"
 #include "rules/unique_fd.hpp"
+#include "worker/single_runner.hpp"
 #include "pg/transaction.hpp"
 
 namespace claudable {
@@ -54,27 +55,6 @@ bool append(const std::string& path, const std::string& record) {
         if (::fstat(file.fd, &opened) != 0) return false;
         if (::stat(path.c_str(), &named) != 0 || named.st_ino != opened.st_ino) continue;  // renamed meanwhile
         return ::write(file.fd, record.data(), record.size()) == static_cast<ssize_t>(record.size());
-    }
-    return false;
-}
-
-// Held (LOCK_EX) by the drainer for its whole life.
-bool drainer_running(const std::string& lock_path) {
-    UniqueFd lock{::open(lock_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)};
-    if (lock.fd < 0) return false;
-    return ::flock(lock.fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-}
-
-// A burst of refusals arrives faster than a drainer starts: the first caller to create
-// the .pending file starts it, the drainer removes the file once it holds its lock. A
-// file left by a drainer that never ran (a crash) counts as stale after 10 s.
-bool claim_the_start(const std::string& pending) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        UniqueFd file{::open(pending.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)};
-        if (file.fd >= 0) return true;
-        struct stat st {};
-        if (errno != EEXIST || ::stat(pending.c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 10) return false;
-        ::unlink(pending.c_str());
     }
     return false;
 }
@@ -129,8 +109,8 @@ void queue_refusal(const Refusal& refusal) {
             pg::log("claudable: could not queue the refusal for the audit trail: " + std::string(std::strerror(errno)));
             return;
         }
-        if (!drainer_running(path + ".drainer") && claim_the_start(path + ".pending") && !pg::start_detached_worker())
-            ::unlink((path + ".pending").c_str());
+        if (should_start_runner(path + ".drainer") && !pg::start_detached_worker(pg::DetachedWorker::refusal_drainer))
+            start_failed(path + ".drainer");
     }
 }
 
@@ -141,17 +121,16 @@ void run_refusal_drainer(unsigned int database_id, unsigned int role_id) {
 
 void drain_refusals() {
     const std::string path = queue_path(pg::current_database_id());
-    UniqueFd lock{::open((path + ".drainer").c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)};
-    if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX) != 0) return;
-    ::unlink((path + ".pending").c_str());
+    RunnerLock lock(path + ".drainer");
+    if (!lock.try_take()) return;  // the running drainer looks at the queue again before it stops
     for (;;) {
         while (drain_once(path)) {
         }
-        ::flock(lock.fd, LOCK_UN);
+        lock.release();
         // A refusal queued after the last look, by a caller that saw this drainer running.
         struct stat st {};
         const bool more = ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
-        if (!more || ::flock(lock.fd, LOCK_EX | LOCK_NB) != 0) return;
+        if (!more || !lock.try_take()) return;
     }
 }
 

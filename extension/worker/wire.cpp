@@ -93,13 +93,14 @@ struct RequestWriter {
         const ProjectSettings& s = r.settings;
         w.text(r.project_id).text(r.owner_id).number(static_cast<int>(r.mode));
         w.text(s.template_name).text(s.host).number(s.port).number(s.connection_limit).text(s.role_settings);
-        w.number(s.max_projects).number(s.max_projects_per_owner);
+        w.number(s.max_projects).number(s.max_projects_per_owner).number(s.spare_databases);
     }
     void operator()(const DeprovisionRequest& r) const { w.text(r.project_id).text(r.owner_id); }
     void operator()(const RotatePasswordRequest& r) const { w.text(r.project_id).text(r.owner_id); }
     void operator()(const RotateKeyRequest&) const {}
     void operator()(const InspectTemplateRequest& r) const { w.text(r.template_name); }
     void operator()(const DropOwnedRequest& r) const { w.text(r.username); }
+    void operator()(const RefillSparesRequest& r) const { w.text(r.template_name).number(r.target); }
 };
 
 JobRequest read_job(Reader& in, std::int64_t index) {
@@ -117,6 +118,7 @@ JobRequest read_job(Reader& in, std::int64_t index) {
             s.role_settings = in.text();
             s.max_projects = in.integer();
             s.max_projects_per_owner = in.integer();
+            s.spare_databases = in.integer();
             return r;
         }
         case 1: {
@@ -134,6 +136,12 @@ JobRequest read_job(Reader& in, std::int64_t index) {
         case 3: return RotateKeyRequest{};
         case 4: return InspectTemplateRequest{in.text()};
         case 5: return DropOwnedRequest{in.text()};
+        case 6: {
+            RefillSparesRequest r;
+            r.template_name = in.text();
+            r.target = in.integer();
+            return r;
+        }
         default: fail(sqlstate::internal_error, "claudable: a worker request names an unknown job");
     }
 }
@@ -148,6 +156,7 @@ struct ReplyWriter {
     void operator()(const RotateKeyReply& r) const { w.text(r.fingerprint); }
     void operator()(const InspectTemplateReply& r) const { w.number(r.has_claudable); }
     void operator()(const DropOwnedReply&) const {}
+    void operator()(const RefillSparesReply& r) const { w.number(r.ready); }
 };
 
 }  // namespace
@@ -193,6 +202,7 @@ WorkerReply decode_reply(const std::string& bytes) {
         case 2: return RotateKeyReply{in.text()};
         case 3: return InspectTemplateReply{in.flag()};
         case 4: return DropOwnedReply{};
+        case 5: return RefillSparesReply{in.integer()};
         default: fail(sqlstate::internal_error, "claudable: a worker reply names an unknown job");
     }
 }

@@ -75,10 +75,10 @@ def record(name, ours, reference, unit, target, higher_is_better=False, note="")
     print(f"# {name}: ours {ours:.3f} {unit}, reference {reference:.3f} {unit}, ratio {ratio:.3f}", flush=True)
 
 
-def raw_create(i, verifier):
+def raw_create(i, verifier, template="template0"):
     return [f'CREATE ROLE "raw_u_{i}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS '
             f"PASSWORD '{verifier}'",
-            f'CREATE DATABASE "raw_db_{i}" OWNER "raw_u_{i}" TEMPLATE template0',
+            f'CREATE DATABASE "raw_db_{i}" OWNER "raw_u_{i}" TEMPLATE "{template}"',
             f'REVOKE CONNECT, TEMPORARY ON DATABASE "raw_db_{i}" FROM PUBLIC',
             f"INSERT INTO bench.raw_meta (project_id, owner_id, database_name, username, password_sealed, host, port, status)"
             f" VALUES ('raw-{i}', 'owner', 'raw_db_{i}', 'raw_u_{i}', '\\x00', 'localhost', 5432, 'ready')"]
@@ -86,6 +86,114 @@ def raw_create(i, verifier):
 
 def raw_drop(i):
     return [f'DROP DATABASE "raw_db_{i}"', f'DROP ROLE "raw_u_{i}"']
+
+
+def server_setting(name, value):
+    """ALTER SYSTEM and a reload; new sessions (and workers) see it at once."""
+    psql(f"LOAD 'claudable'; ALTER SYSTEM SET {name} = '{value}'", db="postgres")
+    psql("SELECT pg_reload_conf()", db="postgres")
+    time.sleep(0.3)
+
+
+def refill():
+    return int(psql("SELECT claudable_refill_spares()").stdout)
+
+
+def cold_pair(label, verifier, template, claim):
+    """A cold provision (claiming a spare, or not) and the raw DDL, alternating; the
+    pool is refilled between them, untimed, so the refiller never runs during either.
+    A new session, so that it has the settings just reloaded."""
+    session = Session()
+    ours, raw = [], []
+    for i in range(REPS + 1):  # the first is a warm-up
+        if claim:
+            refill()
+        o = sum(session.run([f"SELECT 1 FROM claudable_provision('{label}-{i}', 'owner')"]))
+        if claim:
+            refill()
+        r = sum(session.run(raw_create(f"{label}_{i}", verifier, template)))
+        if i:
+            ours.append(o)
+            raw.append(r)
+    session.close()
+    return statistics.median(ours), statistics.median(raw)
+
+
+def drop_pair(label):
+    session = Session()
+    ours, raw = [], []
+    for i in range(REPS + 1):
+        o = sum(session.run([f"SELECT claudable_deprovision('{label}-{i}', 'owner')"]))
+        r = sum(session.run(raw_drop(f"{label}_{i}")))
+        if i:
+            ours.append(o)
+            raw.append(r)
+    session.close()
+    return statistics.median(ours), statistics.median(raw)
+
+
+def make_big_template():
+    """A template of about 50 MB: a bootstrap schema with seed data."""
+    psql("CREATE DATABASE bench_template TEMPLATE template0", db="postgres")
+    psql("CREATE TABLE seed (id integer PRIMARY KEY, body text NOT NULL);"
+         " INSERT INTO seed SELECT g, repeat(md5(g::text), 6) FROM generate_series(1, 200000) AS g;"
+         " CREATE INDEX seed_body ON seed (body); VACUUM ANALYZE seed", db="bench_template")
+    psql("REVOKE CONNECT, TEMPORARY ON DATABASE bench_template FROM PUBLIC;"
+         " ALTER DATABASE bench_template WITH IS_TEMPLATE true ALLOW_CONNECTIONS false", db="postgres")
+    return int(psql("SELECT pg_database_size('bench_template')", db="postgres").stdout)
+
+
+def spare_benchmarks(verifier, fsync, big_template_bytes):
+    """Rows 8-12 with fsync on or off: the spare pool's claim against raw DDL, with
+    template0 and with the 50 MB template, 32 at once with 8 spares, and the paths
+    without spares (cold, deprovision) in the same run."""
+    server_setting("fsync", fsync)
+    tag = f"fsync {fsync}"
+
+    server_setting("claudable.spare_databases", 0)
+    refill()
+    ours, raw = cold_pair(f"nospare{fsync}", verifier, "template0", claim=False)
+    record(f"8. cold without spares vs raw DDL, template0, {tag} (ms)", ours, raw, "ms", 1.10,
+           note="the fallback path: CREATE ROLE + CREATE DATABASE in the worker")
+    ours, raw = drop_pair(f"nospare{fsync}")
+    record(f"9. deprovision vs raw DROP DATABASE + DROP ROLE, {tag} (ms)", ours, raw, "ms", 1.50)
+
+    server_setting("claudable.spare_databases", 2)
+    refill()
+    ours, raw = cold_pair(f"claim{fsync}", verifier, "template0", claim=True)
+    record(f"10. cold claim of a spare vs raw DDL, template0, {tag} (ms)", ours, raw, "ms", 0.15,
+           note="spare renamed, LOGIN, verifier, marker, recorded: one transaction")
+    drop_pair(f"claim{fsync}")
+
+    server_setting("claudable.template", "bench_template")
+    refill()
+    ours, raw = cold_pair(f"big{fsync}", verifier, "bench_template", claim=True)
+    record(f"11. cold claim of a spare vs raw DDL, {big_template_bytes / 1048576:.0f} MB template, {tag} (ms)",
+           ours, raw, "ms", 0.05, note="raw: CREATE DATABASE ... TEMPLATE bench_template (schema with seed data)")
+    drop_pair(f"big{fsync}")
+    server_setting("claudable.template", "template0")
+
+    server_setting("claudable.spare_databases", 8)
+    ours, raw, errors_ours, errors_raw = [], [], 0, 0
+    for rep in range(max(3, REPS // 2)):
+        refill()
+        seconds, failed = concurrent([[f"SELECT 1 FROM claudable_provision('burst{fsync}-{rep}-{i}', 'owner')"]
+                                      for i in range(CONCURRENT)])
+        ours.append(seconds)
+        errors_ours += failed
+        refill()  # the refiller finishes before the raw round starts
+        seconds, failed = concurrent([raw_create(f"b{fsync}_{rep}_{i}", verifier) for i in range(CONCURRENT)])
+        raw.append(seconds)
+        errors_raw += failed
+        cleanup = Session()
+        cleanup.run([f"SELECT claudable_deprovision('burst{fsync}-{rep}-{i}', 'owner')" for i in range(CONCURRENT)])
+        cleanup.run([s for i in range(CONCURRENT) for s in raw_drop(f"b{fsync}_{rep}_{i}")])
+        cleanup.close()
+    record(f"12. {CONCURRENT} new projects at once with 8 spares vs {CONCURRENT} raw sessions, {tag}, wall (s)",
+           statistics.median(ours), statistics.median(raw), "s", 0.70,
+           note=f"errors: ours {errors_ours}, raw {errors_raw}; the refiller runs during our rounds")
+    server_setting("claudable.spare_databases", 0)
+    refill()
 
 
 def pgbench_tps(script, clients):
@@ -160,26 +268,8 @@ def main():
                note="reference: SELECT of one row by primary key from a table of the same shape")
     latency_small = pgbench_latency(warm)
 
-    # 1. cold: a new project against the raw statements, alternating.
-    session = Session()
-    ours, raw = [], []
-    for i in range(REPS + 2):  # the first two are warm-up and not counted
-        o = sum(session.run([f"SELECT 1 FROM claudable_provision('cold-{i}', 'owner')"]))
-        r = sum(session.run(raw_create(i, verifier)))
-        if i >= 2:
-            ours.append(o)
-            raw.append(r)
-    record("1. cold: first call vs raw DDL (ms)", statistics.median(ours), statistics.median(raw), "ms", 1.10,
-           note="raw: CREATE ROLE ... PASSWORD <SCRAM verifier>, CREATE DATABASE ... TEMPLATE template0, REVOKE, INSERT")
-
-    # 5. deprovision against raw DROP DATABASE + DROP ROLE.
-    ours, raw = [], []
-    for i in range(2, REPS + 2):
-        ours.append(sum(session.run([f"SELECT claudable_deprovision('cold-{i}', 'owner')"])))
-        raw.append(sum(session.run(raw_drop(i))))
-    record("5. deprovision vs raw DROP DATABASE + DROP ROLE (ms)", statistics.median(ours), statistics.median(raw),
-           "ms", 1.10)
-    session.close()
+    # 1 and 5 (cold and deprovision against their raw statements) are rows 8 and 9 now:
+    # measured with fsync off and on, next to the spare pool's rows.
 
     # 4. concurrency: 32 new projects at once, both ways, wall time per round.
     ours, raw, errors_ours, errors_raw = [], [], 0, 0
@@ -221,10 +311,15 @@ def main():
            timed([f"{BINDIR}/psql", "-X", "-At", "-d", DB, "-c", "SELECT * FROM claudable_provision('warm-1', 'owner')"]),
            "ms", 1.20, note="whole process: start, connect, call, print")
 
+    # 8-12. the spare pool, and the cold and deprovision paths without it, fsync off then on.
+    big_template_bytes = make_big_template()
+    for fsync in ("off", "on"):
+        spare_benchmarks(verifier, fsync, big_template_bytes)
+
     print()
     print("| # | measurement | ours | reference | unit | ratio | target | result | note |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name, o, r, unit, ratio, target, result, note in sorted(rows):
+    for name, o, r, unit, ratio, target, result, note in sorted(rows, key=lambda row: int(row[0].split('.')[0])):
         number, label = name.split(". ", 1)
         print(f"| {number} | {label} | {o:.3f} | {r:.3f} | {unit} | {ratio:.3f} | {target} | {result} | {note} |")
 

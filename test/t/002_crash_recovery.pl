@@ -184,6 +184,53 @@ $left = nothing_left('kill-lockout', 'kill_lockout');
 is($left, '0', 'kill-lockout: no role, no database, no record and no finding remain');
 $faults_recovered++ if $left eq '0';
 
+note 'a crash inside the claim of a spare leaves the spare as it was, and no part of the project';
+value(q{LOAD 'claudable'; ALTER SYSTEM SET claudable.spare_databases = 2; SELECT pg_reload_conf()});
+is(value('SELECT claudable_refill_spares()'), '2', 'spares: the pool holds two');
+my $claimable = q{SELECT string_agg(s.name, ',' ORDER BY s.name) FROM claudable.spares AS s
+                    JOIN claudable.spare_pool('template0') AS p USING (name)
+                   WHERE s.state = 'ready' AND p.fits AND p.intact};
+sub project_parts {
+    my ($project, $slug) = @_;
+    return value("SELECT (SELECT count(*) FROM claudable.projects WHERE project_id = '$project')
+                       + (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_$slug')
+                       + (SELECT count(*) FROM pg_database WHERE datname = 'app_db_$slug')");
+}
+for my $point (qw(claim_locked claim_renamed claim_recorded)) {
+    (my $project = "spare-at-$point") =~ s/_/-/g;
+    (my $slug = $project) =~ s/-/_/g;
+    my $spares = value($claimable);
+    hold_fault_lock();
+    ok(start_parked_call($project, $point), "$project: the worker parks at $point, inside the claim's transaction");
+    kill('KILL', worker_pid()) and $faults_injected++;
+    $caller->finish;
+    ok(wait_until_up(), "$project: the server is back after crash recovery");
+    is(value($claimable), $spares, "$project: every spare is still there, ready and intact");
+    my $parts = project_parts($project, $slug);
+    is($parts, '0', "$project: no record, role or database of the project exists");
+    $faults_recovered++ if $parts eq '0' && value($claimable) eq $spares;
+    is(value("SELECT created FROM claudable_provision('$project', 'owner-crash')"), 't', "$project: the retry creates it");
+    like(value("SELECT detail FROM claudable.events WHERE project_id = '$project' AND outcome = 'succeeded'"),
+         qr/^role and database claimed from spare claudable_spare_\d+$/, "$project: from a spare");
+    value('SELECT claudable_refill_spares()');  # claudable_check() reports a pool below its target
+    assert_complete($project, $slug);
+}
+
+note 'the worker is terminated (SIGTERM) inside the claim: the caller gets an error, the spare stays';
+my $spares_before = value($claimable);
+hold_fault_lock();
+ok(start_parked_call('spare-terminated', 'claim_recorded'), 'spare-terminated: the worker parks before the claim commits');
+value('SELECT pg_terminate_backend(' . worker_pid() . ')') and $faults_injected++;
+$caller->finish;
+like($caller_output, qr/ERROR:  terminating background worker/, 'spare-terminated: the caller gets the error');
+release_fault_lock();
+is(value($claimable), $spares_before, 'spare-terminated: every spare is still there, ready and intact');
+my $terminated_parts = project_parts('spare-terminated', 'spare_terminated');
+is($terminated_parts, '0', 'spare-terminated: and no part of the project exists');
+$faults_recovered++ if $terminated_parts eq '0';
+value(q{ALTER SYSTEM RESET claudable.spare_databases; SELECT pg_reload_conf()});
+is(value('SELECT claudable_refill_spares()'), '0', 'spares: the pool is emptied again');
+
 note 'fault injection is for superusers only';
 value(q{CREATE ROLE fault_probe LOGIN;
         GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO fault_probe;

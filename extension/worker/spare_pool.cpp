@@ -1,0 +1,147 @@
+#include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
+
+#include "worker/spare_pool.hpp"
+
+#include "pg/background_worker.hpp"
+#include "pg/server.hpp"
+#include "pg/settings.hpp"
+#include "pg/spi_query.hpp"
+#include "pg/transaction.hpp"
+#include "rules/sql_text.hpp"
+#include "store/project_store.hpp"
+#include "store/spare_store.hpp"
+#include "worker/single_runner.hpp"
+
+namespace claudable {
+namespace {
+
+std::string runner_path() {
+    return pg::data_directory() + "/claudable_spares." + std::to_string(pg::current_database_id());
+}
+
+// Drops a spare in three steps: marked retiring (never claimed again), its database, then
+// its role and row. Only what carries the spare marker is dropped.
+void retire(const std::string& name, const std::string& marker, const std::string& why) {
+    bool ours = false;
+    in_transaction([&] {
+        ours = lock_spare(name);  // a claim holding it wins
+        if (ours) set_spare_state(name, "retiring");
+    });
+    if (!ours) return;
+    in_transaction([&] {
+        if (database_ownership(name, name, marker) == Ownership::ours)
+            pg::run_top_level("DROP DATABASE " + quoted_identifier(name) + " WITH (FORCE)");
+    });
+    in_transaction([&] {
+        if (!lock_spare(name)) return;
+        if (role_ownership(name, marker) == Ownership::ours) pg::run_top_level("DROP ROLE " + quoted_identifier(name));
+        delete_spare(name);
+    });
+    pg::log("claudable: retired spare database \"" + name + "\" (" + why + ")");
+}
+
+// Role first (with its row), then the copy, then the lock-down that makes it claimable.
+void make_spare(const std::string& template_name, const std::string& marker) {
+    std::string name;
+    in_transaction([&] {
+        name = next_spare_name();
+        record_new_spare(name, template_name);
+        const std::string role = quoted_identifier(name);
+        pg::run_top_level("CREATE ROLE " + role +
+                          " WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT");
+        pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quoted_literal(marker));
+    });
+    const std::string database = quoted_identifier(name);
+    in_transaction([&] {
+        pg::report_activity("claudable: copying template \"" + template_name + "\" into spare \"" + name + "\"");
+        pg::run_top_level("CREATE DATABASE " + database + " OWNER " + database + " TEMPLATE " +
+                          quoted_identifier(template_name));
+    });
+    in_transaction([&] {
+        pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
+        pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");
+        set_spare_state(name, "ready");
+    });
+    pg::log("claudable: made spare database \"" + name + "\" from template \"" + template_name + "\"");
+}
+
+int count_claimable(const std::string& template_name) {
+    int ready = 0;
+    in_transaction([&] {
+        for (const SpareRow& spare : spare_rows(template_name)) ready += spare.claimable() ? 1 : 0;
+    });
+    return ready;
+}
+
+// With the runner lock held.
+int refill(const RefillSparesRequest& request) {
+    pg::report_activity("claudable: refilling the spare pool");
+    std::string marker;
+    std::vector<SpareRow> spares;
+    in_transaction([&] {
+        ensure_installation();
+        marker = spare_marker();
+        record_unlisted_spares();
+        spares = spare_rows(request.template_name);
+    });
+    int ready = 0;
+    for (const SpareRow& spare : spares) {
+        if (!spare.claimable())
+            retire(spare.name, marker,
+                   spare.state != "ready" ? "left " + spare.state
+                   : !spare.fits          ? "made from another template than \"" + request.template_name + "\""
+                                          : "changed or incomplete");
+        else if (ready >= request.target)
+            retire(spare.name, marker, "beyond claudable.spare_databases = " + std::to_string(request.target));
+        else
+            ++ready;
+    }
+    for (; ready < request.target; ++ready) make_spare(request.template_name, marker);
+    return count_claimable(request.template_name);
+}
+
+}  // namespace
+
+int refill_spares_now(const RefillSparesRequest& request, long long wait_ms) {
+    RunnerLock lock(runner_path());
+    const long long started = pg::now_ms();
+    while (!lock.try_take()) {
+        if (pg::now_ms() - started >= wait_ms)
+            fail(sqlstate::object_not_in_prerequisite_state,
+                 "claudable: another refill of the spare pool did not finish within claudable.worker_timeout", {},
+                 "See pg_stat_activity (backend_type 'claudable spare refiller') and call again later.");
+        pg::pause_ms(100);
+    }
+    return refill(request);  // the lock goes with `lock`, on an error too
+}
+
+void request_refill() {
+    try {
+        const std::string path = runner_path();
+        if (should_start_runner(path) && !pg::start_detached_worker(pg::DetachedWorker::spare_refiller))
+            start_failed(path);
+    } catch (const Failure& failure) {
+        if (failure.from_postgres() && failure.sqlstate() == "57014") throw;  // a cancel is never swallowed
+        pg::log("claudable: could not start the spare refiller: " + failure.report().message);
+    }
+}
+
+void run_spare_refiller(unsigned int database_id, unsigned int role_id) {
+    const settings::Values before_connect = settings::current();
+    pg::connect_background_worker(database_id, role_id, false, before_connect.worker_timeout_ms,
+                                  "claudable spare refiller");
+    const settings::Values values = settings::current();  // the server's: this worker has no session
+    const RefillSparesRequest request{values.template_name, values.spare_databases};
+    RunnerLock lock(runner_path());
+    if (!lock.try_take()) return;  // the running refiller looks again before it stops
+    // A claim that committed after the last look, by a caller that saw this refiller
+    // running and so started none, is met by looking again after the release. A few
+    // rounds at most: a pool that empties as fast as it fills waits for the next call.
+    for (int round = 0; round < 3; ++round) {
+        refill(request);
+        lock.release();
+        if (count_claimable(request.template_name) >= request.target || !lock.try_take()) return;
+    }
+}
+
+}  // namespace claudable
