@@ -35,7 +35,9 @@ ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isol
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CPPFLAGS = -I$(srcdir)/extension
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
+# -MMD -MP: each object also records the headers it read (extension/*/*.d, included
+# below), so changing a header rebuilds what uses it; PGXS does not track them.
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -MMD -MP
 SHLIB_LINK = -lcrypto -lstdc++
 
 # Test builds only (`make test` passes it): compiles the fault points the crash tests
@@ -63,7 +65,8 @@ endif
 BUILD_FLAVOUR := $(if $(FAULT_INJECTION),fault-injection,production)
 $(shell [ "$$(cat extension/.flavour 2>/dev/null)" = "$(BUILD_FLAVOUR)" ] || echo "$(BUILD_FLAVOUR)" > extension/.flavour)
 $(OBJS): extension/.flavour
-EXTRA_CLEAN = extension/.flavour
+EXTRA_CLEAN = extension/.flavour $(OBJS:.o=.d)
+-include $(wildcard extension/*/*.d)
 
 # The client library and the `claudable` CLI (CMake, under client/) build on their own:
 # `make` and `make install` are PGXS alone and need none of the client's dependencies.

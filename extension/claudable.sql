@@ -304,6 +304,7 @@ REVOKE ALL ON FUNCTION claudable.spare_pool(text) FROM PUBLIC;
 
 -- Fills the pool now (a worker retires spares that no longer fit, then copies the
 -- template until claudable.spare_databases are ready) and returns how many are ready.
+-- The server's settings, as the configuration files say at the call, size the pool.
 CREATE FUNCTION @extschema@.claudable_refill_spares()
 RETURNS integer
 AS 'MODULE_PATHNAME', 'claudable_refill_spares'
@@ -371,8 +372,8 @@ SELECT 'error', 'project ' || p.project_id,
        'stuck in ' || p.status || ' with no worker running (claudable_reconcile() completes it)', p.project_id, true
   FROM claudable.projects AS p
  WHERE p.status IN ('provisioning', 'deprovisioning')
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
-                    WHERE a.pid = p.worker_pid AND a.backend_type = 'claudable provisioner')
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a  -- an idle one waits for its next call
+                    WHERE a.pid = p.worker_pid AND a.backend_type = 'claudable provisioner' AND a.state <> 'idle')
 UNION ALL
 SELECT 'warning', 'role ' || r.name,
        'marked as managed by claudable for project ' || r.project_id || ', which has no metadata row', NULL, false

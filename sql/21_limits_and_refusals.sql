@@ -66,7 +66,8 @@ SELECT pg_temp.wait_for($$SELECT count(*) >= 1 FROM pg_stat_activity WHERE backe
                                                                      AND wait_event_type = 'Lock'$$) AS drainer_waits,
        pg_sleep(0.5) AS settled \gset
 SELECT ok(:'drainer_waits' AND (SELECT count(*) FROM pg_stat_activity
-                                  WHERE backend_type IN ('claudable refusal drainer', 'claudable provisioner')) = 1,
+                                  WHERE backend_type = 'claudable refusal drainer'
+                                     OR (backend_type = 'claudable provisioner' AND state <> 'idle')) = 1,
     'they start one background worker, not one per refused call');
 SELECT dblink_exec('locker', 'COMMIT') AS committed \gset
 SELECT ok(pg_temp.wait_for($$SELECT count(*) = 20 FROM claudable.events

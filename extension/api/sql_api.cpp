@@ -14,6 +14,7 @@
 #include "testing/fault_injection.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/refusal_queue.hpp"
+#include "worker/template_rules.hpp"
 
 namespace claudable {
 namespace {
@@ -93,32 +94,6 @@ std::string required_text_argument(const pg::Arguments& arguments, const char* n
             args.owner_id + "\": registered to another owner");
     queue_refusal(Refusal{action, args.project_id, args.owner_id, pg::session_user_name()});
     refuse_other_owner(args.project_id);
-}
-
-// A project database must never carry the provisioning function, and nobody but its
-// owner may connect to it; both would follow from a careless template.
-void validate_template(const settings::Values& values) {
-    auto rows = pg::query(
-        "SELECT d.oid, d.datallowconn,"
-        "       d.datallowconn AND EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a"
-        "                WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT')"
-        "  FROM pg_catalog.pg_database AS d WHERE d.datname = $1",
-        {pg::text_param(values.template_name)});
-    if (rows.empty()) return;  // CREATE DATABASE reports a missing template with its own SQLSTATE
-    const std::string quoted = "\"" + values.template_name + "\"";
-    if (rows[0][2] == "t")
-        fail(sqlstate::object_not_in_prerequisite_state,
-             "claudable: template database " + quoted + " can be connected to by PUBLIC", {},
-             "Run REVOKE CONNECT ON DATABASE " + quoted + " FROM PUBLIC, or set claudable.template to a "
-             "template nobody else can connect to.");
-    // template0 is pristine unless someone allowed connections to it.
-    if (values.template_name == "template0" && rows[0][1] != "t") return;
-    const auto template_oid = static_cast<unsigned int>(pg::as_int64(rows[0][0]));
-    if (inspect_template_in_worker(InspectTemplateRequest{values.template_name}, caller_context(values), template_oid)
-            .has_claudable)
-        fail(sqlstate::object_not_in_prerequisite_state,
-             "claudable: template database " + quoted + " contains the claudable extension", {},
-             "A project database must never carry the provisioning function: use a template without it.");
 }
 
 // The row of claudable_provision and claudable_rotate_password: decrypts the password
@@ -216,7 +191,7 @@ pg::Result provision(const pg::Arguments& arguments) {
     } else {
         // A ready project whose role or database is gone is healed, never returned as a dead URL.
         const bool heal = existing && existing->status == "ready";
-        validate_template(values);
+        validate_template(values.template_name, caller_context(values));
         reply = provision_in_worker(
             provision_request(args.project_id, args.owner_id, values, heal ? ProvisionMode::heal : ProvisionMode::create),
             caller_context(values));
@@ -255,7 +230,7 @@ pg::Result repair_project(const pg::Arguments& arguments) {
     const settings::Values values = settings::current();
     if (existing->status == "deprovisioning")  // finish what was asked
         return deprovision_in_worker(DeprovisionRequest{*project_id, existing->owner_id}, caller_context(values)).removed;
-    validate_template(values);
+    validate_template(values.template_name, caller_context(values));
     return provision_in_worker(provision_request(*project_id, existing->owner_id, values, ProvisionMode::repair),
                                caller_context(values))
         .created;
@@ -310,11 +285,7 @@ pg::Result limits(const pg::Arguments&) {
 
 pg::Result refill_spares(const pg::Arguments&) {
     require_current_schema();
-    const settings::Values values = settings::current();
-    validate_template(values);  // spares become project databases: the same rules
-    return refill_spares_in_worker(RefillSparesRequest{values.template_name, values.spare_databases},
-                                   caller_context(values))
-        .ready;
+    return refill_spares_in_worker(RefillSparesRequest{}, caller_context(settings::current())).ready;
 }
 
 pg::Result spare_settings(const pg::Arguments&) {

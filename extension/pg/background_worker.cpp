@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "pg/boundary.hpp"
+#include "pg/idle_workers.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/refusal_queue.hpp"
 #include "worker/spare_pool.hpp"
@@ -31,7 +32,8 @@ constexpr Size queue_size = 16384;
 
 struct WorkerCall {
     dsm_segment* segment;
-    BackgroundWorkerHandle* handle;
+    BackgroundWorkerHandle* handle;  // of a worker started for this call; null when an idle one took it
+    idle_workers::Handoff handoff;
     shm_mq_handle* queue;
 };
 
@@ -73,10 +75,23 @@ WorkerCall* start_worker_call(const std::string& payload, unsigned int database_
         shm_mq_set_receiver(shm_mq_create(base + queue_offset, queue_size), MyProc);
         auto* created = static_cast<WorkerCall*>(palloc0(sizeof(WorkerCall)));
         created->segment = segment;
+        created->handoff = idle_workers::Handoff{};
         return created;
     });
+    // A worker that stays after its call serves this database and role only.
+    auto hand_over = [worker_call]() noexcept {
+        char* base = static_cast<char*>(dsm_segment_address(worker_call->segment));
+        auto* header = reinterpret_cast<SegmentHeader*>(base);
+        worker_call->handoff =
+            idle_workers::hand_over(dsm_segment_handle(worker_call->segment), header->database_id, header->role_id);
+        if (worker_call->handoff.slot < 0) return false;
+        worker_call->queue =
+            shm_mq_attach(reinterpret_cast<shm_mq*>(base + header->queue_offset), worker_call->segment, nullptr);
+        return true;
+    };
     const long long started = now_ms();
     for (;;) {
+        if (database_id == 0 && call(hand_over)) return worker_call;
         const bool registered = call([worker_call]() noexcept {
             BackgroundWorker worker = worker_entry("claudable_provisioning_worker_main", "claudable provisioner");
             worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(worker_call->segment));
@@ -89,6 +104,7 @@ WorkerCall* start_worker_call(const std::string& payload, unsigned int database_
             return true;
         });
         if (registered) return worker_call;
+        call([]() noexcept { idle_workers::ask_all_to_leave(); });  // idle workers of other databases hold slots
         const long long waited = now_ms() - started;
         if (waited >= start_timeout_ms)
             fail(sqlstate::insufficient_resources, "claudable: no background worker slot is free to run the call",
@@ -111,6 +127,9 @@ Arrival next_message(WorkerCall* worker_call, char& type, std::string& bytes, lo
             return Arrival::message;
         }
         if (result == SHM_MQ_DETACHED) return Arrival::worker_gone;
+        // An idle worker that took the call and died before it attached leaves no trace in the queue.
+        const idle_workers::Handoff handoff = worker_call->handoff;
+        if (!call([handoff]() noexcept { return idle_workers::still_alive(handoff); })) return Arrival::worker_gone;
         if (look == 0) pause_ms(wait_ms);
     }
     return Arrival::nothing_yet;
@@ -143,17 +162,26 @@ void finish_worker_call(WorkerCall* worker_call) {
     });
 }
 
+namespace {
+dsm_segment* caller_segment = nullptr;  // of the call this worker is serving
+}  // namespace
+
 WorkerStart attach_to_caller(unsigned int segment_handle) {
     WorkerStart start;
     SegmentHeader header{};
     const char* payload = call([segment_handle, &header]() noexcept -> const char* {
         pqsignal(SIGTERM, die);
+        pqsignal(SIGHUP, SignalHandlerForConfigReload);
         BackgroundWorkerUnblockSignals();
         dsm_segment* segment = dsm_attach(segment_handle);
         if (segment == nullptr) return nullptr;  // the caller gave up before we started
         char* base = static_cast<char*>(dsm_segment_address(segment));
         memcpy(&header, base, sizeof header);
-        if (header.magic != segment_magic) return nullptr;
+        if (header.magic != segment_magic) {
+            dsm_detach(segment);
+            return nullptr;
+        }
+        caller_segment = segment;
         // From here on every error this worker raises, FATAL included, reaches the caller whole.
         shm_mq* queue = reinterpret_cast<shm_mq*>(base + header.queue_offset);
         shm_mq_set_sender(queue, MyProc);
@@ -166,6 +194,19 @@ WorkerStart attach_to_caller(unsigned int segment_handle) {
     start.role_id = header.role_id;
     start.payload.assign(payload, header.payload_size);
     return start;
+}
+
+void finish_with_caller() {
+    call([]() noexcept {
+        if (caller_segment != nullptr) dsm_detach(caller_segment);  // output goes to the log again
+        caller_segment = nullptr;
+    });
+}
+
+unsigned int await_next_call(unsigned int database_id, unsigned int role_id, long idle_ms) {
+    return call([database_id, role_id, idle_ms]() noexcept {
+        return static_cast<unsigned int>(idle_workers::wait_for_next_call(database_id, role_id, idle_ms));
+    });
 }
 
 void send_to_caller(char type, const std::string& bytes) {
@@ -188,6 +229,15 @@ bool start_detached_worker(DetachedWorker kind) {
         const Oid role = GetUserId();  // the function's owner: SECURITY DEFINER
         memcpy(worker.bgw_extra, &role, sizeof role);
         return RegisterDynamicBackgroundWorker(&worker, nullptr);
+    });
+}
+
+void set_worker_timeout(int timeout_ms) {
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", timeout_ms);
+    call([&timeout]() noexcept {
+        SetConfigOption("statement_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
+        SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
     });
 }
 

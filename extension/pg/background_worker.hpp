@@ -11,8 +11,9 @@ namespace claudable::pg {
 // ---- a worker that answers its caller -------------------------------------------------
 struct WorkerCall;  // opaque; its segment belongs to the caller's transaction
 
-// Starts a worker (entry: claudable_provisioning_worker_main) connected to `database_id`
-// (0: this database) as the current user, with `payload` in a segment sized to it.
+// Hands `payload` (in a segment sized to it) to a worker connected to `database_id` (0:
+// this database) as the current user: an idle one of this database if there is one
+// (pg/idle_workers.hpp), else a new one (entry: claudable_provisioning_worker_main).
 // Registration is retried while no slot is free, for up to `start_timeout_ms`; then 53000.
 WorkerCall* start_worker_call(const std::string& payload, unsigned int database_id, int start_timeout_ms);
 
@@ -35,6 +36,13 @@ struct WorkerStart {
 };
 WorkerStart attach_to_caller(unsigned int segment);
 void send_to_caller(char type, const std::string& bytes);
+// Detaches from the call's segment: from here on, errors go to the server log only.
+void finish_with_caller();
+// Waits, idle, up to `idle_ms` for another call of this database and role
+// (pg/idle_workers.hpp); its segment, or 0 when none came and the worker should exit.
+unsigned int await_next_call(unsigned int database_id, unsigned int role_id, long idle_ms);
+// The bound on every lock wait and statement of the next job (lock_timeout, statement_timeout).
+void set_worker_timeout(int timeout_ms);
 
 // ---- a worker nobody waits for ---------------------------------------------------------
 enum class DetachedWorker {

@@ -65,6 +65,13 @@ double now_unix_seconds() {
     });
 }
 
+void reload_configuration() {
+    call([]() noexcept {
+        ConfigReloadPending = false;
+        ProcessConfigFile(PGC_SIGHUP);
+    });
+}
+
 void pause_ms(long ms) {
     call([ms]() noexcept {
         (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);

@@ -33,6 +33,10 @@ std::string session_user_name();
 std::string data_directory();
 unsigned int current_database_id();
 double now_unix_seconds();
+// A worker, between transactions: reads postgresql.conf and postgresql.auto.conf again,
+// as on SIGHUP, so a setting changed and reloaded a moment ago is in force even if the
+// signal has not arrived yet.
+void reload_configuration();
 // Sleeps until `ms` pass or the process latch is set (a worker started or stopped, a
 // message arrived); a cancel, a termination or statement_timeout ends it with an error.
 void pause_ms(long ms);

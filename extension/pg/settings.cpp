@@ -20,6 +20,7 @@ int max_database_size_mb_setting = 0;
 int max_projects_setting = -1;
 int max_projects_per_owner_setting = -1;
 int spare_databases_setting = 0;
+int worker_idle_timeout_setting = 2000;
 
 // "name=value, name=value": names as PostgreSQL spells settings, values without quotes,
 // backslashes or commas. Returns false and a reason for anything else.
@@ -165,6 +166,13 @@ void define() {
                                 "How many ready spare databases the extension keeps for new projects; 0 keeps none.",
                                 nullptr, &spare_databases_setting, 0, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,
                                 nullptr);
+        // Under DROP DATABASE's own 5 s wait for other sessions by default, so an idle
+        // worker never makes dropping or renaming the metadata database fail.
+        DefineCustomIntVariable("claudable.worker_idle_timeout",
+                                "How long a provisioning worker waits for another call before it exits; 0 means "
+                                "one worker per call.",
+                                nullptr, &worker_idle_timeout_setting, 2000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS,
+                                nullptr, nullptr, nullptr);
     });
 }
 
@@ -186,7 +194,8 @@ Values current() {
                   static_cast<long long>(max_database_size_mb_setting) * 1024 * 1024,
                   max_projects_setting,
                   max_projects_per_owner_setting,
-                  spare_databases_setting};
+                  spare_databases_setting,
+                  worker_idle_timeout_setting};
 }
 
 std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text) {

@@ -28,6 +28,7 @@ struct Values {
     int max_projects;             // claudable.max_projects, -1: unlimited
     int max_projects_per_owner;   // claudable.max_projects_per_owner, -1: unlimited
     int spare_databases;          // claudable.spare_databases: the spare pool's size, 0: no pool
+    int worker_idle_timeout_ms;   // claudable.worker_idle_timeout: how long a worker stays for the next call
 };
 
 // claudable.role_settings as (name, value) pairs; the syntax was checked when it was set.

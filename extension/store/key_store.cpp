@@ -137,6 +137,10 @@ const SecretKey& key_with_fingerprint(const std::string& fingerprint, const std:
                     key_file.empty() ? load_from_database(fingerprint) : load_from_file(fingerprint, key_file));
 }
 
+void forget_cached_keys() {
+    key_cache.clear();
+}
+
 void verify_key_source(const std::string& fingerprint, const std::string& key_file) {
     if (key_file.empty())
         load_from_database(fingerprint);

@@ -22,6 +22,10 @@ namespace claudable {
 // and F0000 when the key found is another one.
 const SecretKey& key_with_fingerprint(const std::string& fingerprint, const std::string& key_file);
 
+// A worker that serves several calls forgets the keys it read before each next call, so
+// every call reads the key where it is kept now, as a new worker would.
+void forget_cached_keys();
+
 // The same, read from where it is kept now, bypassing this backend's memory: what
 // claudable_check() reports on. Throws like key_with_fingerprint.
 void verify_key_source(const std::string& fingerprint, const std::string& key_file);

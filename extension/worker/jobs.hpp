@@ -57,10 +57,7 @@ struct InspectTemplateRequest {  // connected to the template: does it hold clau
 struct DropOwnedRequest {  // connected to another database: DROP OWNED BY the role
     std::string username;
 };
-struct RefillSparesRequest {  // claudable_refill_spares(): the pool, filled now
-    std::string template_name;
-    int target = 0;
-};
+struct RefillSparesRequest {};  // claudable_refill_spares(): the pool, filled now, to the server's settings
 using JobRequest = std::variant<ProvisionRequest, DeprovisionRequest, RotatePasswordRequest, RotateKeyRequest,
                                 InspectTemplateRequest, DropOwnedRequest, RefillSparesRequest>;
 

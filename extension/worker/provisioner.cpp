@@ -531,8 +531,7 @@ WorkerReply run_worker_job(const WorkerRequest& request) {
     const CallerContext& context = request.context;
     if (std::holds_alternative<InspectTemplateRequest>(request.job)) return in_transaction_result(inspect_template);
     if (const auto* r = std::get_if<DropOwnedRequest>(&request.job)) return drop_owned_here(*r);
-    if (const auto* r = std::get_if<RefillSparesRequest>(&request.job))
-        return RefillSparesReply{refill_spares_now(*r, context.worker_timeout_ms)};
+    if (std::holds_alternative<RefillSparesRequest>(request.job)) return RefillSparesReply{refill_spares_now(context)};
     try {
         try {
             if (const auto* r = std::get_if<ProvisionRequest>(&request.job)) return provision_project(*r, context);

@@ -7,6 +7,8 @@
 
 #include "pg/background_worker.hpp"
 #include "pg/server.hpp"
+#include "pg/settings.hpp"
+#include "store/key_store.hpp"
 #include "worker/provisioner.hpp"
 #include "worker/wire.hpp"
 
@@ -95,19 +97,45 @@ RefillSparesReply refill_spares_in_worker(const RefillSparesRequest& request, co
 }
 
 void run_provisioning_worker(unsigned int segment) {
-    const pg::WorkerStart start = pg::attach_to_caller(segment);
+    pg::WorkerStart start = pg::attach_to_caller(segment);
     if (!start.found) return;
-    try {
-        const WorkerRequest request = decode_request(start.payload);
-        // Templates usually refuse connections (datallowconn = false), and so may a database
-        // a tenant locked; the inspection and DROP OWNED still go in.
-        const bool elsewhere = std::holds_alternative<InspectTemplateRequest>(request.job) ||
-                               std::holds_alternative<DropOwnedRequest>(request.job);
-        pg::connect_background_worker(start.database_id, start.role_id, elsewhere, request.context.worker_timeout_ms,
-                                      "claudable provisioner");
-        pg::send_to_caller(reply_message, encode_reply(run_worker_job(request)));
-    } catch (const Failure& failure) {
-        pg::send_error(failure.report());
+    const unsigned int database_id = start.database_id;
+    const unsigned int role_id = start.role_id;
+    bool stays = false;  // connected to the metadata database: it may serve the next call too
+    for (bool connected = false;;) {
+        try {
+            const WorkerRequest request = decode_request(start.payload);
+            if (!connected) {
+                // Templates usually refuse connections (datallowconn = false), and so may a
+                // database a tenant locked; the inspection and DROP OWNED still go in.
+                const bool elsewhere = std::holds_alternative<InspectTemplateRequest>(request.job) ||
+                                       std::holds_alternative<DropOwnedRequest>(request.job);
+                pg::connect_background_worker(database_id, role_id, elsewhere, request.context.worker_timeout_ms,
+                                              "claudable provisioner");
+                connected = true;
+                stays = !elsewhere;
+            } else {
+                pg::set_worker_timeout(request.context.worker_timeout_ms);  // this caller's
+                forget_cached_keys();
+            }
+            pg::send_to_caller(reply_message, encode_reply(run_worker_job(request)));
+        } catch (const Failure& failure) {
+            pg::send_error(failure.report());
+        }
+        pg::finish_with_caller();
+        if (!stays || !connected) return;
+        // The server's setting (this worker has no session): read after each call, so a
+        // reload applies to the next wait.
+        const unsigned int next = pg::await_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+        if (next == 0) return;
+        start = pg::attach_to_caller(next);
+        if (!start.found) start.payload.clear();  // the caller gave up before this worker looked
+        while (!start.found) {
+            const unsigned int another =
+                pg::await_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+            if (another == 0) return;
+            start = pg::attach_to_caller(another);
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 #include "store/project_store.hpp"
 #include "store/spare_store.hpp"
 #include "worker/single_runner.hpp"
+#include "worker/template_rules.hpp"
 
 namespace claudable {
 namespace {
@@ -65,6 +66,27 @@ void make_spare(const std::string& template_name, const std::string& marker) {
     pg::log("claudable: made spare database \"" + name + "\" from template \"" + template_name + "\"");
 }
 
+// A copy competes for the disk with the cold calls that found the pool empty: it waits
+// while another provisioning worker of this database is busy, up to a few seconds (a
+// steady stream of calls must not starve the pool).
+void yield_to_busy_workers() {
+    constexpr long long longest_ms = 5000;
+    const long long started = pg::now_ms();
+    while (pg::now_ms() - started < longest_ms) {
+        bool busy = false;
+        in_transaction([&] {
+            busy = !pg::query("SELECT 1 FROM pg_catalog.pg_stat_activity AS a"
+                              " WHERE a.backend_type = 'claudable provisioner' AND a.state = 'active'"
+                              "   AND a.datid = (SELECT d.oid FROM pg_catalog.pg_database AS d"
+                              "                   WHERE d.datname = pg_catalog.current_database())"
+                              "   AND a.pid <> pg_catalog.pg_backend_pid() LIMIT 1")
+                        .empty();
+        });
+        if (!busy) return;
+        pg::pause_ms(20);
+    }
+}
+
 int count_claimable(const std::string& template_name) {
     int ready = 0;
     in_transaction([&] {
@@ -73,8 +95,21 @@ int count_claimable(const std::string& template_name) {
     return ready;
 }
 
+struct PoolTarget {
+    std::string template_name;
+    int size = 0;
+};
+
+// The pool is the server's: its size and template as the configuration files say now,
+// whatever a session may have SET.
+PoolTarget server_target() {
+    pg::reload_configuration();
+    const settings::Values values = settings::current();
+    return PoolTarget{values.template_name, values.spare_databases};
+}
+
 // With the runner lock held.
-int refill(const RefillSparesRequest& request) {
+int refill(const PoolTarget& request, const CallerContext& context) {
     pg::report_activity("claudable: refilling the spare pool");
     std::string marker;
     std::vector<SpareRow> spares;
@@ -91,28 +126,32 @@ int refill(const RefillSparesRequest& request) {
                    spare.state != "ready" ? "left " + spare.state
                    : !spare.fits          ? "made from another template than \"" + request.template_name + "\""
                                           : "changed or incomplete");
-        else if (ready >= request.target)
-            retire(spare.name, marker, "beyond claudable.spare_databases = " + std::to_string(request.target));
+        else if (ready >= request.size)
+            retire(spare.name, marker, "beyond claudable.spare_databases = " + std::to_string(request.size));
         else
             ++ready;
     }
-    for (; ready < request.target; ++ready) make_spare(request.template_name, marker);
+    if (ready < request.size) validate_template(request.template_name, context);  // spares become project databases
+    for (; ready < request.size; ++ready) {
+        yield_to_busy_workers();
+        make_spare(request.template_name, marker);
+    }
     return count_claimable(request.template_name);
 }
 
 }  // namespace
 
-int refill_spares_now(const RefillSparesRequest& request, long long wait_ms) {
+int refill_spares_now(const CallerContext& context) {
     RunnerLock lock(runner_path());
     const long long started = pg::now_ms();
     while (!lock.try_take()) {
-        if (pg::now_ms() - started >= wait_ms)
+        if (pg::now_ms() - started >= context.worker_timeout_ms)
             fail(sqlstate::object_not_in_prerequisite_state,
                  "claudable: another refill of the spare pool did not finish within claudable.worker_timeout", {},
                  "See pg_stat_activity (backend_type 'claudable spare refiller') and call again later.");
         pg::pause_ms(100);
     }
-    return refill(request);  // the lock goes with `lock`, on an error too
+    return refill(server_target(), context);  // the lock goes with `lock`, on an error too
 }
 
 void request_refill() {
@@ -127,20 +166,23 @@ void request_refill() {
 }
 
 void run_spare_refiller(unsigned int database_id, unsigned int role_id) {
-    const settings::Values before_connect = settings::current();
-    pg::connect_background_worker(database_id, role_id, false, before_connect.worker_timeout_ms,
-                                  "claudable spare refiller");
-    const settings::Values values = settings::current();  // the server's: this worker has no session
-    const RefillSparesRequest request{values.template_name, values.spare_databases};
+    const settings::Values values = settings::current();
+    pg::connect_background_worker(database_id, role_id, false, values.worker_timeout_ms, "claudable spare refiller");
+    CallerContext context;  // for the template check's worker
+    context.actor = "claudable spare refiller";  // the template check records no event; no catalog read needed
+    context.key_file = values.key_file;
+    context.worker_start_timeout_ms = values.worker_start_timeout_ms;
+    context.worker_timeout_ms = values.worker_timeout_ms;
     RunnerLock lock(runner_path());
     if (!lock.try_take()) return;  // the running refiller looks again before it stops
     // A claim that committed after the last look, by a caller that saw this refiller
     // running and so started none, is met by looking again after the release. A few
     // rounds at most: a pool that empties as fast as it fills waits for the next call.
     for (int round = 0; round < 3; ++round) {
-        refill(request);
+        const PoolTarget target = server_target();
+        refill(target, context);
         lock.release();
-        if (count_claimable(request.template_name) >= request.target || !lock.try_take()) return;
+        if (count_claimable(target.template_name) >= target.size || !lock.try_take()) return;
     }
 }
 

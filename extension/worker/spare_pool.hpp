@@ -14,11 +14,13 @@
 
 namespace claudable {
 
-// Inside a worker connected to the metadata database: drops what is being made or
-// retired, what no longer fits `template_name` or was changed, and spares beyond
-// `target`; then copies the template until `target` are ready. Waits for a refill that
-// is running (up to `wait_ms`) and returns how many spares are ready.
-int refill_spares_now(const RefillSparesRequest& request, long long wait_ms);
+// Inside a worker connected to the metadata database, to the server's settings as the
+// configuration files say now (claudable.spare_databases, claudable.template): drops what
+// is being made or retired, what no longer fits the template or was changed, and spares
+// beyond the target; then checks the template and copies it until the target is ready.
+// Waits for a refill that is running (up to the caller's worker_timeout) and returns how
+// many spares are ready.
+int refill_spares_now(const CallerContext& context);
 
 // After a provisioning, in its worker: starts the detached refiller unless one is
 // running or starting. Never fails the provisioning that asked.

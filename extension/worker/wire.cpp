@@ -100,7 +100,7 @@ struct RequestWriter {
     void operator()(const RotateKeyRequest&) const {}
     void operator()(const InspectTemplateRequest& r) const { w.text(r.template_name); }
     void operator()(const DropOwnedRequest& r) const { w.text(r.username); }
-    void operator()(const RefillSparesRequest& r) const { w.text(r.template_name).number(r.target); }
+    void operator()(const RefillSparesRequest&) const {}
 };
 
 JobRequest read_job(Reader& in, std::int64_t index) {
@@ -136,12 +136,7 @@ JobRequest read_job(Reader& in, std::int64_t index) {
         case 3: return RotateKeyRequest{};
         case 4: return InspectTemplateRequest{in.text()};
         case 5: return DropOwnedRequest{in.text()};
-        case 6: {
-            RefillSparesRequest r;
-            r.template_name = in.text();
-            r.target = in.integer();
-            return r;
-        }
+        case 6: return RefillSparesRequest{};
         default: fail(sqlstate::internal_error, "claudable: a worker request names an unknown job");
     }
 }

@@ -14,6 +14,11 @@ q -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
 work=$(mktemp -d)
 
 
+# Workers that stayed after earlier suites' calls (claudable.worker_idle_timeout) leave
+# first: each slot counted free below must stay free until this suite fills it.
+check "no provisioning worker of an earlier suite is left" \
+    wait_for_row "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'claudable provisioner')"
+
 # Park every worker: they all queue for the provisioning lock row held here.
 hold_provisioning_lock
 

@@ -59,7 +59,11 @@ sub start_parked_call {
     return wait_for("SELECT EXISTS (SELECT 1 FROM pg_stat_activity
                                      WHERE backend_type = 'claudable provisioner' AND query = 'claudable: fault point $point')");
 }
-sub worker_pid { return value("SELECT pid FROM pg_stat_activity WHERE backend_type = 'claudable provisioner' LIMIT 1"); }
+# The parked one: others may be idle, waiting for a next call (claudable.worker_idle_timeout).
+sub worker_pid {
+    return value("SELECT pid FROM pg_stat_activity WHERE backend_type = 'claudable provisioner'
+                   AND query LIKE 'claudable: fault point %' LIMIT 1");
+}
 sub caller_pid {
     my ($project) = @_;
     return value("SELECT pid FROM pg_stat_activity WHERE query LIKE '%claudable_provision(''$project''%'
