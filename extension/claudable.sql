@@ -249,7 +249,12 @@ CREATE TABLE claudable.spares (
     template_oid  oid         NOT NULL,
     -- creating: role made, database maybe; ready: claimable; retiring: being dropped
     state         text        NOT NULL CHECK (state IN ('creating', 'ready', 'retiring')),
-    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- The password whose SCRAM verifier the NOLOGIN role already holds, sealed under the
+    -- key key_fingerprint names for the context 'spare:<name>', so that a claim does not
+    -- compute a verifier; NULL when no key existed yet (the claim then makes one).
+    password_sealed bytea,
+    key_fingerprint text
 );
 REVOKE ALL ON TABLE claudable.spares FROM PUBLIC;
 CREATE SEQUENCE claudable.spare_numbers;

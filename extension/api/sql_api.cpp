@@ -14,7 +14,6 @@
 #include "testing/fault_injection.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/refusal_queue.hpp"
-#include "worker/template_rules.hpp"
 
 namespace claudable {
 namespace {
@@ -191,7 +190,6 @@ pg::Result provision(const pg::Arguments& arguments) {
     } else {
         // A ready project whose role or database is gone is healed, never returned as a dead URL.
         const bool heal = existing && existing->status == "ready";
-        validate_template(values.template_name, caller_context(values));
         reply = provision_in_worker(
             provision_request(args.project_id, args.owner_id, values, heal ? ProvisionMode::heal : ProvisionMode::create),
             caller_context(values));
@@ -230,7 +228,6 @@ pg::Result repair_project(const pg::Arguments& arguments) {
     const settings::Values values = settings::current();
     if (existing->status == "deprovisioning")  // finish what was asked
         return deprovision_in_worker(DeprovisionRequest{*project_id, existing->owner_id}, caller_context(values)).removed;
-    validate_template(values.template_name, caller_context(values));
     return provision_in_worker(provision_request(*project_id, existing->owner_id, values, ProvisionMode::repair),
                                caller_context(values))
         .created;

@@ -148,6 +148,12 @@ void verify_key_source(const std::string& fingerprint, const std::string& key_fi
         load_from_file(fingerprint, key_file);
 }
 
+std::optional<ActiveKey> existing_active_key(const std::string& key_file) {
+    const std::optional<std::string> fingerprint = active_fingerprint();
+    if (!fingerprint) return std::nullopt;
+    return ActiveKey{&key_with_fingerprint(*fingerprint, key_file), *fingerprint};
+}
+
 ActiveKey active_key(const std::string& key_file, bool may_create) {
     if (std::optional<std::string> fingerprint = active_fingerprint())
         return ActiveKey{&key_with_fingerprint(*fingerprint, key_file), *fingerprint};

@@ -11,6 +11,7 @@
 // only by a provisioning worker on a primary, and only while no sealed row exists.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "crypto/secret_box.hpp"
@@ -38,6 +39,9 @@ struct ActiveKey {
 // claudable.provisioning_lock: creates the first key when none is recorded and no row
 // is sealed (`may_create`), and refuses otherwise.
 ActiveKey active_key(const std::string& key_file, bool may_create);
+// The active key if there is one (never creating it); throws like key_with_fingerprint
+// when it is recorded but missing.
+std::optional<ActiveKey> existing_active_key(const std::string& key_file);
 
 // Worker only: a new key, every sealed password re-sealed under it, the old one retired
 // and forgotten, in one transaction; with claudable.key_file the new file is written as

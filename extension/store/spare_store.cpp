@@ -16,16 +16,34 @@ std::vector<SpareRow> spare_rows(const std::string& template_name) {
     return spares;
 }
 
-std::optional<std::string> lock_claimable_spare(const std::string& template_name) {
+std::optional<ClaimableSpare> lock_claimable_spare(const std::string& template_name) {
     // The state is tested on the locked row itself, so a spare a refill began to retire
     // after this snapshot is passed over.
     auto rows = pg::query(
-        "SELECT s.name FROM claudable.spare_pool($1) AS p JOIN claudable.spares AS s ON s.name = p.name"
+        "SELECT s.name, s.password_sealed, s.key_fingerprint"
+        "  FROM claudable.spare_pool($1) AS p JOIN claudable.spares AS s ON s.name = p.name"
         " WHERE s.state = 'ready' AND p.fits AND p.intact"
         " ORDER BY s.created_at, s.name LIMIT 1 FOR UPDATE OF s SKIP LOCKED",
         {pg::text_param(template_name)});
     if (rows.empty()) return std::nullopt;
-    return rows[0][0];
+    return ClaimableSpare{rows[0][0].value_or(""), rows[0][1].value_or(""), rows[0][2].value_or("")};
+}
+
+bool claimable_spare_exists(const std::string& template_name) {
+    return !pg::query("SELECT 1 FROM claudable.spare_pool($1) AS p"
+                      " WHERE p.state = 'ready' AND p.fits AND p.intact LIMIT 1",
+                      {pg::text_param(template_name)})
+                .empty();
+}
+
+std::string spare_seal_context(const std::string& name) {
+    return "spare:" + name;
+}
+
+void record_spare_password(const std::string& name, const std::string& password_sealed,
+                           const std::string& key_fingerprint) {
+    pg::query("UPDATE claudable.spares SET password_sealed = $2, key_fingerprint = $3 WHERE name = $1",
+              {pg::text_param(name), pg::bytea_param(password_sealed), pg::text_param(key_fingerprint)});
 }
 
 bool lock_spare(const std::string& name) {

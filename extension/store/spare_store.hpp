@@ -18,9 +18,18 @@ struct SpareRow {
 };
 
 std::vector<SpareRow> spare_rows(const std::string& template_name);
+struct ClaimableSpare {
+    std::string name;
+    std::string password_sealed;  // "" when the spare has no password yet
+    std::string key_fingerprint;
+};
 // The oldest claimable spare, its row locked FOR UPDATE until the transaction ends; a
 // spare another transaction holds is skipped.
-std::optional<std::string> lock_claimable_spare(const std::string& template_name);
+std::optional<ClaimableSpare> lock_claimable_spare(const std::string& template_name);
+// Whether a claimable spare exists now (no lock: a hint, not a promise).
+bool claimable_spare_exists(const std::string& template_name);
+// The context a spare's password is sealed for: never a project id (no ':' in those).
+std::string spare_seal_context(const std::string& name);
 // Locks the spare's row; false when it is gone or another transaction holds it.
 bool lock_spare(const std::string& name);
 // A name no role or database has yet.
@@ -28,6 +37,8 @@ std::string next_spare_name();
 // Records a spare about to be made from `template_name` (state creating); 3D000 when
 // the template does not exist.
 void record_new_spare(const std::string& name, const std::string& template_name);
+void record_spare_password(const std::string& name, const std::string& password_sealed,
+                           const std::string& key_fingerprint);
 void set_spare_state(const std::string& name, const char* state);
 void delete_spare(const std::string& name);
 // Roles and databases that carry the spare marker but have no row (a restore from

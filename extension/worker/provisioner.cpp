@@ -9,6 +9,7 @@
 #include "pg/server.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/spare_pool.hpp"
+#include "worker/template_rules.hpp"
 #include "crypto/secret_box.hpp"
 #include "pg/settings.hpp"
 #include "pg/spi_query.hpp"
@@ -163,6 +164,8 @@ void ensure_database(const ProjectNames& names, const std::string& marker, const
 // marked as the project's. One commit makes the project; a crash before it leaves the
 // spare as it was. The spare's database was copied from the same template and locked
 // down the same way (claudable.spare_pool() checked it in this transaction).
+// `verifier` is empty when the spare's role already holds the verifier of the password
+// the project gets.
 void claim_spare(const std::string& spare, const ProjectNames& names, const std::string& verifier,
                  const std::string& marker, const ProjectSettings& settings, const std::string& fault_point) {
     const std::string role = quoted_identifier(names.username);
@@ -170,8 +173,8 @@ void claim_spare(const std::string& spare, const ProjectNames& names, const std:
     pg::run_top_level("ALTER ROLE " + quoted_identifier(spare) + " RENAME TO " + role);
     pg::run_top_level("ALTER DATABASE " + quoted_identifier(spare) + " RENAME TO " + database);
     reach_fault_point(fault_point, "claim_renamed");
-    pg::run_top_level("ALTER ROLE " + role + login_role_attributes + connection_limit_clause(settings) + " PASSWORD " +
-                      quoted_literal(verifier));
+    pg::run_top_level("ALTER ROLE " + role + login_role_attributes + connection_limit_clause(settings) +
+                      (verifier.empty() ? "" : " PASSWORD " + quoted_literal(verifier)));
     pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quoted_literal(marker));
     apply_role_settings(names.username, settings, false);
     pg::run_top_level("ALTER DATABASE " + database + " WITH" + connection_limit_clause(settings));
@@ -241,6 +244,17 @@ std::optional<ProjectRecord> lock_live_project(const std::string& project_id) {
 
 ProjectReply provision_project(const ProvisionRequest& request, const CallerContext& context) {
     const ProjectNames names = names_for(request.project_id);
+    // The template is checked before anything is copied from it, outside the lock (the
+    // check may start a worker connected to the template). A claim copies nothing: the
+    // refill checked the template before it made the spare.
+    bool template_checked = false;
+    bool spare_in_sight = false;
+    if (request.mode == ProvisionMode::create)
+        in_transaction([&] { spare_in_sight = claimable_spare_exists(request.settings.template_name); });
+    if (!spare_in_sight) {
+        validate_template(request.settings.template_name, context);
+        template_checked = true;
+    }
     pg::report_activity("claudable: waiting for the provisioning lock");
 
     std::string marker;
@@ -271,22 +285,29 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
         refuse_foreign_objects(names, marker);
         refuse_over_limits(request.owner_id, request.settings);
         const ActiveKey key = active_key(context.key_file, true);
-        std::string password = generate_password();
+        std::optional<ClaimableSpare> spare = lock_claimable_spare(request.settings.template_name);
+        // A spare sealed under the active key brings its password, whose verifier its role
+        // holds; otherwise a new password (and, for a spare, its verifier) is made here.
+        const bool spare_has_password = spare && !spare->password_sealed.empty() &&
+                                        spare->key_fingerprint == key.fingerprint;
+        std::string password = spare_has_password
+                                   ? open_sealed(*key.key, spare->password_sealed, spare_seal_context(spare->name))
+                                   : generate_password();
         ProjectRecord reservation{request.project_id, request.owner_id, names.database_name, names.username,
                                   seal(*key.key, password, request.project_id), request.settings.host, request.settings.port,
                                   "provisioning", 0, key.fingerprint};
-        if (std::optional<std::string> spare = lock_claimable_spare(request.settings.template_name)) {
+        if (spare) {
             reach_fault_point(context.fault_point, "claim_locked");
-            const std::string verifier = pg::scram_verifier(names.username, password);
+            const std::string verifier = spare_has_password ? "" : pg::scram_verifier(names.username, password);
             wipe(password);
-            claim_spare(*spare, names, verifier, marker, request.settings, context.fault_point);
+            claim_spare(spare->name, names, verifier, marker, request.settings, context.fault_point);
             insert_reservation(reservation);
             mark_ready(request.project_id);
             record = find_project(request.project_id);
             record_event(event_for(request, context, action_name(request), "succeeded",
-                                   "role and database claimed from spare " + *spare));
+                                   "role and database claimed from spare " + spare->name));
             reach_fault_point(context.fault_point, "claim_recorded");  // nothing is committed yet
-            claimed_spare = std::move(*spare);
+            claimed_spare = spare->name;
             return;
         }
         wipe(password);
@@ -308,6 +329,8 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
 
     bool finished_by_another = false;
     try {
+        // The spare seen before the lock was gone, or an interrupted creation resumes.
+        if (!template_checked) validate_template(request.settings.template_name, context);
         in_transaction([&] {
             lock_provisioning(LockStrength::shared);  // no key rotation between reading and using the key
             record = lock_live_project(request.project_id);

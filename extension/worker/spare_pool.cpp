@@ -2,12 +2,15 @@
 
 #include "worker/spare_pool.hpp"
 
+#include "crypto/password.hpp"
+#include "crypto/secret_box.hpp"
 #include "pg/background_worker.hpp"
 #include "pg/server.hpp"
 #include "pg/settings.hpp"
 #include "pg/spi_query.hpp"
 #include "pg/transaction.hpp"
 #include "rules/sql_text.hpp"
+#include "store/key_store.hpp"
 #include "store/project_store.hpp"
 #include "store/spare_store.hpp"
 #include "worker/single_runner.hpp"
@@ -42,14 +45,25 @@ void retire(const std::string& name, const std::string& marker, const std::strin
 }
 
 // Role first (with its row), then the copy, then the lock-down that makes it claimable.
-void make_spare(const std::string& template_name, const std::string& marker) {
+// The role gets its password's SCRAM verifier now (PBKDF2, the costliest step of a claim
+// otherwise); it stays NOLOGIN until a claim, and a SCRAM verifier does not depend on the
+// role's name, so it survives the rename.
+void make_spare(const std::string& template_name, const std::string& marker, const std::string& key_file) {
     std::string name;
     in_transaction([&] {
         name = next_spare_name();
         record_new_spare(name, template_name);
+        std::string attributes = " WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT";
+        lock_provisioning(LockStrength::shared);  // no key rotation between reading and using the key
+        if (const std::optional<ActiveKey> key = existing_active_key(key_file)) {
+            std::string password = generate_password();
+            const std::string verifier = pg::scram_verifier(name, password);
+            record_spare_password(name, seal(*key->key, password, spare_seal_context(name)), key->fingerprint);
+            wipe(password);
+            attributes += " PASSWORD " + quoted_literal(verifier);
+        }
         const std::string role = quoted_identifier(name);
-        pg::run_top_level("CREATE ROLE " + role +
-                          " WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT");
+        pg::run_top_level("CREATE ROLE " + role + attributes);
         pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quoted_literal(marker));
     });
     const std::string database = quoted_identifier(name);
@@ -131,10 +145,16 @@ int refill(const PoolTarget& request, const CallerContext& context) {
         else
             ++ready;
     }
-    if (ready < request.size) validate_template(request.template_name, context);  // spares become project databases
+    if (ready < request.size) {
+        validate_template(request.template_name, context);  // spares become project databases
+        in_transaction([&] {  // the first key, as a first provisioning would make it: spares carry passwords
+            lock_provisioning(LockStrength::exclusive);
+            active_key(context.key_file, true);
+        });
+    }
     for (; ready < request.size; ++ready) {
         yield_to_busy_workers();
-        make_spare(request.template_name, marker);
+        make_spare(request.template_name, marker, context.key_file);
     }
     return count_claimable(request.template_name);
 }
