@@ -17,7 +17,7 @@ ALTER SYSTEM SET claudable.spare_databases = 3;
 SELECT pg_reload_conf() AS reloaded \gset
 SELECT pg_sleep(0.5) AS slept \gset
 
-SELECT plan(32);
+SELECT plan(35);
 
 SELECT is(current_setting('claudable.spare_databases'), '3', 'claudable.spare_databases sizes the pool');
 SELECT is((SELECT context FROM pg_settings WHERE name = 'claudable.spare_databases'), 'sighup',
@@ -78,6 +78,23 @@ SELECT is((SELECT count(*) FROM claudable_check() WHERE object ~ 'spare'), 0::bi
 RESET claudable.connection_limit;
 RESET claudable.role_settings;
 
+-- A spare's role holds the verifier of a password sealed in its row, so a claim computes
+-- none; after a key rotation a spare sealed under the retired key gets a new one.
+SELECT is((SELECT count(*) FROM claudable.spares s JOIN pg_authid a ON a.rolname = s.name
+                               JOIN claudable.key_ring k ON k.fingerprint = s.key_fingerprint AND k.state = 'active'
+            WHERE s.password_sealed IS NOT NULL AND a.rolpassword LIKE 'SCRAM-SHA-256$%'), 3::bigint,
+    'every spare''s role holds a SCRAM verifier and its row the password, sealed under the active key');
+SELECT claudable_rotate_key() AS rotated \gset
+SELECT name AS sealed_before FROM claudable.spares ORDER BY created_at, name LIMIT 1 \gset
+CREATE TEMP TABLE after_rotation AS SELECT * FROM claudable_provision('spare-rotated', 'owner-spare');
+SELECT is((SELECT detail FROM claudable.events WHERE project_id = 'spare-rotated' AND action = 'provision'),
+    'role and database claimed from spare ' || :'sealed_before',
+    'a spare sealed under a key rotated since is still claimed');
+SELECT is(dblink_connect('rotated', (SELECT database_url FROM after_rotation)), 'OK',
+    'with a new password, whose URL logs in');
+SELECT dblink_disconnect('rotated') AS disconnected \gset
+SELECT claudable_refill_spares() AS refilled \gset
+
 -- What is not claimed, and what the refill retires.
 SELECT name AS damaged FROM claudable.spares ORDER BY created_at, name LIMIT 1 \gset
 SELECT format('ALTER ROLE %I LOGIN', :'damaged') AS damage \gset
@@ -119,7 +136,8 @@ SELECT pg_reload_conf() AS reloaded \gset
 SELECT pg_sleep(0.5) AS slept \gset
 SELECT is(claudable_refill_spares() || ' ' || pg_temp.spare_objects(), '0 0',
     'with claudable.spare_databases = 0 the refill drops every spare');
-SELECT is(claudable_deprovision('spare-1', 'owner-spare') AND claudable_deprovision('spare-2', 'owner-spare'), true,
+SELECT is(claudable_deprovision('spare-1', 'owner-spare') AND claudable_deprovision('spare-2', 'owner-spare')
+          AND claudable_deprovision('spare-rotated', 'owner-spare'), true,
     'a project made from a spare is deprovisioned like any other');
 
 SELECT * FROM finish();
