@@ -24,6 +24,9 @@ my %password;
 for my $project ('ha-1', 'ha-2') {
 	$password{$project} = $primary->safe_psql('meta', "SELECT password FROM claudable_provision('$project', 'owner-ha')");
 }
+# A spare pool on the primary: its databases, roles and sealed passwords replicate.
+$primary->safe_psql('meta', "LOAD 'claudable'; ALTER SYSTEM SET claudable.spare_databases = 2; SELECT pg_reload_conf()");
+is($primary->safe_psql('meta', 'SELECT claudable_refill_spares()'), '2', 'the primary keeps two spare databases');
 $primary->wait_for_catchup($standby);
 
 sub password_on {
@@ -37,6 +40,8 @@ my ($rc, $out, $err) = $standby->psql('meta', "SELECT claudable_provision('ha-ne
 like($err, qr/cannot provision a new project on a standby server/, 'a new project on the standby is refused');
 is($standby->safe_psql('meta', 'SELECT count(*) FROM claudable_check() WHERE object = \'key\''), '0',
 	'claudable_check() on the standby finds the key');
+($rc, $out, $err) = $standby->psql('meta', 'SELECT claudable_refill_spares()');
+like($err, qr/cannot provision a new project on a standby server/, 'the standby refills no spare pool');
 
 $primary->stop('immediate');
 $standby->promote;
@@ -45,6 +50,11 @@ $standby->poll_query_until('meta', 'SELECT NOT pg_is_in_recovery()') or die 'pro
 is(password_on($standby, $_), $password{$_}, "after failover $_ returns the same password") for sort keys %password;
 $password{'ha-3'} = $standby->safe_psql('meta', "SELECT password FROM claudable_provision('ha-3', 'owner-ha')");
 isnt($password{'ha-3'}, '', 'the promoted server provisions a new project');
+like($standby->safe_psql('meta', "SELECT detail FROM claudable.events WHERE project_id = 'ha-3' AND action = 'provision'"),
+	qr/^role and database claimed from spare claudable_spare_\d+$/, 'by claiming a spare made on the old primary');
+is($standby->safe_psql('meta', "SELECT count(*) FROM claudable_check()
+                                  WHERE problem LIKE 'password was changed outside claudable%' OR problem LIKE '%decrypt%'"),
+	'0', "whose password, sealed on the old primary, matches its role's verifier");
 
 # The next failover, with a key rotation on the promoted server in between.
 $standby->backup('after_failover');
