@@ -17,7 +17,7 @@ ALTER SYSTEM SET claudable.spare_databases = 3;
 SELECT pg_reload_conf() AS reloaded \gset
 SELECT pg_sleep(0.5) AS slept \gset
 
-SELECT plan(35);
+SELECT plan(36);
 
 SELECT is(current_setting('claudable.spare_databases'), '3', 'claudable.spare_databases sizes the pool');
 SELECT is((SELECT context FROM pg_settings WHERE name = 'claudable.spare_databases'), 'sighup',
@@ -95,6 +95,17 @@ SELECT is(dblink_connect('rotated', (SELECT database_url FROM after_rotation)), 
 SELECT dblink_disconnect('rotated') AS disconnected \gset
 SELECT claudable_refill_spares() AS refilled \gset
 
+-- A claim is autonomous, like every call: the caller's ROLLBACK does not give it back.
+SELECT name AS taken_in_transaction FROM claudable.spares ORDER BY created_at, name LIMIT 1 \gset
+BEGIN;
+SELECT created AS in_transaction FROM claudable_provision('spare-rollback', 'owner-spare') \gset
+ROLLBACK;
+SELECT is((SELECT status FROM claudable.projects WHERE project_id = 'spare-rollback')
+          || ' ' || (SELECT count(*) FROM claudable.spares WHERE name = :'taken_in_transaction')
+          || ' ' || (SELECT count(*) FROM pg_database WHERE datname = 'app_db_spare_rollback'), 'ready 0 1',
+    'a caller''s ROLLBACK keeps the project and does not give the spare back');
+SELECT claudable_refill_spares() AS refilled \gset
+
 -- What is not claimed, and what the refill retires.
 SELECT name AS damaged FROM claudable.spares ORDER BY created_at, name LIMIT 1 \gset
 SELECT format('ALTER ROLE %I LOGIN', :'damaged') AS damage \gset
@@ -137,7 +148,8 @@ SELECT pg_sleep(0.5) AS slept \gset
 SELECT is(claudable_refill_spares() || ' ' || pg_temp.spare_objects(), '0 0',
     'with claudable.spare_databases = 0 the refill drops every spare');
 SELECT is(claudable_deprovision('spare-1', 'owner-spare') AND claudable_deprovision('spare-2', 'owner-spare')
-          AND claudable_deprovision('spare-rotated', 'owner-spare'), true,
+          AND claudable_deprovision('spare-rotated', 'owner-spare')
+          AND claudable_deprovision('spare-rollback', 'owner-spare'), true,
     'a project made from a spare is deprovisioned like any other');
 
 SELECT * FROM finish();
