@@ -3,17 +3,6 @@
 -- background worker per refused call.
 \i sql/include/setup.psql
 CREATE EXTENSION IF NOT EXISTS dblink;
-CREATE FUNCTION pg_temp.wait_for(sql text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE found boolean;
-BEGIN
-    FOR i IN 1..300 LOOP
-        PERFORM pg_stat_clear_snapshot();  -- pg_stat_activity is otherwise read once per transaction
-        EXECUTE sql INTO found;
-        IF found THEN RETURN true; END IF;
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-    RETURN false;
-END $$;
 
 SELECT plan(15);
 

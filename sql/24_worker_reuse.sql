@@ -4,17 +4,6 @@
 \i sql/include/setup.psql
 CREATE EXTENSION IF NOT EXISTS dblink;
 LOAD 'claudable';
-CREATE FUNCTION pg_temp.wait_for(sql text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE found boolean;
-BEGIN
-    FOR i IN 1..100 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        EXECUTE sql INTO found;
-        IF found THEN RETURN true; END IF;
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-    RETURN false;
-END $$;
 CREATE FUNCTION pg_temp.worker_of(project text) RETURNS integer LANGUAGE sql AS $$
     SELECT worker_pid FROM claudable.projects WHERE project_id = project
 $$;
@@ -36,7 +25,7 @@ SELECT ok(pg_temp.wait_for(format('SELECT EXISTS (SELECT 1 FROM pg_stat_activity
                                                    AND datname = current_database())', pg_temp.worker_of('reuse-2'))),
     'which waits, idle, connected to the metadata database');
 SELECT ok(pg_temp.wait_for(format('SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)',
-                                  pg_temp.worker_of('reuse-2'))),
+                                  pg_temp.worker_of('reuse-2')), 10),
     'and exits once claudable.worker_idle_timeout has passed without a call');
 
 ALTER SYSTEM SET claudable.worker_idle_timeout = 0;
