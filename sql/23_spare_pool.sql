@@ -17,7 +17,7 @@ ALTER SYSTEM SET claudable.spare_databases = 3;
 SELECT pg_reload_conf() AS reloaded \gset
 SELECT pg_sleep(0.5) AS slept \gset
 
-SELECT plan(36);
+SELECT plan(38);
 
 SELECT is(current_setting('claudable.spare_databases'), '3', 'claudable.spare_databases sizes the pool');
 SELECT is((SELECT context FROM pg_settings WHERE name = 'claudable.spare_databases'), 'sighup',
@@ -126,6 +126,21 @@ SELECT is((SELECT count(*) FROM claudable_check()
     2::bigint, 'claudable_check() reports a marked role and database missing from claudable.spares');
 SELECT is(claudable_refill_spares(), 3, 'the refill drops them and keeps the pool full');
 SELECT is((SELECT count(*) FROM pg_database WHERE datname = :'unlisted'), 0::bigint, 'the unlisted spare is gone');
+
+-- What a refill that crashed between its role and its copy leaves: a row in state
+-- 'creating' and a marked NOLOGIN role with no database.
+INSERT INTO claudable.spares (name, template_name, template_oid, state)
+SELECT 'claudable_spare_990', 'template0', oid, 'creating' FROM pg_database WHERE datname = 'template0';
+CREATE ROLE claudable_spare_990 NOLOGIN;
+SELECT format('COMMENT ON ROLE claudable_spare_990 IS %L', claudable.spare_marker()) AS mark \gset
+:mark;
+SELECT is((SELECT problem FROM claudable_check() WHERE object = 'database claudable_spare_990'),
+    'spare was changed or is incomplete (the next refill retires it)',
+    'claudable_check() reports a spare a crashed refill left half-made');
+SELECT claudable_refill_spares() AS refilled \gset
+SELECT is((SELECT count(*) FROM pg_roles WHERE rolname = 'claudable_spare_990')
+          || ' ' || (SELECT count(*) FROM claudable.spares WHERE name = 'claudable_spare_990'), '0 0',
+    'the next refill drops its role and its row');
 
 -- A new template retires every spare made from the old one.
 CREATE DATABASE spare_template TEMPLATE template0;
