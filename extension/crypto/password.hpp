@@ -1,5 +1,5 @@
 // Project passwords: generated from pg_strong_random, handed to PostgreSQL only as
-// a SCRAM-SHA-256 verifier (pg::scram_verifier).
+// a SCRAM-SHA-256 verifier (crypto/scram.hpp).
 #pragma once
 
 #include <string>

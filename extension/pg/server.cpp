@@ -14,15 +14,6 @@ void strong_random(unsigned char* buffer, std::size_t size) {
         fail(sqlstate::internal_error, "claudable: could not generate random bytes");
 }
 
-std::string scram_verifier(const std::string& username, const std::string& password) {
-    const char* role = username.c_str();
-    const char* plain = password.c_str();
-    char* built = call([role, plain]() noexcept { return encrypt_password(PASSWORD_TYPE_SCRAM_SHA_256, role, plain); });
-    std::string verifier(built);
-    call([built]() noexcept { pfree(built); });
-    return verifier;
-}
-
 bool scram_matches(const std::string& username, const std::string& password, const std::string& secret) {
     const char* role = username.c_str();
     const char* plain = password.c_str();

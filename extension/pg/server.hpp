@@ -21,8 +21,6 @@ void report_activity(const std::string& what);
 
 // Bytes from the server's strong random source (pg_strong_random).
 void strong_random(unsigned char* buffer, std::size_t size);
-// "SCRAM-SHA-256$4096:..." for `password`, as CREATE ROLE ... PASSWORD accepts it.
-std::string scram_verifier(const std::string& username, const std::string& password);
 // Whether `password` matches the stored SCRAM verifier `secret` of role `username`.
 bool scram_matches(const std::string& username, const std::string& password, const std::string& secret);
 

@@ -6,6 +6,7 @@
 #include "store/key_store.hpp"
 #include "store/spare_store.hpp"
 #include "crypto/password.hpp"
+#include "crypto/scram.hpp"
 #include "pg/server.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/spare_pool.hpp"
@@ -298,7 +299,7 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
                                   "provisioning", 0, key.fingerprint};
         if (spare) {
             reach_fault_point(context.fault_point, "claim_locked");
-            const std::string verifier = spare_has_password ? "" : pg::scram_verifier(names.username, password);
+            const std::string verifier = spare_has_password ? "" : scram_sha256_verifier(password);
             wipe(password);
             claim_spare(spare->name, names, verifier, marker, request.settings, context.fault_point);
             insert_reservation(reservation);
@@ -334,10 +335,9 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
         in_transaction([&] {
             lock_provisioning(LockStrength::shared);  // no key rotation between reading and using the key
             record = lock_live_project(request.project_id);
-            // The SCRAM builder needs a resource owner, which only a transaction provides.
             std::string password = open_sealed(key_with_fingerprint(record->key_fingerprint, context.key_file),
                                                record->sealed_password, request.project_id);
-            const std::string verifier = pg::scram_verifier(names.username, password);
+            const std::string verifier = scram_sha256_verifier(password);
             wipe(password);
             ensure_role(names, verifier, marker, request.settings);
         });
@@ -484,7 +484,7 @@ ProjectReply rotate_password(const RotatePasswordRequest& request, const CallerC
                  "Call claudable_provision (or claudable_reconcile) first, then claudable_rotate_password again.");
         const ActiveKey key = active_key(context.key_file, false);
         std::string password = generate_password();
-        const std::string verifier = pg::scram_verifier(names.username, password);
+        const std::string verifier = scram_sha256_verifier(password);
         const std::string sealed = seal(*key.key, password, request.project_id);
         wipe(password);
         // Role and record change in one transaction: no caller ever sees one without the other.

@@ -3,6 +3,7 @@
 #include "worker/spare_pool.hpp"
 
 #include "crypto/password.hpp"
+#include "crypto/scram.hpp"
 #include "crypto/secret_box.hpp"
 #include "pg/background_worker.hpp"
 #include "pg/server.hpp"
@@ -57,7 +58,7 @@ void make_spare(const std::string& template_name, const std::string& marker, con
         lock_provisioning(LockStrength::shared);  // no key rotation between reading and using the key
         if (const std::optional<ActiveKey> key = existing_active_key(key_file)) {
             std::string password = generate_password();
-            const std::string verifier = pg::scram_verifier(name, password);
+            const std::string verifier = scram_sha256_verifier(password);
             record_spare_password(name, seal(*key->key, password, spare_seal_context(name)), key->fingerprint);
             wipe(password);
             attributes += " PASSWORD " + quoted_literal(verifier);
