@@ -243,23 +243,21 @@ void set_worker_timeout(int timeout_ms) {
 
 void connect_background_worker(unsigned int database_id, unsigned int role_id, bool bypass_allowconn, int timeout_ms,
                                const char* application_name) {
-    char timeout[16];
-    snprintf(timeout, sizeof timeout, "%d", timeout_ms);
     const uint32 flags = bypass_allowconn ? BGWORKER_BYPASS_ALLOWCONN : 0;
-    call([database_id, role_id, flags, &timeout, application_name]() noexcept {
+    call([database_id, role_id, flags, application_name]() noexcept {
         BackgroundWorkerInitializeConnectionByOid(database_id, role_id, flags);
         // Nothing a caller or a database-level setting put on the path may run with
-        // the owner's rights. Every wait is bounded by claudable.worker_timeout, so a
-        // session holding a lock (a tenant's, on its own role) cannot park the worker.
+        // the owner's rights.
         SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
-        SetConfigOption("statement_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
-        SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
         SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
         SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
         SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
         SetConfigOption("application_name", application_name, PGC_SUSET, PGC_S_OVERRIDE);
         pgstat_report_appname(application_name);
     });
+    // Every wait is bounded by claudable.worker_timeout, so a session holding a lock (a
+    // tenant's, on its own role) cannot park the worker.
+    set_worker_timeout(timeout_ms);
 }
 
 namespace {

@@ -126,16 +126,12 @@ void run_provisioning_worker(unsigned int segment) {
         if (!stays || !connected) return;
         // The server's setting (this worker has no session): read after each call, so a
         // reload applies to the next wait.
-        const unsigned int next = pg::await_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
-        if (next == 0) return;
-        start = pg::attach_to_caller(next);
-        if (!start.found) start.payload.clear();  // the caller gave up before this worker looked
-        while (!start.found) {
-            const unsigned int another =
+        do {
+            const unsigned int next =
                 pg::await_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
-            if (another == 0) return;
-            start = pg::attach_to_caller(another);
-        }
+            if (next == 0) return;
+            start = pg::attach_to_caller(next);  // not found: its caller gave up before this worker looked
+        } while (!start.found);
     }
 }
 
