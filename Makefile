@@ -25,8 +25,8 @@ OBJS = $(EXTENSION_SOURCES:.cpp=.o)
 MODULEDIR = extension
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/claudable.control)
 DATA = extension/claudable.control extension/claudable--0.1.0.sql extension/claudable--0.1.0--0.2.0.sql \
-       extension/claudable--0.2.0--0.3.0.sql
-DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.3.0--0.4.0.sql
+       extension/claudable--0.2.0--0.3.0.sql extension/claudable--0.3.0--0.4.0.sql
+DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.4.0--0.5.0.sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pgtap
@@ -83,7 +83,7 @@ client-install: client
 extension/claudable--$(EXTVERSION).sql: extension/claudable.sql
 	cp $< $@
 
-extension/claudable--0.3.0--0.4.0.sql: extension/claudable--0.3.0--0.4.0.sql.in extension/claudable.sql extension/include_sections.awk
+extension/claudable--0.4.0--0.5.0.sql: extension/claudable--0.4.0--0.5.0.sql.in extension/claudable.sql extension/include_sections.awk
 	awk -f extension/include_sections.awk extension/claudable.sql $< > $@
 
 .PHONY: test demo bench

@@ -1,10 +1,10 @@
--- claudable 0.4.0: per-project PostgreSQL role and database provisioning.
+-- claudable 0.5.0: per-project PostgreSQL role and database provisioning.
 -- The full install script of the current version (the Makefile builds
 -- claudable--<version>.sql from this file). The sections marked below are also the body of
--- claudable--0.3.0--0.4.0.sql, which the Makefile builds from its .sql.in: one copy each.
+-- claudable--0.4.0--0.5.0.sql, which the Makefile builds from its .sql.in: one copy each.
 -- Older installations reach the same objects through the upgrade scripts (0.1.0 -> 0.2.0
--- -> 0.3.0 -> 0.4.0); test/integration/install_paths.sh proves that every way gives the
--- same catalog.
+-- -> 0.3.0 -> 0.4.0 -> 0.5.0); test/integration/install_paths.sh proves that every way
+-- gives the same catalog.
 \echo Use "CREATE EXTENSION claudable" to load this file. \quit
 
 -- Metadata lives in its own schema; nobody but the extension's owner may touch it.
@@ -53,7 +53,9 @@ CREATE TYPE claudable.provisioned_project AS (
     port          integer,
     database_url  text,
     created       boolean,
-    created_at    timestamptz
+    created_at    timestamptz,
+    -- NULL unless claudable.pooler_host is set (0.5.0: the only column added since)
+    pooled_database_url text
 );
 
 CREATE FUNCTION @extschema@.claudable_provision(project_id text, owner_id text)
@@ -236,7 +238,6 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION claudable.expected_role_settings() FROM PUBLIC;
 
--- section: spares (also in claudable--0.3.0--0.4.0.sql)
 -- ---- the spare pool ------------------------------------------------------------------
 -- Ready-made databases, each owned by a NOLOGIN role of the same name, copied from
 -- claudable.template before anyone asks (claudable.spare_databases of them). A cold
@@ -319,9 +320,7 @@ SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.claudable_refill_spares() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.claudable_refill_spares() IS
     'Retires spare databases that no longer fit, makes new ones up to claudable.spare_databases; returns how many are ready.';
--- end section
 
--- section: report (also in claudable--0.3.0--0.4.0.sql)
 -- ---- the report ----------------------------------------------------------------------
 -- A project's role is the role of its recorded name carrying this installation's marker
 -- (a tenant cannot comment on its own role). Its database is the database of its recorded
@@ -532,7 +531,6 @@ AS $$
     SELECT f.severity, f.object, f.problem FROM claudable.findings() AS f
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_check() FROM PUBLIC;
--- end section
 
 -- Completes or cleans up what claudable_check() reports, where that is safe, and
 -- returns what it did. A managed database without a metadata row is never dropped:
@@ -658,3 +656,37 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_enforce_quotas() FROM PUBLIC;
+
+-- section: fleet
+-- ---- a fleet's view of this server ---------------------------------------------------
+-- What the fleet directory (extension claudable_fleet) and `claudable pgbouncer-config`
+-- read. They reach this server as a role holding EXECUTE on claudable's functions only,
+-- never SELECT on its tables: these two functions are that role's whole view.
+CREATE FUNCTION @extschema@.claudable_databases()
+RETURNS SETOF claudable.databases
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT d.* FROM claudable.databases AS d ORDER BY d.project_id $$;
+COMMENT ON FUNCTION @extschema@.claudable_databases() IS
+    'The rows of claudable.databases, for a caller that holds EXECUTE but no access to the schema claudable.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_databases() FROM PUBLIC;
+
+-- A connection pooler in front of this server needs each ready project's database, role
+-- and SCRAM verifier (never a password): with the verifier the pooler checks a client's
+-- proof, and SCRAM pass-through logs it in to this server.
+CREATE FUNCTION @extschema@.claudable_pooler_entries()
+RETURNS TABLE (database_name text, username text, host text, port integer, scram_verifier text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT p.database_name, p.username, p.host, p.port, a.rolpassword
+  FROM claudable.projects AS p
+  JOIN pg_catalog.pg_authid AS a ON a.rolname OPERATOR(pg_catalog.=) p.username
+ WHERE p.status OPERATOR(pg_catalog.=) 'ready' AND a.rolcanlogin
+   AND a.rolpassword OPERATOR(pg_catalog.~) '^SCRAM-SHA-256\$'
+ ORDER BY p.database_name
+$$;
+COMMENT ON FUNCTION @extschema@.claudable_pooler_entries() IS
+    'Each ready project''s database, role, host, port and SCRAM verifier, for a connection pooler''s configuration.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_pooler_entries() FROM PUBLIC;
+-- end section

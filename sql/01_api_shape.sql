@@ -13,13 +13,13 @@ SELECT is(
     (SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
       WHERE attrelid = 'claudable.provisioned_project'::regclass AND attnum > 0),
     ARRAY['project_id', 'owner_id', 'database_name', 'username', 'password', 'host', 'port',
-          'database_url', 'created', 'created_at'],
-    'it returns the pinned columns in the pinned order');
+          'database_url', 'created', 'created_at', 'pooled_database_url'],
+    'it returns the ten pinned columns in the pinned order, then pooled_database_url');
 SELECT is(
     (SELECT array_agg(format_type(atttypid, atttypmod) ORDER BY attnum) FROM pg_attribute
       WHERE attrelid = 'claudable.provisioned_project'::regclass AND attnum > 0),
     ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'integer', 'text', 'boolean',
-          'timestamp with time zone'],
+          'timestamp with time zone', 'text'],
     'the returned columns have the pinned types');
 SELECT is(
     (SELECT proretset FROM pg_proc WHERE oid = 'public.claudable_provision(text,text)'::regprocedure),
@@ -69,8 +69,8 @@ SELECT is(
     0::bigint,
     'nobody but the owner holds a privilege on schema claudable');
 
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.4.0',
-    'CREATE EXTENSION installs version 0.4.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.5.0',
+    'CREATE EXTENSION installs version 0.5.0');
 SELECT has_function('public', 'claudable_deprovision', ARRAY['text', 'text'],
     'claudable_deprovision(project_id text, owner_id text) is installed');
 SELECT is((SELECT prorettype::regtype::text FROM pg_proc WHERE oid = 'public.claudable_deprovision(text,text)'::regprocedure),

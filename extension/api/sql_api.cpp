@@ -18,7 +18,7 @@
 namespace claudable {
 namespace {
 
-constexpr const char* library_version = "0.4.0";
+constexpr const char* library_version = "0.5.0";
 
 struct ProjectArguments {
     std::string project_id;
@@ -100,13 +100,22 @@ std::string required_text_argument(const pg::Arguments& arguments, const char* n
 pg::ResultRow project_row(const ProjectReply& reply, const std::string& project_id, const settings::Values& values) {
     const SecretKey& key = key_with_fingerprint(reply.record.key_fingerprint, values.key_file);
     std::string password = open_sealed(key, reply.record.sealed_password, project_id);
-    std::string url = database_url(ConnectionTarget{reply.record.username, password, reply.record.host,
-                                                    reply.record.port, reply.record.database_name,
-                                                    values.sslmode});
+    ConnectionTarget target{reply.record.username, password, reply.record.host, reply.record.port,
+                            reply.record.database_name, values.sslmode};
+    std::string url = database_url(target);
+    // Through the pooler the database keeps its name: `claudable pgbouncer-config` writes
+    // one [databases] entry per project under that name.
+    pg::ResultCell pooled_url;
+    if (!values.pooler_host.empty()) {
+        target.host = values.pooler_host;
+        target.port = values.pooler_port;
+        pooled_url = database_url(target);
+    }
+    wipe(target.password);
     const ProjectRecord& r = reply.record;
     pg::ResultRow row{{r.project_id, r.owner_id, r.database_name, r.username, std::move(password), r.host, r.port,
-                 std::move(url), reply.created, pg::Timestamp{r.created_at}},
-                true};
+                       std::move(url), reply.created, pg::Timestamp{r.created_at}, std::move(pooled_url)},
+                      true};
     return row;
 }
 

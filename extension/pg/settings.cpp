@@ -21,6 +21,8 @@ int max_projects_setting = -1;
 int max_projects_per_owner_setting = -1;
 int spare_databases_setting = 0;
 int worker_idle_timeout_setting = 2000;
+char* pooler_host_setting = nullptr;
+int pooler_port_setting = 6432;
 
 // "name=value, name=value": names as PostgreSQL spells settings, values without quotes,
 // backslashes or commas. Returns false and a reason for anything else.
@@ -173,6 +175,15 @@ void define() {
                                 "one worker per call.",
                                 nullptr, &worker_idle_timeout_setting, 2000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS,
                                 nullptr, nullptr, nullptr);
+        // The pooled endpoint in front of this server (PgBouncer, README "Fleet"): the same
+        // for every project, so apps keep their pooled URL when servers are added.
+        DefineCustomStringVariable("claudable.pooler_host",
+                                   "Host of the connection pooler in front of this server; empty means "
+                                   "claudable_provision returns no pooled_database_url.",
+                                   nullptr, &pooler_host_setting, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+        DefineCustomIntVariable("claudable.pooler_port", "Port of the connection pooler in front of this server.",
+                                nullptr, &pooler_port_setting, 6432, 1, 65535, PGC_SUSET, 0, nullptr, nullptr,
+                                nullptr);
     });
 }
 
@@ -195,7 +206,9 @@ Values current() {
                   max_projects_setting,
                   max_projects_per_owner_setting,
                   spare_databases_setting,
-                  worker_idle_timeout_setting};
+                  worker_idle_timeout_setting,
+                  text_or(pooler_host_setting, ""),
+                  pooler_port_setting};
 }
 
 std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text) {

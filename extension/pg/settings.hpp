@@ -29,6 +29,8 @@ struct Values {
     int max_projects_per_owner;   // claudable.max_projects_per_owner, -1: unlimited
     int spare_databases;          // claudable.spare_databases: the spare pool's size, 0: no pool
     int worker_idle_timeout_ms;   // claudable.worker_idle_timeout: how long a worker stays for the next call
+    std::string pooler_host;      // claudable.pooler_host; empty: rows carry no pooled_database_url
+    int pooler_port;              // claudable.pooler_port, default 6432 (PgBouncer's)
 };
 
 // claudable.role_settings as (name, value) pairs; the syntax was checked when it was set.
