@@ -23,9 +23,12 @@ OBJS = $(EXTENSION_SOURCES:.cpp=.o)
 # the upgrade script to it (from its .sql.in, with claudable.sql's sections); the 0.1.0
 # script and the older upgrade scripts are kept as they shipped.
 MODULEDIR = extension
+# The second extension, claudable_fleet (README, "Fleet"): SQL only, over PL/Proxy.
+FLEET_DATA = fleet/claudable_fleet.control fleet/claudable_fleet--0.1.0.sql
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/claudable.control)
 DATA = extension/claudable.control extension/claudable--0.1.0.sql extension/claudable--0.1.0--0.2.0.sql \
-       extension/claudable--0.2.0--0.3.0.sql extension/claudable--0.3.0--0.4.0.sql
+       extension/claudable--0.2.0--0.3.0.sql extension/claudable--0.3.0--0.4.0.sql \
+       $(FLEET_DATA)
 DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.4.0--0.5.0.sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))

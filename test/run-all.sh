@@ -75,9 +75,10 @@ done
 
 cluster_stop
 
-# Suites that need a cluster of their own: they size it or restart it; the Perl TAP
-# suites (test/t: crash recovery, standby failover) make their own servers.
-for suite in test/load/*.sh test/client/*.sh test/node/*.sh test/t/prove.sh; do
+# Suites that need a cluster of their own: they size it or restart it; the fleet suite
+# starts three clusters and PgBouncer; the Perl TAP suites (test/t: crash recovery,
+# standby failover) make their own servers.
+for suite in test/load/*.sh test/client/*.sh test/node/*.sh test/fleet/*.sh test/t/prove.sh; do
     echo "== $(basename "$suite")"
     timeout "$suite_timeout" bash "$suite" 2>&1 | tee "$root/.suite.log"
     count_tap "$root/.suite.log"

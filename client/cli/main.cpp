@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -32,13 +33,16 @@ struct Options {
     std::string bootstrap_file;
     std::string projects_dir;
     std::vector<std::string> command;
+    std::string out_dir;
+    std::string pool_mode = "transaction";
 };
 
 json to_json(const ProvisionedProject& p) {
     return json{{"project_id", p.project_id}, {"owner_id", p.owner_id},   {"database_name", p.database_name},
                 {"username", p.username},     {"password", p.password.reveal()}, {"host", p.host},
                 {"port", p.port},             {"database_url", p.database_url.reveal()},
-                {"created", p.created},       {"created_at", p.created_at}};
+                {"created", p.created},       {"created_at", p.created_at},
+                {"pooled_database_url", p.pooled_database_url.empty() ? json(nullptr) : json(p.pooled_database_url.reveal())}};
 }
 
 void print_project(const ProvisionedProject& p, bool as_json) {
@@ -57,6 +61,7 @@ void print_project(const ProvisionedProject& p, bool as_json) {
     line("database_url", p.database_url);
     line("created", p.created ? "true" : "false");
     line("created_at", p.created_at);
+    if (!p.pooled_database_url.empty()) line("pooled_url", p.pooled_database_url);
 }
 
 std::string read_file(const std::string& path) {
@@ -114,6 +119,11 @@ int run(int argc, char** argv) {
     CLI::App* exec = app.add_subcommand("exec", "Provision or look up, then run CMD with DATABASE_URL in its environment");
     project_args(exec);
     exec->add_option("CMD", o.command, "Command and arguments, after --")->required();
+    CLI::App* pgbouncer = app.add_subcommand(
+        "pgbouncer-config", "Write PgBouncer's [databases] entries and auth file (SCRAM verifiers) for every project");
+    pgbouncer->add_option("--out", o.out_dir, "Directory for pgbouncer-databases.ini and userlist.txt")->required();
+    pgbouncer->add_option("--pool-mode", o.pool_mode, "PgBouncer pool_mode of each entry (default transaction)")
+        ->check(CLI::IsMember({"transaction", "session", "statement"}));
 
     try {
         app.parse(argc, argv);
@@ -172,6 +182,19 @@ int run(int argc, char** argv) {
             claudable::write_env_file(o.projects_dir, p.project_id, p.database_url.reveal());
             std::cout << "DATABASE_URL written to " << o.projects_dir << "/" << p.project_id
                       << "/.env.production (mode 0600)\n";
+        } else if (pgbouncer->parsed()) {
+            const std::vector<claudable::PoolerEntry> entries = make_client(o).pooler_entries();
+            claudable::write_pgbouncer_config(o.out_dir, entries, o.pool_mode);
+            std::set<std::string> servers;
+            for (const auto& e : entries) servers.insert(e.server);
+            if (o.json_output)
+                std::cout << json{{"databases", entries.size()}, {"servers", servers.size()}, {"directory", o.out_dir}}.dump()
+                          << "\n";
+            else
+                std::cout << "wrote " << entries.size() << " database entries (" << servers.size() << " server"
+                          << (servers.size() == 1 ? "" : "s") << ") to " << o.out_dir << "/"
+                          << claudable::pgbouncer_databases_file << " and their roles' SCRAM verifiers to "
+                          << o.out_dir << "/" << claudable::pgbouncer_auth_file << "; RELOAD PgBouncer to use them\n";
         } else if (exec->parsed()) {
             ProvisionedProject p = make_client(o).provision(o.project_id, o.owner_id);
             // The app gets its own URL and none of the admin's credentials.

@@ -86,12 +86,15 @@ ProvisionedProject project_from(const PGresult* result) {
     p.database_url = url_secret(value(result, 0, 7));
     p.created = value(result, 0, 8) == "t";
     p.created_at = value(result, 0, 9);
+    if (!PQgetisnull(result, 0, 10)) p.pooled_database_url = url_secret(value(result, 0, 10));
     return p;
 }
 
 const char* const project_columns =
     "project_id, owner_id, database_name, username, password, host, port, database_url, created,"
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    // Read by name from the row, so a server older than 0.5.0 (no such column) gives NULL.
+    " pg_catalog.to_jsonb(r.*) ->> 'pooled_database_url'";
 
 // libpq quotes the offending part of a malformed connection string ("invalid
 // percent-encoded token: "..."") and that part may be the password: every quoted part is
@@ -214,7 +217,7 @@ Result execute(PGconn* conn, const std::string& sql, const std::vector<std::stri
 // claudable_provision and claudable_rotate_password return the same row.
 ProvisionedProject Client::project_row(const char* function, const std::string& project_id,
                                        const std::string& owner_id) {
-    const std::string sql = std::string("SELECT ") + project_columns + " FROM " + function + "($1, $2)";
+    const std::string sql = std::string("SELECT ") + project_columns + " FROM " + function + "($1, $2) AS r";
     // Provisioning is idempotent; a rotation is not: it is re-sent only if it never left.
     const Retry retry = std::string(function) == "claudable_provision" ? Retry::idempotent : Retry::only_if_not_sent;
     return with_retries(retry, function, [&] {
@@ -272,6 +275,26 @@ std::vector<Finding> Client::check() {
         std::vector<Finding> rows;
         for (int i = 0; i < PQntuples(r.get()); ++i)
             rows.push_back(Finding{value(r.get(), i, 0), value(r.get(), i, 1), value(r.get(), i, 2)});
+        return rows;
+    });
+}
+
+std::vector<PoolerEntry> Client::pooler_entries() {
+    return with_retries(Retry::idempotent, "pooler entries", [&] {
+        Result probe = execute(connection().conn.get(),
+                               "SELECT pg_catalog.to_regprocedure('claudable_fleet_pooler_entries()') IS NOT NULL",
+                               {}, admin_connection_);
+        const bool directory = value(probe.get(), 0, 0) == "t";
+        Result r = execute(connection().conn.get(),
+                           directory ? "SELECT server, database_name, username, host, port, scram_verifier"
+                                       "  FROM claudable_fleet_pooler_entries()"
+                                     : "SELECT '', database_name, username, host, port, scram_verifier"
+                                       "  FROM claudable_pooler_entries()",
+                           {}, admin_connection_);
+        std::vector<PoolerEntry> rows;
+        for (int i = 0; i < PQntuples(r.get()); ++i)
+            rows.push_back(PoolerEntry{value(r.get(), i, 0), value(r.get(), i, 1), value(r.get(), i, 2),
+                                       value(r.get(), i, 3), std::stoi(value(r.get(), i, 4)), value(r.get(), i, 5)});
         return rows;
     });
 }

@@ -7,12 +7,16 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <vector>
 
+#include "atomic_file.hpp"
 #include "claudable/errors.hpp"
 
 namespace claudable {
+using detail::Descriptor;
+using detail::file_error;
+using detail::replace_file;
+
 namespace {
 
 bool is_database_url_line(const std::string& line) {
@@ -27,10 +31,6 @@ bool is_database_url_line(const std::string& line) {
 bool starts_with_export(const std::string& line) {
     std::size_t i = line.find_first_not_of(" \t");
     return i != std::string::npos && line.compare(i, 7, "export ") == 0;
-}
-
-[[noreturn]] void file_error(const std::string& what, const std::string& path, int err) {
-    throw Error("58030", what + " " + path + ": " + std::strerror(err));
 }
 
 }  // namespace
@@ -76,13 +76,6 @@ std::string merge_database_url(const std::string& existing, const std::string& u
 }
 
 namespace {
-
-struct Descriptor {
-    int fd = -1;
-    ~Descriptor() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 [[noreturn]] void refuse(const std::string& what) {
     throw InvalidInput("22023", what);
@@ -146,14 +139,6 @@ std::string read_existing(int directory, const std::string& shown) {
     return content;
 }
 
-std::string random_suffix() {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::random_device random;
-    std::string suffix;
-    for (int i = 0; i < 12; ++i) suffix += alphabet[random() % (sizeof alphabet - 1)];
-    return suffix;
-}
-
 }  // namespace
 
 void write_env_file(const std::string& projects_dir, const std::string& project_id, const std::string& url) {
@@ -170,28 +155,7 @@ void write_env_file(const std::string& projects_dir, const std::string& project_
 
     const std::string content = merge_database_url(read_existing(directory.fd, shown), url);
 
-    std::string temporary;
-    Descriptor out;
-    for (int attempt = 0; out.fd < 0 && attempt < 16; ++attempt) {
-        temporary = ".env.production." + random_suffix();
-        out.fd = ::openat(directory.fd, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                          S_IRUSR | S_IWUSR);
-        if (out.fd < 0 && errno != EEXIST) file_error("cannot create a temporary file beside", shown, errno);
-    }
-    if (out.fd < 0) file_error("cannot create a temporary file beside", shown, EEXIST);
-    bool ok = ::fchmod(out.fd, S_IRUSR | S_IWUSR) == 0 &&
-              ::write(out.fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-              ::fsync(out.fd) == 0;
-    int err = errno;
-    ::close(out.fd);
-    out.fd = -1;
-    // renameat replaces a symlink named .env.production itself, never its target.
-    if (!ok || ::renameat(directory.fd, temporary.c_str(), directory.fd, ".env.production") != 0) {
-        if (ok) err = errno;
-        ::unlinkat(directory.fd, temporary.c_str(), 0);
-        file_error("cannot write", shown, err);
-    }
-    ::fsync(directory.fd);
+    replace_file(directory.fd, ".env.production", content, shown);
 }
 
 std::vector<std::string> environment_for_app(const std::vector<std::string>& environment, const std::string& url) {

@@ -9,6 +9,7 @@
 
 #include "claudable/env_file.hpp"
 #include "claudable/errors.hpp"
+#include "claudable/pgbouncer_config.hpp"
 #include "claudable/secret.hpp"
 #include "rules/connection_url.hpp"
 
@@ -160,6 +161,71 @@ TEST(WriteEnvFile, RefusesAFileOverTheSizeCap) {
 TEST(WriteEnvFile, RefusesAProjectIdThatIsNotOnePathComponent) {
     const auto dir = fresh_directory("claudable-unit-path");
     for (const char* id : {"..", ".", "a/b", ""}) EXPECT_NE(refusal_of(dir, id), "not refused") << id;
+    std::filesystem::remove_all(dir);
+}
+
+namespace {
+const std::string verifier = "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy";
+PoolerEntry entry(std::string server, std::string database, std::string user) {
+    return PoolerEntry{std::move(server), std::move(database), std::move(user), "10.0.0.5", 5432, verifier};
+}
+}  // namespace
+
+TEST(PgbouncerConfig, RendersOneDatabaseEntryPerProjectPointingAtItsServer) {
+    EXPECT_EQ(render_pgbouncer_databases({entry("a", "app_db_x", "app_u_x")}, "transaction"),
+              "; Written by `claudable pgbouncer-config`: one entry per project. Do not edit;\n"
+              "; run it again, then RELOAD PgBouncer.\n[databases]\n"
+              "app_db_x = host=10.0.0.5 port=5432 dbname=app_db_x pool_mode=transaction\n");
+}
+TEST(PgbouncerConfig, RendersTheAuthFileWithVerifiersOnly) {
+    EXPECT_EQ(render_pgbouncer_auth_file({entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_y", "app_u_y")}),
+              "\"app_u_x\" \"" + verifier + "\"\n\"app_u_y\" \"" + verifier + "\"\n");
+}
+TEST(PgbouncerConfig, RefusesAHostThatCouldStartANewSetting) {
+    PoolerEntry hostile = entry("a", "app_db_x", "app_u_x");
+    hostile.host = "10.0.0.5\nauth_type = trust";
+    EXPECT_THROW(render_pgbouncer_databases({hostile}, "transaction"), InvalidInput);
+}
+TEST(PgbouncerConfig, RefusesARoleNameWithAQuote) {
+    EXPECT_THROW(render_pgbouncer_auth_file({entry("a", "app_db_x", "app_u\" \"x")}), InvalidInput);
+}
+TEST(PgbouncerConfig, RefusesAPlainPasswordOrMd5HashInsteadOfAScramVerifier) {
+    PoolerEntry plain = entry("a", "app_db_x", "app_u_x");
+    plain.scram_verifier = "md5e10adc3949ba59abbe56e057f20f883e";
+    try {
+        render_pgbouncer_auth_file({plain});
+        ADD_FAILURE() << "not refused";
+    } catch (const InvalidInput& e) {
+        EXPECT_EQ(std::string(e.what()).find("md5"), std::string::npos) << "the message shows the secret";
+    }
+}
+TEST(PgbouncerConfig, RefusesOneDatabaseOnTwoServers) {
+    EXPECT_THROW(render_pgbouncer_databases({entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_x", "app_u_x")},
+                                            "transaction"),
+                 Conflict);
+}
+TEST(PgbouncerConfig, WritesBothFilesMode0600AndReplacesASymlinkWithoutFollowingIt) {
+    const auto dir = fresh_directory("claudable-unit-pgb");
+    std::filesystem::create_directories(dir);
+    { std::ofstream(dir / "target") << "keep\n"; }
+    std::filesystem::create_symlink(dir / "target", dir / pgbouncer_auth_file);
+    write_pgbouncer_config(dir.string(), {entry("a", "app_db_x", "app_u_x")}, "session");
+    struct stat st {};
+    for (const char* name : {pgbouncer_auth_file, pgbouncer_databases_file}) {
+        ASSERT_EQ(::lstat((dir / name).c_str(), &st), 0);
+        EXPECT_TRUE(S_ISREG(st.st_mode)) << name;
+        EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+    }
+    EXPECT_EQ(slurp(dir / "target"), "keep\n");
+    EXPECT_NE(slurp(dir / pgbouncer_databases_file).find("pool_mode=session"), std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+TEST(PgbouncerConfig, WritesNothingWhenAnEntryIsRefused) {
+    const auto dir = fresh_directory("claudable-unit-pgb2");
+    PoolerEntry hostile = entry("a", "app_db_x", "app_u_x");
+    hostile.port = 0;
+    EXPECT_THROW(write_pgbouncer_config(dir.string(), {hostile}, "transaction"), InvalidInput);
+    EXPECT_FALSE(std::filesystem::exists(dir / pgbouncer_auth_file));
     std::filesystem::remove_all(dir);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "claudable/errors.hpp"
+#include "claudable/pgbouncer_config.hpp"
 #include "claudable/secret.hpp"
 
 namespace claudable {
@@ -26,6 +27,8 @@ struct ProvisionedProject {
     Secret database_url;
     bool created = false;
     std::string created_at;  // ISO 8601, UTC
+    // The URL through the pooler; empty before claudable 0.5.0 or without claudable.pooler_host.
+    Secret pooled_database_url;
 };
 
 // A row of claudable.databases.
@@ -73,6 +76,9 @@ public:
     ProvisionedProject rotate_password(const std::string& project_id, const std::string& owner_id);
     std::vector<DatabaseInfo> list();
     std::vector<Finding> check();
+    // Every project a pooler should serve: claudable_fleet_pooler_entries() on a fleet
+    // directory (every server), claudable_pooler_entries() on a server.
+    std::vector<PoolerEntry> pooler_entries();
 
 private:
     struct Connection;

@@ -41,6 +41,8 @@ function projectInfo(rows: any[]): ProjectDatabaseInfo {
     projectId: r.project_id, ownerId: r.owner_id, databaseName: r.database_name, username: r.username,
     password: r.password, host: r.host, port: Number(r.port), databaseUrl: r.database_url, created: r.created,
     createdAt: new Date(r.created_at),
+    // Absent before claudable 0.5.0; NULL while the server has no claudable.pooler_host.
+    pooledDatabaseUrl: r.pooled_database_url ?? null,
   });
 }
 

@@ -21,10 +21,12 @@ export interface ProjectDatabaseRow {
   databaseUrl: string;
   created: boolean;
   createdAt: Date;
+  /** The URL through the pooler (PgBouncer), when the server sets claudable.pooler_host; null otherwise. */
+  pooledDatabaseUrl: string | null;
 }
 
 // The secrets live beside the object, not on it: nothing that walks its properties sees them.
-const secrets = new WeakMap<ProjectDatabaseInfo, { password: string; databaseUrl: string }>();
+const secrets = new WeakMap<ProjectDatabaseInfo, { password: string; databaseUrl: string; pooledDatabaseUrl: string | null }>();
 
 export class ProjectDatabaseInfo {
   readonly projectId: string;
@@ -45,13 +47,15 @@ export class ProjectDatabaseInfo {
     this.port = row.port;
     this.created = row.created;
     this.createdAt = row.createdAt;
-    secrets.set(this, { password: row.password, databaseUrl: row.databaseUrl });
+    secrets.set(this, { password: row.password, databaseUrl: row.databaseUrl, pooledDatabaseUrl: row.pooledDatabaseUrl });
   }
 
   /** The real password. */
   get password(): string { return secrets.get(this)!.password; }
   /** The real DATABASE_URL. */
   get databaseUrl(): string { return secrets.get(this)!.databaseUrl; }
+  /** The real pooled URL (PgBouncer, transaction pooling), or null when the server has no pooler set. */
+  get pooledDatabaseUrl(): string | null { return secrets.get(this)!.pooledDatabaseUrl; }
 
   /** What humans and logs see: every field, the password and the URL's password masked. */
   toMasked(): Omit<ProjectDatabaseRow, never> {
@@ -59,6 +63,7 @@ export class ProjectDatabaseInfo {
       projectId: this.projectId, ownerId: this.ownerId, databaseName: this.databaseName, username: this.username,
       password: MASK, host: this.host, port: this.port, databaseUrl: maskUrl(this.databaseUrl),
       created: this.created, createdAt: this.createdAt,
+      pooledDatabaseUrl: this.pooledDatabaseUrl === null ? null : maskUrl(this.pooledDatabaseUrl),
     };
   }
   toJSON(): Omit<ProjectDatabaseRow, never> { return this.toMasked(); }

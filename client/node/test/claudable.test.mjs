@@ -79,6 +79,12 @@ test('the password and the URL are masked in console.log, util.inspect, JSON.str
   assert.equal(info.password.length, 32, 'the real password is a property away');
 });
 
+test('pooledDatabaseUrl is null while the server sets no claudable.pooler_host', async () => {
+  const info = await provisionProjectDatabase('node-app', 'team-node', { adminUrl });
+  assert.equal(info.pooledDatabaseUrl, null);
+  assert.equal(JSON.parse(JSON.stringify(info)).pooledDatabaseUrl, null);
+});
+
 test('deprovisionProjectDatabase removes the project once', async () => {
   await provisionProjectDatabase('node-gone', 'team-node', { adminUrl });
   assert.equal(await deprovisionProjectDatabase('node-gone', 'team-node', { adminUrl }), true);

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# The fleet (README, "Fleet"): a directory (claudable_fleet over PL/Proxy), two claudable
+# servers, later a third, and PgBouncer in front of them, each a throwaway process on this
+# machine. The deploy service is a role holding EXECUTE on three directory functions, over
+# TCP; the directory reaches each server as a role holding EXECUTE only. Prints TAP.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$here/../lib/cluster.sh"
+source "$here/../lib/nodes.sh"
+source "$here/../lib/tap.sh"
+source "$here/../lib/fleet.sh"
+unset PGHOST PGPORT PGUSER PGDATABASE
+
+fleet_start_server a || exit 1
+fleet_start_server b || exit 1
+fleet_start_directory || exit 1
+
+dq() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$DEPLOY_URL" "$@"; }
+sq() { nq directory -d directory "$@"; }          # the directory, as its superuser
+sqlstate_of() {  # the SQLSTATE of the error a deploy-role statement raises (empty if none)
+    dq -v VERBOSITY=verbose -c "$1" 2>&1 >/dev/null | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -1
+}
+error_of() { dq -c "$1" 2>&1 >/dev/null; }
+provision() { dq -F ' ' -c "SELECT created, port FROM claudable_provision('$1', '${2:-owner-fleet}')"; }
+server_port() { dq -c "SELECT port FROM claudable_provision('$1', '${2:-owner-fleet}')"; }
+password_of() { dq -c "SELECT password FROM claudable_provision('$1', 'owner-fleet')"; }
+secrets_file="$FLEET_DIR/secrets"  # every password the suite saw, for the log checks at the end
+remember_secret() { printf '%s\n' "$1" >>"$secrets_file"; }
+remember_secret "$FLEET_ROLE_PASSWORD"
+
+echo "# adding servers"
+check "claudable_fleet_add_server adds server a" fleet_add_server a 100
+check "and server b" fleet_add_server b 100
+without_statement_log a meta <<<"ALTER ROLE postgres PASSWORD 'superuser-pw';"
+remember_secret superuser-pw
+as_superuser=$(sq -v VERBOSITY=verbose -c "BEGIN; SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'" -c "SELECT claudable_fleet_add_server('root',
+    'host=127.0.0.1 port=${NODE_PORT[a]} dbname=meta user=postgres password=superuser-pw', 10)" 2>&1)
+check "a server reached as a superuser is refused (42501)" grep -q 'ERROR:  42501: .*holds more than EXECUTE' <<<"$as_superuser"
+unreachable=$(sq -v VERBOSITY=verbose -c "SELECT claudable_fleet_add_server('gone', 'host=127.0.0.1 port=1 dbname=meta user=claudable_fleet', 10)" 2>&1)
+check "a server that cannot be reached is refused (08001)" grep -q 'ERROR:  08001: claudable fleet: server "gone" cannot be reached' <<<"$unreachable"
+as_url=$(sq -v VERBOSITY=verbose -c "SELECT claudable_fleet_add_server('url', 'postgresql://u@127.0.0.1/meta', 10)" 2>&1)
+check "a URL instead of key=value conninfo is refused (22023)" grep -q 'ERROR:  22023: ' <<<"$as_url"
+twice=$(sq -v VERBOSITY=verbose -c "SELECT claudable_fleet_add_server('a', 'host=127.0.0.1 dbname=meta user=claudable_fleet', 10)" 2>&1)
+check "a name already in the fleet is refused (42710)" grep -q 'ERROR:  42710: ' <<<"$twice"
+check "and a refused server leaves no row, SQL/MED server or user mapping behind" \
+    test "$(sq -c "SELECT (SELECT count(*) FROM claudable_fleet.servers) || ' ' || (SELECT count(*) FROM pg_foreign_server)
+                          || ' ' || (SELECT count(*) FROM pg_user_mappings)")" = "2 2 2"
+check "the fleet role's password is in the user mapping, which the deploy role cannot read" \
+    test "$(dq -c "SELECT count(*) FROM pg_user_mappings WHERE umoptions IS NOT NULL")" = 0
+check "the deploy role cannot read the placements (42501)" \
+    test "$(sqlstate_of 'SELECT * FROM claudable_fleet.placements')" = 42501
+check "nor add a server (42501)" \
+    test "$(sqlstate_of "SELECT claudable_fleet_add_server('x', 'host=h dbname=d user=u', 1)")" = 42501
+
+echo "# the same function as on a server"
+check "claudable_provision on the directory returns the columns a server returns, in the same order" \
+    test "$(sq -c "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute
+                   WHERE attrelid = 'claudable_fleet.provisioned_project'::regclass AND attnum > 0")" = \
+         "$(nq a -d meta -c "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute
+                   WHERE attrelid = 'claudable.provisioned_project'::regclass AND attnum > 0")"
+check "its arguments, SECURITY DEFINER and pinned search_path are those of the server's" \
+    test "$(sq -c "SELECT proargnames::text || prosecdef || proconfig::text FROM pg_proc WHERE oid = 'claudable_provision(text,text)'::regprocedure")" = \
+         "$(nq a -d meta -c "SELECT proargnames::text || prosecdef || proconfig::text FROM pg_proc WHERE oid = 'claudable_provision(text,text)'::regprocedure")"
+
+echo "# spread and sticky placement"
+for i in $(seq 1 20); do provision "spread-$i" >/dev/null; done
+check "20 new projects spread evenly over two servers of equal capacity" \
+    test "$(sq -c "SELECT string_agg(name || '=' || projects, ' ' ORDER BY name) FROM claudable_fleet.servers")" = "a=10 b=10"
+check "each placement matches the server that holds the project" \
+    test "$(nq a -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id LIKE 'spread-%'") $(nq b -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id LIKE 'spread-%'")" = "10 10"
+first_password=$(password_of spread-1)
+remember_secret "$first_password"
+first_port=$(server_port spread-1)
+check "a later call for a project goes to its server and returns created = false" \
+    test "$(provision spread-1)" = "f $first_port"
+check "and the same password" test "$(password_of spread-1)" = "$first_password"
+check "its DATABASE_URL logs in to that server as the project's role" \
+    test "$(psql -X -A -t "$(dq -c "SELECT database_url FROM claudable_provision('spread-1', 'owner-fleet')")" -c 'SELECT current_user')" = app_u_spread_1
+check "claudable_rotate_password is routed to the project's server" \
+    test "$(dq -c "SELECT port FROM claudable_rotate_password('spread-2', 'owner-fleet')")" = "$(server_port spread-2)"
+
+echo "# refusals are the server's, with its SQLSTATE, and place nothing"
+check "an invalid project_id: 22023" test "$(sqlstate_of "SELECT claudable_provision('bad id!', 'owner-fleet')")" = 22023
+check "the server's message and hint come through unwrapped" \
+    grep -q '^ERROR:  invalid project_id: only A-Z' <<<"$(error_of "SELECT claudable_provision('bad id!', 'owner-fleet')")"
+check "a NULL project_id: 22023" test "$(sqlstate_of "SELECT claudable_provision(NULL, 'owner-fleet')")" = 22023
+check "another owner's project: 42501" test "$(sqlstate_of "SELECT claudable_provision('spread-1', 'intruder')")" = 42501
+check "rotating an unknown project: P0002" test "$(sqlstate_of "SELECT claudable_rotate_password('nobody', 'owner-fleet')")" = P0002
+check "deprovisioning an unknown project returns false" test "$(dq -c "SELECT claudable_deprovision('nobody', 'owner-fleet')")" = f
+check "no refused call left a placement" test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id NOT LIKE 'spread-%'")" = 0
+
+echo "# drain"
+sq -c "SELECT claudable_fleet_drain_server('b')" >/dev/null
+for i in 1 2 3 4; do provision "drained-$i" >/dev/null; done
+check "a drained server gets no new project" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id LIKE 'drained-%' AND server = 'a'")" = 4
+b_project=$(sq -c "SELECT project_id FROM claudable_fleet.placements WHERE server = 'b' ORDER BY project_id LIMIT 1")
+check "while its projects keep working there" test "$(provision "$b_project")" = "f ${NODE_PORT[b]}"
+check "the servers view shows it draining" test "$(sq -c "SELECT state FROM claudable_fleet.servers WHERE name = 'b'")" = draining
+check "draining an unknown server: 42704" grep -q 'ERROR:  42704' <<<"$(sq -v VERBOSITY=verbose -c "SELECT claudable_fleet_drain_server('nope')" 2>&1)"
+sq -c "SELECT claudable_fleet_resume_server('b')" >/dev/null
+provision after-resume >/dev/null
+check "after claudable_fleet_resume_server it takes new projects again" \
+    test "$(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'after-resume'")" = b
+
+echo "# 32 concurrent first calls for one project"
+race_dir="$FLEET_DIR/race"
+mkdir -p "$race_dir"
+for i in $(seq 1 32); do
+    dq -F ' ' -c "SELECT created, port, md5(password) FROM claudable_provision('race-one', 'owner-fleet')" >"$race_dir/$i" 2>"$race_dir/$i.err" &
+done
+wait
+check "all 32 succeed" test "$(cat "$race_dir"/*.err | wc -c)" = 0
+check "they name one server and one password" test "$(cut -d' ' -f2,3 "$race_dir"/[0-9]* | sort -u | wc -l)" = 1
+check "exactly one of them created the project" test "$(grep -c '^t ' "$race_dir"/[0-9]* | awk -F: '{s += $2} END {print s}')" = 1
+race_server=$(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'race-one'")
+other_server=$([ "$race_server" = a ] && echo b || echo a)
+check "one placement, and the other server holds no such project" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'race-one'") $(nq "$other_server" -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'race-one'")" = "1 0"
+
+echo "# a server down, then back"
+b_password=$(password_of "$b_project")
+remember_secret "$b_password"
+node_stop b
+down=$(dq -v VERBOSITY=verbose -c "SELECT claudable_provision('$b_project', 'owner-fleet')" 2>&1 >/dev/null)
+check "a call for a project on the stopped server fails with 08001" grep -q '^ERROR:  08001: claudable fleet: server "b" cannot be reached' <<<"$down"
+check "and a hint naming the server" grep -q '^HINT:  .*server "b"' <<<"$down"
+for i in 1 2 3; do provision "while-down-$i" >/dev/null 2>&1; done
+check "new projects go to the other server meanwhile" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id LIKE 'while-down-%' AND server = 'a'")" = 3
+check "claudable_fleet_check() reports the server as unreachable" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE server = 'b' AND object = 'server b' AND problem LIKE 'cannot be reached%'")" = 1
+node_restart b
+check "once it is back, its projects answer again with the same password" test "$(password_of "$b_project")" = "$b_password"
+
+echo "# a third server"
+fleet_start_server c || exit 1
+old_url=$(dq -c "SELECT md5(database_url || pooled_database_url) FROM claudable_provision('spread-3', 'owner-fleet')")
+check "claudable_fleet_add_server adds server c" fleet_add_server c 100
+for i in 1 2 3 4 5; do provision "on-c-$i" >/dev/null; done
+check "new projects go to the server with the most free capacity, the new one" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id LIKE 'on-c-%' AND server = 'c'")" = 5
+check "and the URLs of older projects are unchanged" \
+    test "$(dq -c "SELECT md5(database_url || pooled_database_url) FROM claudable_provision('spread-3', 'owner-fleet')")" = "$old_url"
+
+echo "# what the directory sees"
+check "claudable_fleet.databases lists every placed project with its server" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet.databases d JOIN claudable_fleet.placements p USING (project_id) WHERE d.server = p.server")" = \
+         "$(sq -c "SELECT count(*) FROM claudable_fleet.placements")"
+check "claudable_fleet_check() finds nothing wrong with a healthy fleet" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check()")" = 0
+sq -c "DELETE FROM claudable_fleet.placements WHERE project_id = 'spread-4'" >/dev/null
+check "it reports a project that a server holds but no placement points at" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE object = 'project spread-4' AND problem LIKE 'held by this server but not placed%'")" = 1
+sq -c "INSERT INTO claudable_fleet.placements (project_id, server) VALUES ('ghost', 'a')" >/dev/null
+check "and a placement whose server holds no such project" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE server = 'a' AND object = 'project ghost'")" = 1
+spread4_server=$(for s in a b; do [ "$(nq $s -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'spread-4'")" = 1 ] && echo $s; done)
+sq -c "DELETE FROM claudable_fleet.placements WHERE project_id = 'ghost'" \
+   -c "INSERT INTO claudable_fleet.placements (project_id, server) VALUES ('spread-4', '$spread4_server')" >/dev/null
+
+echo "# PgBouncer: one pooled endpoint for the whole fleet"
+check "claudable pgbouncer-config, run against the directory, writes the entries of every server" fleet_write_pgbouncer_config
+check "one [databases] entry per project, each pointing at its own server" \
+    test "$(grep -c ' = host=127.0.0.1 port=' "$FLEET_DIR/pgbouncer/pgbouncer-databases.ini")" = "$(sq -c "SELECT count(*) FROM claudable_fleet.placements")"
+check "both files are mode 0600" test "$(stat -c %a "$FLEET_DIR/pgbouncer/userlist.txt" "$FLEET_DIR/pgbouncer/pgbouncer-databases.ini" | sort -u)" = 600
+check "the auth file holds SCRAM verifiers and no password" \
+    bash -c '! grep -v "\"SCRAM-SHA-256\$4096:" "$1" | grep -q . && ! grep -qFf "$2" "$1"' _ "$FLEET_DIR/pgbouncer/userlist.txt" "$secrets_file"
+single="$FLEET_DIR/single-server"
+claudable pgbouncer-config --admin-url "postgresql://claudable_fleet:$FLEET_ROLE_PASSWORD@127.0.0.1:${NODE_PORT[a]}/meta" --out "$single" >/dev/null 2>&1
+check "run against one server, it writes that server's projects" \
+    test "$(grep -c ' = host=' "$single/pgbouncer-databases.ini" 2>/dev/null)" = "$(nq a -d meta -c "SELECT count(*) FROM claudable.projects")"
+check "PgBouncer starts with it (auth_type scram-sha-256, transaction pooling)" fleet_start_pgbouncer
+
+pooled_url() { dq -c "SELECT pooled_database_url FROM claudable_provision('$1', 'owner-fleet')"; }
+pooled_logins=0
+projects=$(sq -c "SELECT project_id FROM claudable_fleet.placements ORDER BY project_id")
+for project in $projects; do
+    expected="app_u_${project//-/_} app_db_${project//-/_}"
+    got=$(psql -X -A -t -F ' ' "$(pooled_url "$project")" -c 'SELECT current_user, current_database()' 2>/dev/null)
+    [ "$got" = "$expected" ] && pooled_logins=$((pooled_logins + 1))
+done
+check "every project logs in through its pooled URL with psql ($pooled_logins of $(wc -w <<<"$projects"))" \
+    test "$pooled_logins" = "$(wc -w <<<"$projects")"
+check "the pooled URL differs from DATABASE_URL only in host and port" \
+    test "$(dq -c "SELECT regexp_replace(pooled_database_url, '@[^/]+/', '@/') = regexp_replace(database_url, '@[^/]+/', '@/')
+                   AND pooled_database_url LIKE '%@127.0.0.1:$PGBOUNCER_PORT/%' FROM claudable_provision('spread-5', 'owner-fleet')")" = t
+
+spread1_url=$(pooled_url spread-1)
+spread1_server=$(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'spread-1'")
+neighbour=$(sq -c "SELECT project_id FROM claudable_fleet.placements WHERE server = '$spread1_server' AND project_id <> 'spread-1' LIMIT 1")
+stranger=$(sq -c "SELECT project_id FROM claudable_fleet.placements WHERE server <> '$spread1_server' LIMIT 1")
+database_of() { dq -c "SELECT database_name FROM claudable_provision('$1', 'owner-fleet')"; }
+crossed=$(psql -X -A -t "${spread1_url%/*}/$(database_of "$neighbour")" -c 'SELECT 1' 2>&1)
+check "through the pooler a project's role cannot reach another project's database on its server" \
+    grep -q 'permission denied for database' <<<"$crossed"
+crossed=$(psql -X -A -t "${spread1_url%/*}/$(database_of "$stranger")" -c 'SELECT 1' 2>&1)
+check "nor one on another server, where its role does not exist" grep -q 'password authentication failed' <<<"$crossed"
+wrong_password=$(psql -X -A -t "$(sed -E 's#(://[^:]+:)[^@]+@#\1wrong@#' <<<"$spread1_url")" -c 'SELECT 1' 2>&1)
+check "and a wrong password is refused by PgBouncer itself" grep -q 'SASL authentication failed' <<<"$wrong_password"
+check "a project's role cannot reach the servers' metadata database through PgBouncer (no entry)" \
+    bash -c '! psql -X -A -t "${1%/*}/meta" -c "SELECT 1" >/dev/null 2>&1' _ "$spread1_url"
+
+echo "# node-postgres through PgBouncer"
+package="$root/client/node"
+[ -d "$package/node_modules/pg" ] || (cd "$package" && npm ci --no-audit --no-fund >/dev/null 2>&1)
+(cd "$package" && npm run -s build >/dev/null 2>&1)
+cat >"$FLEET_DIR/pooled.mjs" <<'JS'
+// Provisions through the directory with the package, then logs in with node-postgres
+// through PgBouncer (SCRAM-SHA-256 against the auth file, pass-through to the server).
+import pg from 'pg';
+import { provisionProjectDatabase, closeClaudablePools } from 'claudable-client';
+const info = await provisionProjectDatabase('node-pooled', 'owner-fleet', { adminUrl: process.env.DEPLOY_URL });
+const shown = JSON.stringify(info);
+const client = new pg.Client({ connectionString: info.pooledDatabaseUrl });
+await client.connect();
+const { rows } = await client.query('SELECT current_user AS who, current_database() AS db');
+await client.end();
+await closeClaudablePools();
+console.log([rows[0].who, rows[0].db, shown.includes(info.password) ? 'password-shown' : 'masked',
+             new URL(info.pooledDatabaseUrl).port].join(' '));
+JS
+mkdir -p "$FLEET_DIR/node_modules"
+ln -sfn "$package/node_modules/pg" "$FLEET_DIR/node_modules/pg"
+ln -sfn "$package" "$FLEET_DIR/node_modules/claudable-client"
+provision node-pooled >/dev/null  # placed first, so the configuration below has it
+fleet_write_pgbouncer_config && pgbouncer_reload && sleep 0.5
+node_out=$(cd "$FLEET_DIR" && DEPLOY_URL="$DEPLOY_URL" node pooled.mjs 2>&1)
+# What it printed (no secret: the script prints names, a port and whether the password showed).
+[ "$node_out" = "app_u_node_pooled app_db_node_pooled masked $PGBOUNCER_PORT" ] || head -5 <<<"$node_out" | sed 's/^/# /'
+check "node-postgres logs in through PgBouncer with the pooledDatabaseUrl the package returns" \
+    test "$node_out" = "app_u_node_pooled app_db_node_pooled masked $PGBOUNCER_PORT"
+
+echo "# a new project and RELOAD, with clients connected"
+psql -X -A -t "$spread1_url" -c 'SELECT 1' -c 'SELECT pg_sleep(3)' -c "SELECT 'still connected'" >"$FLEET_DIR/held.out" 2>&1 &
+held=$!
+sleep 1
+provision after-reload >/dev/null
+check "re-running pgbouncer-config picks up the new project" fleet_write_pgbouncer_config
+pgbouncer_reload
+sleep 0.5
+check "after RELOAD the new project logs in through its pooled URL" \
+    test "$(psql -X -A -t "$(pooled_url after-reload)" -c 'SELECT current_user' 2>/dev/null)" = app_u_after_reload
+wait "$held"
+held_status=$?
+check "and a client connected through the reload kept its connection" \
+    bash -c 'test "$1" = 0 && grep -q "still connected" "$2"' _ "$held_status" "$FLEET_DIR/held.out"
+
+echo "# deprovision through the directory"
+check "claudable_deprovision is routed to the project's server and drops the placement" \
+    test "$(dq -c "SELECT claudable_deprovision('drained-1', 'owner-fleet')") $(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'drained-1'") $(nq a -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'drained-1'")" = "t 0 0"
+
+echo "# secrets"
+logs=("${NODE_DIR[directory]}/server.log" "${NODE_DIR[a]}/server.log" "${NODE_DIR[b]}/server.log" "${NODE_DIR[c]}/server.log" "$FLEET_DIR/pgbouncer.log")
+check "no password the suite saw is in any server's log or PgBouncer's" bash -c '! grep -qFf "$1" "${@:2}"' _ "$secrets_file" "${logs[@]}"
+check "nor is the deploy role's or the pooler role's" \
+    bash -c '! grep -qF -e "${1#*://*:}" -e "${2#*://*:}" "${@:3}"' _ "${DEPLOY_URL%@*}" "${POOLER_ADMIN_URL%@*}" "${logs[@]}"
+tap_done

@@ -1,0 +1,88 @@
+# Several throwaway clusters ("nodes") and PgBouncer on one machine, for the fleet suite,
+# the fleet demo and the fleet benchmark. Source it (after cluster.sh), then:
+#   node_start NAME [postgresql.conf lines...]   a cluster of its own: NODE_PORT[NAME], NODE_DIR[NAME]
+#   node_stop NAME / node_restart NAME           stop it (fast) / start it again
+#   nq NAME [psql args...]                       psql as postgres on that node (unaligned, tuples only)
+#   pgbouncer_start INI                          runs PgBouncer as postgres with that config
+#   nodes_cleanup                                stops every node and PgBouncer this shell started and
+#                                                removes their directories (registered on EXIT)
+# Only what this shell started is ever stopped.
+declare -A NODE_PORT NODE_DIR
+NODES_STARTED=()
+NODES_OWNER=$BASHPID
+PGBOUNCER_PIDFILE=
+
+node_start() {
+    local name=$1 dir port
+    shift
+    dir=$(mktemp -d "/tmp/claudable-$name.XXXXXX")
+    NODES_STARTED+=("$dir")
+    trap nodes_cleanup EXIT
+    chmod 0755 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+    as_postgres "$PG_BINDIR/initdb" -D "$dir/data" -U postgres --auth-local=trust \
+        --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+        cat "$dir/initdb.log" >&2
+        return 1
+    }
+    port=$(free_port) || return 1
+    {
+        echo "port = $port"
+        echo "listen_addresses = '127.0.0.1'"
+        echo "unix_socket_directories = '$dir'"
+        echo "password_encryption = 'scram-sha-256'"
+        echo "fsync = off"
+        for line in "$@"; do echo "$line"; done
+    } >>"$dir/data/postgresql.conf"
+    NODE_PORT[$name]=$port
+    NODE_DIR[$name]=$dir
+    node_restart "$name"
+}
+
+node_restart() {
+    local dir=${NODE_DIR[$1]}
+    as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null || {
+        tail -20 "$dir/server.log" >&2
+        return 1
+    }
+}
+
+node_stop() {
+    as_postgres "$PG_BINDIR/pg_ctl" -D "${NODE_DIR[$1]}/data" -m fast -w -t 60 stop >/dev/null
+}
+
+nq() {
+    local name=$1
+    shift
+    psql -X -q -A -t -v ON_ERROR_STOP=1 -h "${NODE_DIR[$name]}" -p "${NODE_PORT[$name]}" -U postgres "$@"
+}
+
+pgbouncer_start() {  # $1: pgbouncer.ini (its pidfile setting must be "pidfile = <dir>/pgbouncer.pid")
+    PGBOUNCER_PIDFILE=$(sed -n 's/^pidfile *= *//p' "$1")
+    as_postgres pgbouncer -d "$1" >/dev/null || return 1
+    for _ in $(seq 1 100); do
+        [ -s "$PGBOUNCER_PIDFILE" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+pgbouncer_reload() {  # RELOAD: PgBouncer re-reads its files on SIGHUP, keeping client connections
+    kill -HUP "$(cat "$PGBOUNCER_PIDFILE")"
+}
+
+nodes_cleanup() {
+    # Only in the shell that started them: bash may run an EXIT trap in a pipeline's
+    # subshell too, which must not tear the fleet down under the suite.
+    [ "$BASHPID" = "$NODES_OWNER" ] || return 0
+    if [ -n "$PGBOUNCER_PIDFILE" ] && [ -s "$PGBOUNCER_PIDFILE" ]; then
+        kill -INT "$(cat "$PGBOUNCER_PIDFILE")" 2>/dev/null
+        for _ in $(seq 1 50); do [ -s "$PGBOUNCER_PIDFILE" ] || break; sleep 0.1; done
+    fi
+    local dir
+    for dir in "${NODES_STARTED[@]}"; do
+        [ -d "$dir/data" ] && as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+        rm -rf "$dir"
+    done
+    NODES_STARTED=()
+}
