@@ -4,6 +4,7 @@
 #   make client-install    build and install the C++ client library and the `claudable` CLI
 #   make test              install what is missing, then run every test suite on a throwaway cluster
 #   make demo              the main job: provision a demo project on a throwaway cluster
+#   make fleet-demo        a directory, two servers and PgBouncer: 20 projects spread and pooled
 #
 # `test` and `demo` work on a fresh machine: the scripts they call install PGXS and the
 # other build dependencies before they run `make` again, so this file must still parse
@@ -89,7 +90,7 @@ extension/claudable--$(EXTVERSION).sql: extension/claudable.sql
 extension/claudable--0.4.0--0.5.0.sql: extension/claudable--0.4.0--0.5.0.sql.in extension/claudable.sql extension/include_sections.awk
 	awk -f extension/include_sections.awk extension/claudable.sql $< > $@
 
-.PHONY: test demo bench
+.PHONY: test demo fleet-demo bench
 bench:
 	bash test/bench/bench.sh
 
@@ -98,3 +99,6 @@ test:
 
 demo:
 	bash test/demo.sh
+
+fleet-demo:
+	bash test/fleet_demo.sh
