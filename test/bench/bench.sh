@@ -8,6 +8,11 @@ claudable_packages+=(python3)
 install_missing_packages
 rm -f extension/*/*.o claudable.so
 make -s >/dev/null && make -s install >/dev/null && make -s client-install >/dev/null
+# BENCH_ONLY=fleet: the fleet's rows (14-19) alone, on clusters of their own.
+if [ "${BENCH_ONLY:-}" = fleet ]; then
+    export PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+    exec bash test/bench/fleet_bench.sh
+fi
 source test/lib/cluster.sh
 cluster_start "max_connections = 200" "max_worker_processes = 40" "log_min_messages = warning" >/dev/null
 export PG_BINDIR
@@ -24,3 +29,7 @@ psql -X -q -d claudable_node_bench -c "CREATE EXTENSION claudable" \
     -c "SELECT 1 FROM claudable_provision('node-warm', 'owner')" >/dev/null
 BENCH_PROJECT=node-warm BENCH_ADMIN_URL="postgresql://node_bench:$bench_password@127.0.0.1:$PGPORT/claudable_node_bench" \
     node client/node/bench/warm-latency.mjs
+
+# 14-19. The fleet: the directory against a server, PgBouncer against direct connections.
+cluster_stop
+bash test/bench/fleet_bench.sh

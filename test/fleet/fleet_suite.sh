@@ -251,8 +251,29 @@ echo "# deprovision through the directory"
 check "claudable_deprovision is routed to the project's server and drops the placement" \
     test "$(dq -c "SELECT claudable_deprovision('drained-1', 'owner-fleet')") $(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'drained-1'") $(nq a -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'drained-1'")" = "t 0 0"
 
+echo "# README's fleet examples, run as printed (the add-server one with this machine's address)"
+node_start readme "log_statement = 'all'" >/dev/null || exit 1
+readme_example() {  # the ```sql block after <!-- readme-example: $1 -->
+    awk -v name="$1" '$0 == "<!-- readme-example: " name " -->" { armed = 1; next }
+        armed && /^```sql$/ { inside = 1; armed = 0; next } inside && /^```$/ { exit } inside { print }' "$root/README.md"
+}
+nq readme -c "CREATE DATABASE meta" >/dev/null && nq readme -d meta -c "CREATE EXTENSION claudable" >/dev/null
+run_example() { readme_example "$1" | grep -q . && readme_example "$1" | nq readme -d "$2" -f -; }
+check "the directory example runs as printed" run_example fleet-directory postgres
+check "the server role example runs as printed" run_example fleet-server meta
+readme_password=$(random_password)
+remember_secret "$readme_password"
+without_statement_log readme meta <<<"ALTER ROLE claudable_fleet PASSWORD '$readme_password';"
+readme_example fleet-add-server |
+    sed -e "s/host=10.0.0.7 port=5432/host=127.0.0.1 port=${NODE_PORT[readme]}/" -e "s/password=\.\.\./password=$readme_password/" \
+    >"$FLEET_DIR/add-server.sql"
+check "the add-server example adds the server" nq readme -d directory -f "$FLEET_DIR/add-server.sql"
+check "and the directory it sets up provisions through it" \
+    test "$(nq readme -d directory -c "SELECT created FROM claudable_provision('readme-fleet', 'owner-fleet')")" = t
+
 echo "# secrets"
-logs=("${NODE_DIR[directory]}/server.log" "${NODE_DIR[a]}/server.log" "${NODE_DIR[b]}/server.log" "${NODE_DIR[c]}/server.log" "$FLEET_DIR/pgbouncer.log")
+logs=("${NODE_DIR[directory]}/server.log" "${NODE_DIR[a]}/server.log" "${NODE_DIR[b]}/server.log" "${NODE_DIR[c]}/server.log"
+      "${NODE_DIR[readme]}/server.log" "$FLEET_DIR/pgbouncer.log")
 check "no password the suite saw is in any server's log or PgBouncer's" bash -c '! grep -qFf "$1" "${@:2}"' _ "$secrets_file" "${logs[@]}"
 check "nor is the deploy role's or the pooler role's" \
     bash -c '! grep -qF -e "${1#*://*:}" -e "${2#*://*:}" "${@:3}"' _ "${DEPLOY_URL%@*}" "${POOLER_ADMIN_URL%@*}" "${logs[@]}"

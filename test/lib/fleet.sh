@@ -88,7 +88,7 @@ fleet_start_pgbouncer() {  # extra [pgbouncer] settings
         echo "auth_file = $FLEET_DIR/pgbouncer/userlist.txt"
         echo "pool_mode = transaction"
         echo "max_client_conn = 1000"
-        echo "default_pool_size = 20"
+        echo "default_pool_size = ${PGBOUNCER_POOL_SIZE:-20}"
         echo "logfile = $FLEET_DIR/pgbouncer.log"
         echo "pidfile = $FLEET_DIR/pgbouncer.pid"
         for line in "$@"; do echo "$line"; done

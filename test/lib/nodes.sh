@@ -11,6 +11,7 @@ declare -A NODE_PORT NODE_DIR
 NODES_STARTED=()
 NODES_OWNER=$BASHPID
 PGBOUNCER_PIDFILE=
+PGBOUNCER_PID=
 
 node_start() {
     local name=$1 dir port
@@ -61,24 +62,27 @@ pgbouncer_start() {  # $1: pgbouncer.ini (its pidfile setting must be "pidfile =
     PGBOUNCER_PIDFILE=$(sed -n 's/^pidfile *= *//p' "$1")
     as_postgres pgbouncer -d "$1" >/dev/null || return 1
     for _ in $(seq 1 100); do
-        [ -s "$PGBOUNCER_PIDFILE" ] && return 0
+        if [ -s "$PGBOUNCER_PIDFILE" ]; then
+            PGBOUNCER_PID=$(cat "$PGBOUNCER_PIDFILE")
+            return 0
+        fi
         sleep 0.1
     done
     return 1
 }
 
 pgbouncer_reload() {  # RELOAD: PgBouncer re-reads its files on SIGHUP, keeping client connections
-    kill -HUP "$(cat "$PGBOUNCER_PIDFILE")"
+    kill -HUP "$PGBOUNCER_PID"
 }
 
 nodes_cleanup() {
     # Only in the shell that started them: bash may run an EXIT trap in a pipeline's
     # subshell too, which must not tear the fleet down under the suite.
     [ "$BASHPID" = "$NODES_OWNER" ] || return 0
-    if [ -n "$PGBOUNCER_PIDFILE" ] && [ -s "$PGBOUNCER_PIDFILE" ]; then
-        kill -INT "$(cat "$PGBOUNCER_PIDFILE")" 2>/dev/null
-        for _ in $(seq 1 50); do [ -s "$PGBOUNCER_PIDFILE" ] || break; sleep 0.1; done
+    if [ -n "$PGBOUNCER_PID" ] && kill -INT "$PGBOUNCER_PID" 2>/dev/null; then
+        for _ in $(seq 1 50); do kill -0 "$PGBOUNCER_PID" 2>/dev/null || break; sleep 0.1; done
     fi
+    PGBOUNCER_PID=
     local dir
     for dir in "${NODES_STARTED[@]}"; do
         [ -d "$dir/data" ] && as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
