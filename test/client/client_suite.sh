@@ -33,7 +33,7 @@ echo "# libFuzzer, 10 s per target"
 fuzz_build="$root/client/build-fuzz"
 check "the fuzz targets build with clang" \
     bash -c "CXX=clang++-14 cmake -S '$root/client/fuzz' -B '$fuzz_build' >/dev/null && cmake --build '$fuzz_build' -j2 >/dev/null"
-for target in fuzz_env_merge fuzz_url; do
+for target in fuzz_env_merge fuzz_url fuzz_pgbouncer; do
     check "$target finds no crash in 10 s" \
         bash -c "cd '$fuzz_build' && ./$target -max_total_time=10 -print_final_stats=1 >'$CLUSTER_DIR/$target.log' 2>&1"
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$CLUSTER_DIR/$target.log" | grep -oE '[0-9]+$')
