@@ -599,3 +599,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.claudable_fleet_check() IS
     'Every server''s claudable_check() findings plus the directory''s: unreachable servers, placements without a project, projects without a placement.';
 REVOKE ALL ON FUNCTION @extschema@.claudable_fleet_check() FROM PUBLIC;
+
+-- The internal functions are reached only through the SECURITY DEFINER ones above: no
+-- EXECUTE for PUBLIC, on top of the schema being closed to it.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA claudable_fleet FROM PUBLIC;

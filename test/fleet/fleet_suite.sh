@@ -50,6 +50,11 @@ check "the fleet role's password is in the user mapping, which the deploy role c
     test "$(dq -c "SELECT count(*) FROM pg_user_mappings WHERE umoptions IS NOT NULL")" = 0
 check "the deploy role cannot read the placements (42501)" \
     test "$(sqlstate_of 'SELECT * FROM claudable_fleet.placements')" = 42501
+check "nor execute any of the directory's internal functions, the PL/Proxy ones included" \
+    test "$(dq -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                   WHERE n.nspname = 'claudable_fleet' AND has_function_privilege(p.oid, 'EXECUTE')")" = 0
+check "nor read the pooler entries, which hold SCRAM verifiers (42501)" \
+    test "$(sqlstate_of 'SELECT * FROM claudable_fleet_pooler_entries()')" = 42501
 check "nor add a server (42501)" \
     test "$(sqlstate_of "SELECT claudable_fleet_add_server('x', 'host=h dbname=d user=u', 1)")" = 42501
 
