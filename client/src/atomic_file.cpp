@@ -12,10 +12,6 @@
 
 namespace claudable::detail {
 
-Descriptor::~Descriptor() {
-    if (fd >= 0) ::close(fd);
-}
-
 void file_error(const std::string& what, const std::string& path, int err) {
     throw Error("58030", what + " " + path + ": " + std::strerror(err));
 }
@@ -34,7 +30,7 @@ std::string random_suffix() {
 
 void replace_file(int directory, const std::string& name, const std::string& content, const std::string& shown) {
     std::string temporary;
-    Descriptor out;
+    UniqueFd out;
     for (int attempt = 0; out.fd < 0 && attempt < 16; ++attempt) {
         temporary = name + "." + random_suffix();
         out.fd = ::openat(directory, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,

@@ -6,16 +6,9 @@
 
 #include <string>
 
-namespace claudable::detail {
+#include "rules/unique_fd.hpp"
 
-struct Descriptor {
-    int fd = -1;
-    Descriptor() = default;
-    explicit Descriptor(int value) : fd(value) {}
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    ~Descriptor();
-};
+namespace claudable::detail {
 
 [[noreturn]] void file_error(const std::string& what, const std::string& path, int err);
 

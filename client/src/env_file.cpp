@@ -13,7 +13,6 @@
 #include "claudable/errors.hpp"
 
 namespace claudable {
-using detail::Descriptor;
 using detail::file_error;
 using detail::replace_file;
 
@@ -111,7 +110,7 @@ int open_project_directory(int projects, const std::string& project_id, const st
 // The current file's content: "" when there is none. O_NONBLOCK so a FIFO never blocks
 // the open; fstat then refuses it, like every other non-regular file.
 std::string read_existing(int directory, const std::string& shown) {
-    Descriptor file{::openat(directory, ".env.production", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+    UniqueFd file{::openat(directory, ".env.production", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
     if (file.fd < 0) {
         if (errno == ENOENT) return {};
         const int err = errno;
@@ -149,9 +148,9 @@ void write_env_file(const std::string& projects_dir, const std::string& project_
     std::error_code ec;
     std::filesystem::create_directories(projects_dir, ec);
     if (ec) throw Error("58030", "cannot create directory " + projects_dir + ": " + ec.message());
-    Descriptor projects{::open(projects_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    UniqueFd projects{::open(projects_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
     if (projects.fd < 0) file_error("cannot open", projects_dir, errno);
-    Descriptor directory{open_project_directory(projects.fd, project_id, shown_directory)};
+    UniqueFd directory{open_project_directory(projects.fd, project_id, shown_directory)};
 
     const std::string content = merge_database_url(read_existing(directory.fd, shown), url);
 

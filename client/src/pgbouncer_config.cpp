@@ -76,7 +76,7 @@ void write_pgbouncer_config(const std::string& directory, const std::vector<Pool
         if (ec) throw Error("58030", "cannot create directory " + directory + ": " + ec.message());
         std::filesystem::permissions(directory, std::filesystem::perms::owner_all, ec);
     }
-    detail::Descriptor out{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    UniqueFd out{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
     if (out.fd < 0) detail::file_error("cannot open", directory, errno);
     detail::replace_file(out.fd, pgbouncer_auth_file, auth, directory + "/" + pgbouncer_auth_file);
     detail::replace_file(out.fd, pgbouncer_databases_file, databases, directory + "/" + pgbouncer_databases_file);

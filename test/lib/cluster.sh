@@ -24,26 +24,35 @@ free_port() {
     return 1
 }
 
-cluster_start() {
-    CLUSTER_DIR=$(mktemp -d /tmp/claudable-cluster.XXXXXX)
-    trap cluster_stop EXIT
-    chmod 0755 "$CLUSTER_DIR"
-    [ "$(id -u)" = 0 ] && chown postgres:postgres "$CLUSTER_DIR"
-    CLUSTER_LOG="$CLUSTER_DIR/server.log"
-    as_postgres "$PG_BINDIR/initdb" -D "$CLUSTER_DIR/data" -U postgres --auth-local=trust \
-        --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$CLUSTER_DIR/initdb.log" 2>&1 || {
-        cat "$CLUSTER_DIR/initdb.log" >&2
+# init_throwaway_cluster DIR PORT [postgresql.conf lines...]: initdb as postgres into
+# DIR/data, with the settings every throwaway cluster shares and then the given lines.
+init_throwaway_cluster() {
+    local dir=$1 port=$2
+    shift 2
+    chmod 0755 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+    as_postgres "$PG_BINDIR/initdb" -D "$dir/data" -U postgres --auth-local=trust \
+        --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+        cat "$dir/initdb.log" >&2
         return 1
     }
-    PGPORT=$(free_port) || return 1
     {
-        echo "port = $PGPORT"
+        echo "port = $port"
         echo "listen_addresses = '127.0.0.1'"
-        echo "unix_socket_directories = '$CLUSTER_DIR'"
+        echo "unix_socket_directories = '$dir'"
         echo "password_encryption = 'scram-sha-256'"
         echo "fsync = off"
         for line in "$@"; do echo "$line"; done
-    } >>"$CLUSTER_DIR/data/postgresql.conf"
+    } >>"$dir/data/postgresql.conf"
+}
+
+cluster_start() {
+    CLUSTER_DIR=$(mktemp -d /tmp/claudable-cluster.XXXXXX)
+    CLUSTER_OWNER=$BASHPID
+    trap cluster_stop EXIT
+    CLUSTER_LOG="$CLUSTER_DIR/server.log"
+    PGPORT=$(free_port) || return 1
+    init_throwaway_cluster "$CLUSTER_DIR" "$PGPORT" "$@" || return 1
     as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null || {
         cat "$CLUSTER_LOG" >&2
         return 1
@@ -53,6 +62,8 @@ cluster_start() {
 
 cluster_stop() {
     [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ] || return 0
+    # Only the shell that started it: bash may run an EXIT trap in a pipeline's subshell too.
+    [ "$BASHPID" = "${CLUSTER_OWNER:-}" ] || return 0
     as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
     rm -rf "$CLUSTER_DIR"
     CLUSTER_DIR=

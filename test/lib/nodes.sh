@@ -19,22 +19,8 @@ node_start() {
     dir=$(mktemp -d "/tmp/claudable-$name.XXXXXX")
     NODES_STARTED+=("$dir")
     trap nodes_cleanup EXIT
-    chmod 0755 "$dir"
-    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
-    as_postgres "$PG_BINDIR/initdb" -D "$dir/data" -U postgres --auth-local=trust \
-        --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
-        cat "$dir/initdb.log" >&2
-        return 1
-    }
     port=$(free_port) || return 1
-    {
-        echo "port = $port"
-        echo "listen_addresses = '127.0.0.1'"
-        echo "unix_socket_directories = '$dir'"
-        echo "password_encryption = 'scram-sha-256'"
-        echo "fsync = off"
-        for line in "$@"; do echo "$line"; done
-    } >>"$dir/data/postgresql.conf"
+    init_throwaway_cluster "$dir" "$port" "$@" || return 1
     NODE_PORT[$name]=$port
     NODE_DIR[$name]=$dir
     node_restart "$name"
