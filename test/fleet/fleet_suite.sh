@@ -68,6 +68,15 @@ check "its arguments, SECURITY DEFINER and pinned search_path are those of the s
     test "$(sq -c "SELECT proargnames::text || prosecdef || proconfig::text FROM pg_proc WHERE oid = 'claudable_provision(text,text)'::regprocedure")" = \
          "$(nq a -d meta -c "SELECT proargnames::text || prosecdef || proconfig::text FROM pg_proc WHERE oid = 'claudable_provision(text,text)'::regprocedure")"
 
+fleet_functions="FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+                 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'claudable_fleet'"
+check "every SECURITY DEFINER function of claudable_fleet pins search_path to pg_catalog, pg_temp" \
+    test "$(sq -c "SELECT count(*) $fleet_functions WHERE p.prosecdef
+                     AND p.proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp']")" = 0
+check "and PUBLIC may execute none of its functions" \
+    test "$(sq -c "SELECT count(*) $fleet_functions, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                   WHERE a.grantee = 0")" = 0
+
 echo "# spread and sticky placement"
 for i in $(seq 1 20); do provision "spread-$i" >/dev/null; done
 check "20 new projects spread evenly over two servers of equal capacity" \
