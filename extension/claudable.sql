@@ -671,6 +671,17 @@ COMMENT ON FUNCTION @extschema@.claudable_databases() IS
     'The rows of claudable.databases, for a caller that holds EXECUTE but no access to the schema claudable.';
 REVOKE ALL ON FUNCTION @extschema@.claudable_databases() FROM PUBLIC;
 
+-- One project's row (none if this server does not hold it), without measuring every other
+-- database: a fleet directory asks each server this before it places a project.
+CREATE FUNCTION @extschema@.claudable_databases(project_id text)
+RETURNS SETOF claudable.databases
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT d.* FROM claudable.databases AS d WHERE d.project_id OPERATOR(pg_catalog.=) $1 $$;
+COMMENT ON FUNCTION @extschema@.claudable_databases(text) IS
+    'The row of claudable.databases for one project, if this server holds it.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_databases(text) FROM PUBLIC;
+
 -- A connection pooler in front of this server needs each ready project's database, role
 -- and SCRAM verifier (never a password): with the verifier the pooler checks a client's
 -- proof, and SCRAM pass-through logs it in to this server.

@@ -72,7 +72,7 @@ CREATE TYPE claudable_fleet.server_facts AS (
     reads_metadata     boolean,  -- USAGE on the schema claudable
     claudable_version  text,
     claudable_schema   text,
-    can_provision      boolean
+    has_every_grant    boolean   -- EXECUTE on each function the directory calls there
 );
 
 -- ---- PL/Proxy: one call on one server --------------------------------------------------
@@ -106,6 +106,11 @@ RETURNS SETOF claudable_fleet.server_database
 LANGUAGE plproxy SET client_min_messages = warning
 AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
       SELECT * FROM public.claudable_databases(); $$;
+CREATE FUNCTION claudable_fleet.remote_lookup(server text, project_id text)
+RETURNS SETOF claudable_fleet.server_database
+LANGUAGE plproxy SET client_min_messages = warning
+AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
+      SELECT * FROM public.claudable_databases(project_id); $$;
 CREATE FUNCTION claudable_fleet.remote_check(server text)
 RETURNS SETOF claudable_fleet.server_finding
 LANGUAGE plproxy SET client_min_messages = warning
@@ -124,7 +129,13 @@ AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
              r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls AS has_role_rights,
              pg_catalog.has_schema_privilege('claudable', 'USAGE') AS reads_metadata,
              e.extversion AS claudable_version, n.nspname::text AS claudable_schema,
-             pg_catalog.has_function_privilege('public.claudable_provision(text, text)', 'EXECUTE') AS can_provision
+             coalesce((SELECT pg_catalog.bool_and(pg_catalog.has_function_privilege(pg_catalog.to_regprocedure(f), 'EXECUTE'))
+                         FROM pg_catalog.unnest(ARRAY['public.claudable_provision(text, text)',
+                                                      'public.claudable_deprovision(text, text)',
+                                                      'public.claudable_rotate_password(text, text)',
+                                                      'public.claudable_check()', 'public.claudable_databases()',
+                                                      'public.claudable_databases(text)',
+                                                      'public.claudable_pooler_entries()']) AS f), false) AS has_every_grant
         FROM pg_catalog.pg_roles AS r
         LEFT JOIN pg_catalog.pg_extension AS e ON e.extname = 'claudable'
         LEFT JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace
@@ -225,6 +236,35 @@ BEGIN
     SELECT p.server INTO placed FROM claudable_fleet.placements AS p WHERE p.project_id = wanted;
     IF placed IS NOT NULL THEN
         BEGIN
+            RETURN claudable_fleet.remote_provision(placed, wanted, owner);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                                    detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+            PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
+        END;
+    END IF;
+    -- Not placed: a server may hold it already (a server added with projects of its own,
+    -- or a crash between a server's answer and this directory's commit). It is placed
+    -- where it is; a server that cannot be reached now cannot be asked, and is passed over.
+    FOR candidate IN SELECT s.name FROM claudable_fleet.server_registry AS s ORDER BY s.name LOOP
+        BEGIN
+            IF EXISTS (SELECT 1 FROM claudable_fleet.remote_lookup(candidate, wanted)) THEN
+                placed := candidate;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                                    detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+            IF NOT claudable_fleet.is_connect_failure(message) THEN
+                PERFORM claudable_fleet.raise_from(candidate, state, message, detail, hint);
+            END IF;
+        END;
+        EXIT WHEN placed IS NOT NULL;
+    END LOOP;
+    IF placed IS NOT NULL THEN
+        BEGIN
+            INSERT INTO claudable_fleet.placements AS p (project_id, server) VALUES (wanted, placed)
+                ON CONFLICT ON CONSTRAINT placements_pkey DO NOTHING;
+            SELECT p.server INTO STRICT placed FROM claudable_fleet.placements AS p WHERE p.project_id = wanted;
             RETURN claudable_fleet.remote_provision(placed, wanted, owner);
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
@@ -440,8 +480,8 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = 'The directory never logs in as a superuser, a role with CREATEDB, CREATEROLE, REPLICATION '
                            'or BYPASSRLS, or a role that can read the schema claudable.',
-                  HINT = 'Log in as a plain role that holds EXECUTE on claudable_provision, claudable_deprovision, '
-                         'claudable_rotate_password, claudable_check, claudable_databases and claudable_pooler_entries.';
+                  HINT = 'Log in as a plain role that holds EXECUTE on claudable''s functions there and nothing more '
+                         '(README, "Fleet").';
     END IF;
     IF facts.claudable_version IS NULL OR facts.claudable_schema <> 'public'
        OR string_to_array(facts.claudable_version, '.')::integer[] < ARRAY[0, 5, 0] THEN
@@ -451,12 +491,13 @@ BEGIN
                                                         || facts.claudable_schema, 'no claudable')),
                   HINT = 'In the database that conninfo names: CREATE EXTENSION claudable (or ALTER EXTENSION claudable UPDATE).';
     END IF;
-    IF NOT facts.can_provision THEN
-        RAISE EXCEPTION 'claudable fleet: role "%" may not call claudable_provision on server "%"', login_user, server
+    IF NOT facts.has_every_grant THEN
+        RAISE EXCEPTION 'claudable fleet: role "%" may not call every claudable function the directory needs on server "%"',
+                        login_user, server
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'There: GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text), '
                          'claudable_rotate_password(text, text), claudable_check(), claudable_databases(), '
-                         'claudable_pooler_entries() TO ' || quote_ident(login_user) || ';';
+                         'claudable_databases(text), claudable_pooler_entries() TO ' || quote_ident(login_user) || ';';
     END IF;
 END
 $$;
@@ -582,11 +623,11 @@ BEGIN
              WHERE p.server = each_server AND p.project_id <> ALL (held)
              ORDER BY p.project_id;
         RETURN QUERY
-            SELECT each_server, 'error'::text, 'project ' || h.project_id,
+            SELECT each_server, CASE WHEN p.server IS NULL THEN 'warning' ELSE 'error' END, 'project ' || h.project_id,
                    CASE WHEN p.server IS NULL
-                        THEN 'held by this server but not placed in the directory: a first call through the '
-                             || 'directory could create it on another server. Record it: INSERT INTO '
-                             || 'claudable_fleet.placements (project_id, server) VALUES ('
+                        THEN 'held by this server but not placed in the directory: its next call through the '
+                             || 'directory places it here, unless this server cannot be reached then. To record it '
+                             || 'now: INSERT INTO claudable_fleet.placements (project_id, server) VALUES ('
                              || quote_literal(h.project_id) || ', ' || quote_literal(each_server) || ')'
                         ELSE 'held by this server but placed on server ' || p.server END
               FROM unnest(held) AS h (project_id)

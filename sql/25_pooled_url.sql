@@ -14,7 +14,7 @@ CREATE FUNCTION pg_temp.behind_pooler(url text, host text, port integer) RETURNS
     SELECT regexp_replace(url, '@[^@/]+/', format('@%s:%s/', host, port))
 $$;
 
-SELECT plan(18);
+SELECT plan(19);
 
 SELECT is((SELECT pooled_database_url FROM claudable_provision('pool-1', 'owner-pool')), NULL,
     'without claudable.pooler_host the row has no pooled_database_url');
@@ -50,15 +50,20 @@ RESET claudable.pooler_host;
 RESET claudable.pooler_port;
 
 SELECT is((SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a
-            WHERE p.oid IN ('public.claudable_databases()'::regprocedure, 'public.claudable_pooler_entries()'::regprocedure)
+            WHERE p.oid IN ('public.claudable_databases()'::regprocedure, 'public.claudable_databases(text)'::regprocedure,
+                            'public.claudable_pooler_entries()'::regprocedure)
               AND a.grantee = 0),
-    0::bigint, 'PUBLIC may not execute claudable_databases() or claudable_pooler_entries()');
+    0::bigint, 'PUBLIC may not execute claudable_databases(), claudable_databases(text) or claudable_pooler_entries()');
 SELECT is((SELECT count(*) FROM pg_proc
-            WHERE oid IN ('public.claudable_databases()'::regprocedure, 'public.claudable_pooler_entries()'::regprocedure)
+            WHERE oid IN ('public.claudable_databases()'::regprocedure, 'public.claudable_databases(text)'::regprocedure,
+                          'public.claudable_pooler_entries()'::regprocedure)
               AND prosecdef AND proconfig = ARRAY['search_path=pg_catalog, pg_temp']),
-    2::bigint, 'both are SECURITY DEFINER with search_path pinned to pg_catalog, pg_temp');
+    3::bigint, 'all three are SECURITY DEFINER with search_path pinned to pg_catalog, pg_temp');
 SELECT set_eq('SELECT * FROM claudable_databases()', 'SELECT * FROM claudable.databases',
     'claudable_databases() returns the rows of claudable.databases');
+SELECT is((SELECT string_agg(project_id, ',') FROM claudable_databases('pool-2')) || ' '
+          || (SELECT count(*) FROM claudable_databases('no-such-project')),
+    'pool-2 0', 'claudable_databases(project_id) returns that project''s row only, and none for a project not here');
 SELECT is((SELECT count(*) FROM claudable_pooler_entries() AS e
              JOIN pg_authid AS a ON a.rolname = e.username AND a.rolpassword = e.scram_verifier
              JOIN claudable.projects AS p USING (database_name, username, host, port)

@@ -148,10 +148,27 @@ check "claudable_fleet_check() reports the server as unreachable" \
 node_restart b
 check "once it is back, its projects answer again with the same password" test "$(password_of "$b_project")" = "$b_password"
 
-echo "# a third server"
+echo "# a third server, which already holds a project of its own"
 fleet_start_server c || exit 1
+nq c -d meta -c "SELECT 1 FROM claudable_provision('born-on-c', 'owner-fleet')" >/dev/null
+born_password=$(nq c -d meta -c "SELECT password FROM claudable_provision('born-on-c', 'owner-fleet')")
+remember_secret "$born_password"
 old_url=$(dq -c "SELECT md5(database_url || pooled_database_url) FROM claudable_provision('spread-3', 'owner-fleet')")
+without_statement_log c meta <<SQL
+CREATE ROLE half_fleet LOGIN PASSWORD '$FLEET_ROLE_PASSWORD';
+GRANT CONNECT ON DATABASE meta TO half_fleet;
+GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO half_fleet;
+SQL
+half=$(without_statement_log directory directory <<SQL 2>&1
+SELECT claudable_fleet_add_server('half', 'host=127.0.0.1 port=${NODE_PORT[c]} dbname=meta user=half_fleet password=$FLEET_ROLE_PASSWORD', 100);
+SQL
+)
+check "a server whose role lacks EXECUTE on a function the directory calls is refused (42501)" \
+    grep -q 'may not call every claudable function the directory needs' <<<"$half"
 check "claudable_fleet_add_server adds server c" fleet_add_server c 100
+check "the project c held before is placed there on its first call through the directory" \
+    test "$(provision born-on-c) $(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'born-on-c'")" = "f ${NODE_PORT[c]} c"
+check "with the password it had" test "$(password_of born-on-c)" = "$born_password"
 for i in 1 2 3 4 5; do provision "on-c-$i" >/dev/null; done
 check "new projects go to the server with the most free capacity, the new one" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id LIKE 'on-c-%' AND server = 'c'")" = 5
@@ -164,15 +181,19 @@ check "claudable_fleet.databases lists every placed project with its server" \
          "$(sq -c "SELECT count(*) FROM claudable_fleet.placements")"
 check "claudable_fleet_check() finds nothing wrong with a healthy fleet" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet_check()")" = 0
+spread4_server=$(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'spread-4'")
+spread4_password=$(password_of spread-4)
+remember_secret "$spread4_password"
 sq -c "DELETE FROM claudable_fleet.placements WHERE project_id = 'spread-4'" >/dev/null
-check "it reports a project that a server holds but no placement points at" \
-    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE object = 'project spread-4' AND problem LIKE 'held by this server but not placed%'")" = 1
+check "it warns of a project that a server holds but no placement points at" \
+    test "$(sq -c "SELECT severity FROM claudable_fleet_check() WHERE object = 'project spread-4' AND problem LIKE 'held by this server but not placed%'")" = warning
+check "whose next call through the directory places it back on that server, with its password" \
+    test "$(password_of spread-4) $(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'spread-4'")" = "$spread4_password $spread4_server"
 sq -c "INSERT INTO claudable_fleet.placements (project_id, server) VALUES ('ghost', 'a')" >/dev/null
-check "and a placement whose server holds no such project" \
+check "it reports a placement whose server holds no such project" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE server = 'a' AND object = 'project ghost'")" = 1
-spread4_server=$(for s in a b; do [ "$(nq $s -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'spread-4'")" = 1 ] && echo $s; done)
-sq -c "DELETE FROM claudable_fleet.placements WHERE project_id = 'ghost'" \
-   -c "INSERT INTO claudable_fleet.placements (project_id, server) VALUES ('spread-4', '$spread4_server')" >/dev/null
+sq -c "DELETE FROM claudable_fleet.placements WHERE project_id = 'ghost'" >/dev/null
+check "and nothing once they are set right" test "$(sq -c "SELECT count(*) FROM claudable_fleet_check()")" = 0
 
 echo "# PgBouncer: one pooled endpoint for the whole fleet"
 check "claudable pgbouncer-config, run against the directory, writes the entries of every server" fleet_write_pgbouncer_config

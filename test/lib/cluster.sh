@@ -11,10 +11,14 @@ as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# A port nothing listens on, below the kernel's range of ephemeral ports: a port that an
+# outgoing connection happens to use as its own cannot be bound either.
 free_port() {
-    local port
+    local port lowest_ephemeral
+    lowest_ephemeral=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    [ "${lowest_ephemeral:-0}" -gt 21000 ] 2>/dev/null || lowest_ephemeral=32768
     for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((20000 + RANDOM % (lowest_ephemeral - 20000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0

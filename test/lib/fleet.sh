@@ -60,7 +60,7 @@ CREATE ROLE claudable_fleet LOGIN PASSWORD '$FLEET_ROLE_PASSWORD';
 GRANT CONNECT ON DATABASE meta TO claudable_fleet;
 GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text),
                           claudable_rotate_password(text, text), claudable_check(), claudable_databases(),
-                          claudable_pooler_entries() TO claudable_fleet;
+                          claudable_databases(text), claudable_pooler_entries() TO claudable_fleet;
 SQL
 }
 
