@@ -228,7 +228,9 @@ DECLARE
     wanted constant text := project_id;
     owner constant text := owner_id;
     placed text;
+    holder text;
     candidate text;
+    candidates text[];
     unreachable text[] := '{}';
     state text; message text; detail text; hint text;
 BEGIN
@@ -249,7 +251,7 @@ BEGIN
     FOR candidate IN SELECT s.name FROM claudable_fleet.server_registry AS s ORDER BY s.name LOOP
         BEGIN
             IF EXISTS (SELECT 1 FROM claudable_fleet.remote_lookup(candidate, wanted)) THEN
-                placed := candidate;
+                holder := candidate;
             END IF;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
@@ -258,31 +260,24 @@ BEGIN
                 PERFORM claudable_fleet.raise_from(candidate, state, message, detail, hint);
             END IF;
         END;
-        EXIT WHEN placed IS NOT NULL;
+        EXIT WHEN holder IS NOT NULL;
     END LOOP;
-    IF placed IS NOT NULL THEN
-        BEGIN
-            INSERT INTO claudable_fleet.placements AS p (project_id, server) VALUES (wanted, placed)
-                ON CONFLICT ON CONSTRAINT placements_pkey DO NOTHING;
-            SELECT p.server INTO STRICT placed FROM claudable_fleet.placements AS p WHERE p.project_id = wanted;
-            RETURN claudable_fleet.remote_provision(placed, wanted, owner);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-                                    detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-            PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
-        END;
+    -- Else the accepting servers, most free capacity first. The placement and the server's
+    -- work are one transaction of the directory: an error on the server leaves no
+    -- placement. A concurrent first call for the same project waits on the INSERT below
+    -- until this one ends, then uses its server.
+    IF holder IS NOT NULL THEN
+        candidates := ARRAY[holder];
+    ELSE
+        candidates := ARRAY(
+            SELECT s.name
+              FROM claudable_fleet.server_registry AS s
+              LEFT JOIN (SELECT p.server, pg_catalog.count(*) AS n FROM claudable_fleet.placements AS p
+                          GROUP BY p.server) AS c ON c.server = s.name
+             WHERE s.state = 'accepting' AND coalesce(c.n, 0) < s.capacity
+             ORDER BY s.capacity - coalesce(c.n, 0) DESC, s.name);
     END IF;
-    -- A first call. The placement and the server's work are one transaction of the
-    -- directory: an error on the server leaves no placement. A concurrent first call for
-    -- the same project waits on the INSERT below until this one ends, then uses its server.
-    FOR candidate IN
-        SELECT s.name
-          FROM claudable_fleet.server_registry AS s
-          LEFT JOIN (SELECT p.server, pg_catalog.count(*) AS n FROM claudable_fleet.placements AS p
-                      GROUP BY p.server) AS c ON c.server = s.name
-         WHERE s.state = 'accepting' AND coalesce(c.n, 0) < s.capacity
-         ORDER BY s.capacity - coalesce(c.n, 0) DESC, s.name
-    LOOP
+    FOREACH candidate IN ARRAY candidates LOOP
         placed := NULL;
         BEGIN
             INSERT INTO claudable_fleet.placements AS p (project_id, server) VALUES (wanted, candidate)
@@ -305,7 +300,7 @@ BEGIN
         END;
     END LOOP;
     IF cardinality(unreachable) > 0 THEN
-        RAISE EXCEPTION 'claudable fleet: no server that accepts new projects can be reached'
+        RAISE EXCEPTION 'claudable fleet: no server that could take the project can be reached'
             USING ERRCODE = 'sqlclient_unable_to_establish_sqlconnection',
                   DETAIL = format('Tried: %s.', array_to_string(unreachable, ', ')),
                   HINT = 'Check those servers, or add one with claudable_fleet_add_server(name, conninfo, capacity).';

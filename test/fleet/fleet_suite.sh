@@ -143,6 +143,13 @@ check "and a hint naming the server" grep -q '^HINT:  .*server "b"' <<<"$down"
 for i in 1 2 3; do provision "while-down-$i" >/dev/null 2>&1; done
 check "new projects go to the other server meanwhile" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id LIKE 'while-down-%' AND server = 'a'")" = 3
+sq -c "SELECT claudable_fleet_drain_server('a')" >/dev/null
+nowhere=$(dq -v VERBOSITY=verbose -c "SELECT claudable_provision('nowhere', 'owner-fleet')" 2>&1 >/dev/null)
+sq -c "SELECT claudable_fleet_resume_server('a')" >/dev/null
+check "with the only other accepting server drained, a new project is refused with 08001 naming the one tried" \
+    bash -c 'grep -q "^ERROR:  08001: claudable fleet: no server that could take the project can be reached" <<<"$1" &&
+             grep -q "^DETAIL:  Tried: b\.$" <<<"$1"' _ "$nowhere"
+check "and is placed nowhere" test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'nowhere'")" = 0
 check "claudable_fleet_check() reports the server as unreachable" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE server = 'b' AND object = 'server b' AND problem LIKE 'cannot be reached%'")" = 1
 node_restart b
