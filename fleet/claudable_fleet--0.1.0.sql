@@ -151,6 +151,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$ SELECT message ~ '(PQconnectPoll|PQconnectStart|PQconnectdb|connect failed|could not connect)'
              AND message !~ 'REMOTE ERROR: ' $$;
 
+-- What libpq said, without PL/Proxy's "PL/Proxy function <name>: [<db>] " in front of it.
+CREATE FUNCTION claudable_fleet.libpq_cause(message text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT rtrim(regexp_replace(message, '^PL/Proxy function [^:]+: (\[[^]]*\] )?', ''), E' \n') $$;
+
 -- RAISE takes no NULL option: an absent detail or hint is left out, not shown empty.
 CREATE FUNCTION claudable_fleet.raise_error(sqlstate text, message text, detail text, hint text) RETURNS void
 LANGUAGE plpgsql
@@ -177,7 +183,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     remote_message text := substring(message FROM 'REMOTE ERROR: (.*)$');
-    cause text := rtrim(regexp_replace(message, '^PL/Proxy function [^:]+: (\[[^]]*\] )?', ''), E' \n');
+    cause text := claudable_fleet.libpq_cause(message);
 BEGIN
     IF remote_message IS NOT NULL THEN
         PERFORM claudable_fleet.raise_error(sqlstate, remote_message,
@@ -463,7 +469,7 @@ BEGIN
         IF claudable_fleet.is_connect_failure(message) THEN
             RAISE EXCEPTION 'claudable fleet: server "%" cannot be reached, so it was not added', server
                 USING ERRCODE = 'sqlclient_unable_to_establish_sqlconnection',
-                      DETAIL = rtrim(regexp_replace(message, '^PL/Proxy function [^:]+: (\[[^]]*\] )?', ''), E' \n'),
+                      DETAIL = claudable_fleet.libpq_cause(message),
                       HINT = 'Check conninfo (host, port, dbname, user, password) and that the server accepts '
                              'the directory''s connections (pg_hba.conf).';
         END IF;
@@ -607,7 +613,7 @@ BEGIN
             END IF;
             RETURN QUERY SELECT each_server, 'error'::text, 'server ' || each_server,
                 'cannot be reached, so its projects cannot be checked: '
-                || rtrim(regexp_replace(message, '^PL/Proxy function [^:]+: (\[[^]]*\] )?', ''), E' \n');
+                || claudable_fleet.libpq_cause(message);
             CONTINUE;
         END;
         RETURN QUERY

@@ -21,7 +21,7 @@ time python3 test/bench/bench.py
 
 # 7. The Node package's warm call against a raw pg query of the same SELECT (client/node).
 (cd client/node && npm ci --no-audit --no-fund >/dev/null 2>&1 && npm run -s build) || { echo "node package build failed" >&2; exit 1; }
-bench_password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+bench_password=$(random_password)
 psql -X -q -c "CREATE DATABASE claudable_node_bench"
 psql -X -q -d claudable_node_bench -c "CREATE EXTENSION claudable" \
     -c "CREATE ROLE node_bench LOGIN PASSWORD '$bench_password'" \

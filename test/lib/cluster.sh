@@ -11,6 +11,9 @@ as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# 24 random bytes, URL-safe: a password for a role a test or demo creates.
+random_password() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
+
 # A port nothing listens on, below the kernel's range of ephemeral ports: a port that an
 # outgoing connection happens to use as its own cannot be bound either.
 free_port() {

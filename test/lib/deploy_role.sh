@@ -7,7 +7,7 @@ start_cluster_with_deploy_role() {
     local database=$1 role=$2 lib password
     lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     cluster_start >/dev/null || return 1
-    password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+    password=$(random_password)
     psql -X -q -c "CREATE DATABASE $database" || return 1
     psql -X -q -d "$database" -c "CREATE EXTENSION claudable" -f "$lib/harden.sql" \
         -c "CREATE ROLE $role LOGIN PASSWORD '$password' IN ROLE pg_monitor" \

@@ -16,10 +16,8 @@ chmod 0755 "$FLEET_DIR"
 [ "$(id -u)" = 0 ] && chown postgres:postgres "$FLEET_DIR"
 NODES_STARTED+=("$FLEET_DIR")  # removed by nodes_cleanup with the clusters
 PGBOUNCER_PORT=$(free_port)
-FLEET_ROLE_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+FLEET_ROLE_PASSWORD=$(random_password)
 export PGBOUNCER_PORT
-
-random_password() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
 
 # Statements that carry a password: neither logged as they run nor when they fail.
 without_statement_log() {  # $1: node, $2: database, stdin: SQL
