@@ -26,12 +26,10 @@ SELECT is((SELECT t FROM dblink('app_a', $$SELECT to_regclass('public.only_in_te
     NULL, 'the database is a copy of template0, not template1, by default');
 SELECT dblink_disconnect('app_a') IS NOT NULL AS disconnected \gset
 
-SELECT throws_ok(
-    format('SELECT dblink_connect(%L, %L)', 'cross',
-           (SELECT format('postgresql://%s:%s@%s:%s/%s', a.username, a.password, a.host, a.port, b.database_name)
-              FROM app_a a, app_b b)),
-    '08001', NULL,
-    'one project''s credentials are refused by another project''s database');
+SELECT is(pg_temp.login_refusal((SELECT format('postgresql://%s:%s@%s:%s/%s', a.username, a.password, a.host, a.port, b.database_name)
+                                     FROM app_a a, app_b b)),
+    'app_u_login_a@app_db_login_b FATAL:  42501: permission denied for database "app_db_login_b"',
+    'one project''s credentials are refused by another project''s database: the server''s FATAL, 42501');
 
 BEGIN;
 SELECT created AS created_in_rolled_back_transaction FROM claudable_provision('autonomous', 'owner-l') \gset

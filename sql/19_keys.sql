@@ -18,6 +18,26 @@ EXCEPTION WHEN others THEN
     GET STACKED DIAGNOSTICS m = MESSAGE_TEXT;
     RETURN SQLSTATE || ': ' || m;  -- dblink passes the remote SQLSTATE and message on
 END $$;
+-- 'SQLSTATE: message | detail | hint' of the error `sql` raises in database `conn` (NULL if none).
+CREATE FUNCTION pg_temp.error_on(conn text, sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE m text; d text; h text;
+BEGIN
+    PERFORM * FROM dblink(conn, sql) AS t(v text);
+    RETURN NULL;
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    RETURN SQLSTATE || ': ' || concat_ws(' | ', m, nullif(d, ''), nullif(h, ''));
+END $$;
+-- The permission bits of a file in the data directory, as stat prints them ('600').
+CREATE FUNCTION pg_temp.file_mode(path text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE mode text;
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS file_mode_out (m text);
+    TRUNCATE file_mode_out;
+    EXECUTE format('COPY file_mode_out FROM PROGRAM %L', 'stat -c %a ' || quote_literal(path));
+    SELECT m INTO mode FROM file_mode_out;
+    RETURN mode;
+END $$;
 SELECT current_setting('data_directory') AS data_dir,
        current_setting('data_directory') || '/claudable_test_wrong.key' AS wrong_key \gset
 
@@ -25,7 +45,7 @@ CREATE DATABASE claudable_keys;
 SELECT pg_temp.connect('k', 'claudable_keys') AS connected \gset
 SELECT dblink_exec('k', 'CREATE EXTENSION claudable') AS installed \gset
 
-SELECT plan(27);
+SELECT plan(35);
 
 SELECT is(pg_temp.on('k', 'SELECT count(*)::text FROM claudable.key_ring'), '0', 'installing the extension creates no key');
 SELECT is(pg_temp.on('k', $$SELECT created::text FROM claudable_provision('key-1', 'owner-k')$$), 'true',
@@ -59,9 +79,9 @@ SELECT is(pg_temp.on('k', $$SELECT (SELECT count(*) FROM claudable.key_ring)::te
 SELECT is(pg_temp.on('k', $$SELECT count(*)::text FROM claudable_check() WHERE object = 'key'
                                 AND problem LIKE 'claudable: the key that sealed the stored passwords is missing%'$$), '1',
     'claudable_check() reports the missing key');
-SELECT ok(pg_temp.error_text($$SELECT * FROM dblink('k', 'SELECT password FROM claudable_provision(''key-1'', ''owner-k'')') AS t(p text)$$)
-              LIKE '%Restore the key with the recorded fingerprint%claudable_import_key%',
-    'the refusal''s hint says how to restore the key');
+SELECT matches(pg_temp.error_on('k', $$SELECT password FROM claudable_provision('key-1', 'owner-k')$$),
+    '^58P01: .*\| [^|]*Restore the key with the recorded fingerprint[^|]*claudable_import_key',
+    'the refusal (58P01) has a hint that says how to restore the key');
 SELECT dblink_exec('k', format('INSERT INTO claudable.key_material SELECT fingerprint, %L FROM claudable.key_ring',
                                (SELECT material FROM original))) AS restored \gset
 SELECT is(pg_temp.on('k', $$SELECT password FROM claudable_provision('key-1', 'owner-k')$$), (SELECT password FROM original),
@@ -81,10 +101,13 @@ SELECT is(pg_temp.on('k', $$SELECT count(*)::text FROM claudable_check() WHERE o
 SELECT dblink_exec('k', 'RESET claudable.key_file') AS reset \gset
 
 -- Rotation.
-SELECT pg_temp.on('k', format('SELECT claudable_export_key(%L)', :'data_dir' || '/claudable_test_old.key')) AS exported \gset
 SELECT pg_temp.on('k', $$SELECT fingerprint FROM claudable.key_ring WHERE state = 'active'$$) AS old_fingerprint \gset
+SELECT is(pg_temp.on('k', format('SELECT claudable_export_key(%L)', :'data_dir' || '/claudable_test_old.key')), :'old_fingerprint',
+    'claudable_export_key() writes the active key and returns its fingerprint');
+SELECT is(pg_temp.file_mode(:'data_dir' || '/claudable_test_old.key'), '600', 'the exported key file has mode 0600');
 SELECT pg_temp.on('k', 'SELECT claudable_rotate_key()') AS new_fingerprint \gset
-SELECT isnt(:'new_fingerprint'::text, :'old_fingerprint'::text, 'claudable_rotate_key() returns a new fingerprint');
+SELECT matches(:'new_fingerprint'::text, '^[0-9a-f]{32}$', 'claudable_rotate_key() succeeds and returns a fingerprint');
+SELECT isnt(:'new_fingerprint'::text, :'old_fingerprint'::text, 'a new one');
 SELECT is(pg_temp.on('k', $$SELECT string_agg(state, ',' ORDER BY state) || ' ' || count(*) FILTER (WHERE fingerprint = '$$ || :'new_fingerprint' || $$' AND state = 'active')
                             FROM claudable.key_ring$$), 'active,retired 1',
     'the new key is active and the old one retired');
@@ -101,9 +124,9 @@ SELECT matches(pg_temp.on('k', format('SELECT claudable_import_key(%L)', :'data_
     '^F0000: .*is not the key that sealed',
     'the old key is refused afterwards by claudable_import_key');
 SELECT dblink_exec('k', format('SET claudable.key_file = %L', :'data_dir' || '/claudable_test_old.key')) AS set \gset
-SELECT ok(pg_temp.error_text($$SELECT * FROM dblink('k', 'SELECT password FROM claudable_provision(''key-1'', ''owner-k'')') AS t(p text)$$)
-          LIKE '%which claudable_rotate_key() retired%',
-    'and as claudable.key_file, with a detail that says it was retired');
+SELECT matches(pg_temp.error_on('k', $$SELECT password FROM claudable_provision('key-1', 'owner-k')$$),
+    '^F0000: claudable: the key in key file "[^"]*claudable_test_old.key" is not the key that sealed the stored passwords \| [^|]*which claudable_rotate_key\(\) retired',
+    'and as claudable.key_file (F0000), with a detail that says it was retired');
 SELECT dblink_exec('k', 'RESET claudable.key_file') AS reset \gset
 
 -- A row that does not decrypt.
@@ -118,13 +141,19 @@ SELECT matches(pg_temp.on('k', 'SELECT claudable_rotate_key()'), '^XX001: clauda
 SELECT is(pg_temp.on('k', $$SELECT fingerprint FROM claudable.key_ring WHERE state = 'active'$$), :'new_fingerprint',
     'and changes nothing');
 
--- Moving keys is for superusers only, even with EXECUTE granted.
+-- Moving keys is for superusers only, even with EXECUTE granted: a role that logs in
+-- with EXECUTE on both and CONNECT on the database.
 CREATE ROLE key_operator LOGIN;
-GRANT EXECUTE ON FUNCTION claudable_export_key(text) TO key_operator;
-SET ROLE key_operator;
-SELECT throws_ok(format('SELECT claudable_export_key(%L)', :'data_dir' || '/stolen.key'), '42501', NULL::text,
-    'claudable_export_key refuses a role that is not superuser');
-RESET ROLE;
+GRANT CONNECT ON DATABASE claudable_keys TO key_operator;
+GRANT EXECUTE ON FUNCTION claudable_export_key(text), claudable_import_key(text) TO key_operator;
+SELECT dblink_connect('operator', format('host=%s port=%s dbname=claudable_keys user=key_operator',
+                                         current_setting('unix_socket_directories'), current_setting('port'))) AS connected \gset
+SELECT matches(pg_temp.on('operator', format('SELECT claudable_export_key(%L)', :'data_dir' || '/stolen.key')),
+    '^42501: ', 'claudable_export_key refuses a role that is not superuser (42501)');
+SELECT is((pg_stat_file(:'data_dir' || '/stolen.key', true)).size, NULL, 'and writes no file');
+SELECT matches(pg_temp.on('operator', format('SELECT claudable_import_key(%L)', :'data_dir' || '/claudable_test_old.key')),
+    '^42501: ', 'claudable_import_key refuses a role that is not superuser (42501)');
+SELECT dblink_disconnect('operator') AS disconnected \gset
 
 -- claudable.key_file: the key lives outside the database.
 CREATE DATABASE claudable_keys_external;
@@ -136,13 +165,17 @@ SELECT is(pg_temp.on('x', $$SELECT (SELECT count(*) FROM claudable.key_ring)::te
     '1/0', 'with claudable.key_file the first provisioning records the key''s fingerprint and keeps no key in the database');
 SELECT is((pg_stat_file(:'data_dir' || '/claudable_test_external.key')).size, 65::bigint,
     'the key file is written at that path');
-SELECT pg_temp.on('x', 'SELECT claudable_rotate_key()') AS external_rotated \gset
+SELECT is(pg_temp.file_mode(:'data_dir' || '/claudable_test_external.key'), '600', 'with mode 0600');
+SELECT matches(pg_temp.on('x', 'SELECT claudable_rotate_key()'), '^[0-9a-f]{32}$',
+    'claudable_rotate_key() succeeds with claudable.key_file');
 SELECT ok(pg_temp.on('x', $$SELECT password FROM claudable_provision('key-x', 'owner-k')$$) = :'external_password'
           AND (pg_stat_file(:'data_dir' || '/claudable_test_external.key.next', true)).size IS NULL,
     'claudable_rotate_key() renames the new key file into place and the password still decrypts');
+SELECT is(pg_temp.file_mode(:'data_dir' || '/claudable_test_external.key'), '600', 'the rotated key file has mode 0600');
 
 SELECT * FROM finish();
-REVOKE EXECUTE ON FUNCTION claudable_export_key(text) FROM key_operator;
+REVOKE EXECUTE ON FUNCTION claudable_export_key(text), claudable_import_key(text) FROM key_operator;
+REVOKE CONNECT ON DATABASE claudable_keys FROM key_operator;
 DROP ROLE key_operator;
 SELECT dblink_disconnect('x') AS disconnected \gset
 SELECT dblink_disconnect('k') AS disconnected \gset

@@ -20,3 +20,23 @@ tap_done() {
     echo "1..$tap_count"
     [ "$tap_failed" -eq 0 ]
 }
+
+# absent NEEDLE FILE...: every FILE exists and is not empty, NEEDLE is not empty, and no FILE
+# holds it. grep must answer "no match" (1): a missing or unreadable file (2) is no proof.
+absent() {
+    local needle=$1 file
+    shift
+    [ -n "$needle" ] && [ $# -gt 0 ] || return 1
+    for file in "$@"; do [ -s "$file" ] || return 1; done
+    grep -qF -- "$needle" "$@"
+    [ $? = 1 ]
+}
+# absent_all NEEDLES_FILE FILE...: the same for each line of NEEDLES_FILE (which must not be empty).
+absent_all() {
+    local needles=$1 file
+    shift
+    [ -s "$needles" ] && [ $# -gt 0 ] || return 1
+    for file in "$@"; do [ -s "$file" ] || return 1; done
+    grep -qFf "$needles" -- "$@"
+    [ $? = 1 ]
+}

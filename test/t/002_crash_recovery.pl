@@ -27,7 +27,14 @@ $node->safe_psql('postgres', q{
     REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;
     SELECT pg_reload_conf();
 });
+# Every scenario injects one fault; it has recovered when each of its checks passed.
 my ($faults_injected, $faults_recovered) = (0, 0);
+my $scenario_start = 0;
+sub scenario { $scenario_start = Test::More->builder->current_test; }
+sub scenario_recovered {
+    my @results = Test::More->builder->summary;
+    $faults_recovered++ unless grep { !$_ } @results[$scenario_start .. $#results];
+}
 
 sub value { my ($sql) = @_; return $node->safe_psql('postgres', $sql); }
 sub wait_for { my ($sql) = @_; return $node->poll_query_until('postgres', $sql); }
@@ -80,14 +87,14 @@ sub assert_complete {
        '1/1', "$project: exactly one role and one database");
     my ($rc, $user) = $node->psql('postgres', 'SELECT current_user', connstr => $url);
     is($user, "app_u_$slug", "$project: the returned DATABASE_URL logs in");
-    my $problems = value('SELECT count(*) FROM claudable_check()');
-    is($problems, '0', "$project: claudable_check() reports nothing");
-    $faults_recovered++ if $problems eq '0';
+    is(value('SELECT count(*) FROM claudable_check()'), '0', "$project: claudable_check() reports nothing");
+    scenario_recovered();
 }
 
 note 'kill -9 of the worker at each fault point, then a retry';
 for my $point (qw(after_reservation after_role after_database before_ready)) {
     (my $project = "kill-$point") =~ s/_/-/g;
+    scenario();
     hold_fault_lock();
     ok(start_parked_call($project, $point), "$project: the worker parks at $point");
     kill('KILL', worker_pid()) and $faults_injected++;
@@ -98,6 +105,7 @@ for my $point (qw(after_reservation after_role after_database before_ready)) {
 }
 
 note 'immediate shutdown while the worker is between role and database';
+scenario();
 hold_fault_lock();
 ok(start_parked_call('immediate-stop', 'after_role'), 'immediate-stop: the worker parks at after_role');
 $node->stop('immediate');
@@ -113,9 +121,10 @@ is(value("SELECT action FROM claudable_reconcile() WHERE object = 'project immed
 assert_complete('immediate-stop', 'immediate_stop');
 
 note "the caller's backend is terminated while it waits; the worker finishes alone";
+scenario();
 hold_fault_lock();
 ok(start_parked_call('caller-terminated', 'after_database'), 'caller-terminated: the worker parks at after_database');
-value('SELECT pg_terminate_backend(' . caller_pid('caller-terminated') . ')') and $faults_injected++;
+value('SELECT pg_terminate_backend(' . caller_pid('caller-terminated') . ')') eq 't' and $faults_injected++;
 $caller->finish;
 release_fault_lock();
 ok(wait_for("SELECT EXISTS (SELECT 1 FROM claudable.projects WHERE project_id = 'caller-terminated' AND status = 'ready')"),
@@ -125,6 +134,7 @@ is(value("SELECT created FROM claudable_provision('caller-terminated', 'owner-cr
 assert_complete('caller-terminated', 'caller_terminated');
 
 note "kill -9 of the caller's backend while it waits";
+scenario();
 hold_fault_lock();
 ok(start_parked_call('caller-killed', 'after_role'), 'caller-killed: the worker parks at after_role');
 kill('KILL', caller_pid('caller-killed')) and $faults_injected++;
@@ -134,9 +144,10 @@ is(value("SELECT count(*) FROM claudable_provision('caller-killed', 'owner-crash
 assert_complete('caller-killed', 'caller_killed');
 
 note 'the worker is terminated (SIGTERM) before ready: the caller gets its FATAL as an ERROR';
+scenario();
 hold_fault_lock();
 ok(start_parked_call('worker-terminated', 'before_ready'), 'worker-terminated: the worker parks at before_ready');
-value('SELECT pg_terminate_backend(' . worker_pid() . ')') and $faults_injected++;
+value('SELECT pg_terminate_backend(' . worker_pid() . ')') eq 't' and $faults_injected++;
 $caller->finish;
 like($caller_output, qr/ERROR:  terminating background worker "claudable provisioner" due to administrator command/,
      "worker-terminated: the caller gets the worker's own FATAL as an ERROR");
@@ -156,6 +167,7 @@ sub nothing_left {
 }
 
 note 'kill -9 of the worker in the middle of a deprovisioning, then a retry';
+scenario();
 value("SELECT created FROM claudable_provision('kill-deprovision', 'owner-crash')");
 hold_fault_lock();
 ok(start_parked_call('kill-deprovision', 'deprovision_marked', "SELECT claudable_deprovision('kill-deprovision', 'owner-crash')"),
@@ -167,11 +179,11 @@ is(value("SELECT problem FROM claudable_check() WHERE object = 'project kill-dep
    'stuck in deprovisioning with no worker running (claudable_reconcile() completes it)',
    'kill-deprovision: claudable_check() reports the interrupted deprovisioning');
 is(value("SELECT claudable_deprovision('kill-deprovision', 'owner-crash')"), 't', 'kill-deprovision: the retry finishes it');
-my $left = nothing_left('kill-deprovision', 'kill_deprovision');
-is($left, '0', 'kill-deprovision: no role, no database, no record and no finding remain');
-$faults_recovered++ if $left eq '0';
+is(nothing_left('kill-deprovision', 'kill_deprovision'), '0', 'kill-deprovision: no role, no database, no record and no finding remain');
+scenario_recovered();
 
 note 'kill -9 of the worker after the role lost its login, before anything is dropped';
+scenario();
 my $lockout_url = value("SELECT database_url FROM claudable_provision('kill-lockout', 'owner-crash')");
 hold_fault_lock();
 ok(start_parked_call('kill-lockout', 'deprovision_locked_out', "SELECT claudable_deprovision('kill-lockout', 'owner-crash')"),
@@ -181,12 +193,12 @@ $caller->finish;
 ok(wait_until_up(), 'kill-lockout: the server is back after crash recovery');
 is(value("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app_u_kill_lockout'"), 'f',
    "kill-lockout: the role's NOLOGIN was committed before the crash");
-my ($login_rc) = $node->psql('postgres', 'SELECT 1', connstr => $lockout_url);
-isnt($login_rc, 0, "kill-lockout: the tenant's URL no longer logs in");
+my ($login_rc, $login_out, $login_err) = $node->psql('postgres', 'SELECT 1', connstr => $lockout_url);
+like($login_err, qr/FATAL:  role "app_u_kill_lockout" is not permitted to log in/,
+     "kill-lockout: the tenant's URL is refused by the server: its role may not log in (28000)");
 is(value("SELECT claudable_deprovision('kill-lockout', 'owner-crash')"), 't', 'kill-lockout: the retry finishes the removal');
-$left = nothing_left('kill-lockout', 'kill_lockout');
-is($left, '0', 'kill-lockout: no role, no database, no record and no finding remain');
-$faults_recovered++ if $left eq '0';
+is(nothing_left('kill-lockout', 'kill_lockout'), '0', 'kill-lockout: no role, no database, no record and no finding remain');
+scenario_recovered();
 
 note 'a crash inside the claim of a spare leaves the spare as it was, and no part of the project';
 value(q{LOAD 'claudable'; ALTER SYSTEM SET claudable.spare_databases = 2; SELECT pg_reload_conf()});
@@ -204,15 +216,14 @@ for my $point (qw(claim_locked claim_renamed claim_recorded)) {
     (my $project = "spare-at-$point") =~ s/_/-/g;
     (my $slug = $project) =~ s/-/_/g;
     my $spares = value($claimable);
+    scenario();
     hold_fault_lock();
     ok(start_parked_call($project, $point), "$project: the worker parks at $point, inside the claim's transaction");
     kill('KILL', worker_pid()) and $faults_injected++;
     $caller->finish;
     ok(wait_until_up(), "$project: the server is back after crash recovery");
     is(value($claimable), $spares, "$project: every spare is still there, ready and intact");
-    my $parts = project_parts($project, $slug);
-    is($parts, '0', "$project: no record, role or database of the project exists");
-    $faults_recovered++ if $parts eq '0' && value($claimable) eq $spares;
+    is(project_parts($project, $slug), '0', "$project: no record, role or database of the project exists");
     is(value("SELECT created FROM claudable_provision('$project', 'owner-crash')"), 't', "$project: the retry creates it");
     like(value("SELECT detail FROM claudable.events WHERE project_id = '$project' AND outcome = 'succeeded'"),
          qr/^role and database claimed from spare claudable_spare_\d+$/, "$project: from a spare");
@@ -222,16 +233,16 @@ for my $point (qw(claim_locked claim_renamed claim_recorded)) {
 
 note 'the worker is terminated (SIGTERM) inside the claim: the caller gets an error, the spare stays';
 my $spares_before = value($claimable);
+scenario();
 hold_fault_lock();
 ok(start_parked_call('spare-terminated', 'claim_recorded'), 'spare-terminated: the worker parks before the claim commits');
-value('SELECT pg_terminate_backend(' . worker_pid() . ')') and $faults_injected++;
+value('SELECT pg_terminate_backend(' . worker_pid() . ')') eq 't' and $faults_injected++;
 $caller->finish;
 like($caller_output, qr/ERROR:  terminating background worker/, 'spare-terminated: the caller gets the error');
 release_fault_lock();
 is(value($claimable), $spares_before, 'spare-terminated: every spare is still there, ready and intact');
-my $terminated_parts = project_parts('spare-terminated', 'spare_terminated');
-is($terminated_parts, '0', 'spare-terminated: and no part of the project exists');
-$faults_recovered++ if $terminated_parts eq '0';
+is(project_parts('spare-terminated', 'spare_terminated'), '0', 'spare-terminated: and no part of the project exists');
+scenario_recovered();
 value(q{ALTER SYSTEM RESET claudable.spare_databases; SELECT pg_reload_conf()});
 is(value('SELECT claudable_refill_spares()'), '0', 'spares: the pool is emptied again');
 
@@ -240,10 +251,15 @@ value(q{CREATE ROLE fault_probe LOGIN;
         GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO fault_probe;
         GRANT CONNECT ON DATABASE postgres TO fault_probe});
 my $as_probe = $node->connstr('postgres') . ' user=fault_probe';
-my ($armed_rc) = $node->psql('postgres',
-    "SELECT 1 FROM claudable_provision('probe-1', 'owner-crash'); SET claudable.fault_point = 'after_role'",
-    connstr => $as_probe, on_error_stop => 1);
-isnt($armed_rc, 0, 'a non-superuser cannot arm a fault point once the library is loaded');
+my ($armed_rc, $armed_out, $armed_err) = $node->psql('postgres',
+    "\\set VERBOSITY verbose
+     SELECT count(*) FROM claudable_provision('probe-1', 'owner-crash');
+     SET claudable.fault_point = 'after_role';
+     SELECT current_setting('claudable.fault_point') = ''",
+    connstr => $as_probe, on_error_stop => 0);
+is($armed_out, "1\nt", 'a non-superuser provisions (the library is loaded), and its fault point stays unset');
+like($armed_err, qr/ERROR:  42501: permission denied to set parameter "claudable\.fault_point"/,
+     'a non-superuser cannot arm a fault point once the library is loaded (42501)');
 hold_fault_lock();
 my ($parked_rc, $created) = $node->psql('postgres',
     "SET statement_timeout = '20s'; SET claudable.fault_point = 'after_role';
@@ -252,6 +268,7 @@ my ($parked_rc, $created) = $node->psql('postgres',
 is($created, 't', 'a fault point a non-superuser set before the library loaded is discarded: the call does not park');
 release_fault_lock();
 
-note "faults injected: $faults_injected, recovered to a clean state: $faults_recovered";
+is($faults_injected, 14, 'all 14 faults were injected (each kill, stop or termination hit its process)');
+is($faults_recovered, $faults_injected, 'every injected fault recovered to a clean state');
 $node->stop;
 done_testing();
