@@ -29,8 +29,8 @@ FLEET_DATA = fleet/claudable_fleet.control fleet/claudable_fleet--0.1.0.sql
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/claudable.control)
 DATA = extension/claudable.control extension/claudable--0.1.0.sql extension/claudable--0.1.0--0.2.0.sql \
        extension/claudable--0.2.0--0.3.0.sql extension/claudable--0.3.0--0.4.0.sql \
-       $(FLEET_DATA)
-DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.4.0--0.5.0.sql
+       extension/claudable--0.4.0--0.5.0.sql $(FLEET_DATA)
+DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.5.0--0.6.0.sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pgtap
@@ -87,7 +87,7 @@ client-install: client
 extension/claudable--$(EXTVERSION).sql: extension/claudable.sql
 	cp $< $@
 
-extension/claudable--0.4.0--0.5.0.sql: extension/claudable--0.4.0--0.5.0.sql.in extension/claudable.sql extension/include_sections.awk
+extension/claudable--0.5.0--0.6.0.sql: extension/claudable--0.5.0--0.6.0.sql.in extension/claudable.sql extension/include_sections.awk
 	awk -f extension/include_sections.awk extension/claudable.sql $< > $@
 
 .PHONY: test demo fleet-demo bench

@@ -1,10 +1,10 @@
--- claudable 0.5.0: per-project PostgreSQL role and database provisioning.
+-- claudable 0.6.0: per-project PostgreSQL role and database provisioning.
 -- The full install script of the current version (the Makefile builds
 -- claudable--<version>.sql from this file). The sections marked below are also the body of
--- claudable--0.4.0--0.5.0.sql, which the Makefile builds from its .sql.in: one copy each.
+-- claudable--0.5.0--0.6.0.sql, which the Makefile builds from its .sql.in: one copy each.
 -- Older installations reach the same objects through the upgrade scripts (0.1.0 -> 0.2.0
--- -> 0.3.0 -> 0.4.0 -> 0.5.0); test/integration/install_paths.sh proves that every way
--- gives the same catalog.
+-- -> 0.3.0 -> 0.4.0 -> 0.5.0 -> 0.6.0); test/integration/install_paths.sh proves that every
+-- way gives the same catalog.
 \echo Use "CREATE EXTENSION claudable" to load this file. \quit
 
 -- Metadata lives in its own schema; nobody but the extension's owner may touch it.
@@ -148,6 +148,20 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.claudable_rotate_password(text, text) FROM PUBLIC;
+
+-- section: hosts
+-- A project's host and port are recorded when it is created, so that every call returns the
+-- same URL. When the server's address changes, a superuser moves the recorded projects to
+-- it in one statement: each project moved is audited (move_host), and nothing else changes.
+CREATE FUNCTION @extschema@.claudable_move_host(old_host text, new_host text, new_port integer DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'claudable_move_host'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_move_host(text, text, integer) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claudable_move_host(text, text, integer) IS
+    'Superuser: records new_host (and new_port) for every project recorded with old_host; returns how many moved.';
+-- end section
 
 -- ---- keys ----------------------------------------------------------------------------
 -- Which keys exist and which one seals new passwords. Fingerprints only
@@ -321,6 +335,7 @@ REVOKE ALL ON FUNCTION @extschema@.claudable_refill_spares() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.claudable_refill_spares() IS
     'Retires spare databases that no longer fit, makes new ones up to claudable.spare_databases; returns how many are ready.';
 
+-- section: report
 -- ---- the report ----------------------------------------------------------------------
 -- A project's role is the role of its recorded name carrying this installation's marker
 -- (a tenant cannot comment on its own role). Its database is the database of its recorded
@@ -470,9 +485,16 @@ SELECT 'error', 'database ' || t.name, 'PUBLIC may connect to the database that 
   FROM this_database AS t
  WHERE EXISTS (SELECT 1 FROM pg_catalog.aclexplode(t.acl) AS a WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT')
 UNION ALL
-SELECT 'error', 'database template1', 'PUBLIC may connect to template1', NULL, false
+-- Every other database a tenant could log in to: postgres and template1 as initdb made
+-- them, and any a DBA added. Project databases and spares are reported above and below.
+SELECT 'error', 'database ' || d.datname,
+       'PUBLIC may connect to database ' || d.datname || ', so every project''s role can log in there'
+           || ' (REVOKE CONNECT, TEMPORARY ON DATABASE ' || pg_catalog.quote_ident(d.datname) || ' FROM PUBLIC)',
+       NULL, false
   FROM pg_catalog.pg_database AS d
- WHERE d.datname = 'template1' AND d.datallowconn
+ WHERE d.datallowconn AND d.datname <> pg_catalog.current_database()
+   AND NOT EXISTS (SELECT 1 FROM project_databases AS p WHERE p.oid = d.oid)
+   AND NOT EXISTS (SELECT 1 FROM claudable.spares AS s WHERE s.name = d.datname::text)
    AND EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a
                 WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT')
 UNION ALL
@@ -520,6 +542,7 @@ UNION ALL
 SELECT c.severity, c.object, c.problem, c.project_id, c.repairable FROM claudable.credential_findings() AS c
 $$;
 REVOKE ALL ON FUNCTION claudable.findings() FROM PUBLIC;
+-- end section
 
 -- One row per problem; no rows on a healthy cluster. Reveals no secret.
 CREATE OR REPLACE FUNCTION @extschema@.claudable_check()

@@ -6,7 +6,7 @@ CREATE TEMP TABLE before AS
            (SELECT count(*) FROM pg_roles WHERE rolname LIKE 'app\_u\_%') AS roles,
            (SELECT count(*) FROM pg_database WHERE datname LIKE 'app\_db\_%') AS databases;
 
-SELECT plan(22);
+SELECT plan(23);
 
 SELECT throws_ok($$SELECT claudable_provision(NULL, 'owner')$$, '22023',
     'project_id must not be NULL', 'a NULL project_id is an error, not a NULL row');
@@ -46,8 +46,11 @@ SELECT throws_ok($$SELECT claudable_provision(NULL, NULL)$$, '22023',
     'project_id must not be NULL', 'project_id is checked before owner_id');
 
 -- The message never echoes the rejected value.
-SELECT ok(position('s3cr3t' IN pg_temp.error_text($$SELECT claudable_provision('s3cr3t value', 'o')$$)) = 0,
-    'the error does not repeat the rejected input');
+SELECT is(pg_temp.sqlstate_of($$SELECT claudable_provision('s3cr3t value', 'o')$$), '22023',
+    'an id with a space is refused with 22023');
+SELECT ok(pg_temp.error_text($$SELECT claudable_provision('s3cr3t value', 'o')$$) LIKE 'invalid project_id: only A-Z%'
+          AND position('s3cr3t' IN pg_temp.error_text($$SELECT claudable_provision('s3cr3t value', 'o')$$)) = 0,
+    'the error names the rule and does not repeat the rejected input');
 SELECT ok(pg_temp.error_text($$SELECT claudable_provision('bad id', 'o')$$) LIKE '%starting with a letter or digit%',
     'the error hint states the rule');
 

@@ -42,7 +42,8 @@ SELECT is((SELECT database_name FROM claudable_provision('L' || repeat('o', 127)
 SELECT throws_ok($$SELECT claudable_provision('names-shop', 'owner-names')$$, '42710',
     'project_id "names-shop" maps to database "app_db_names_shop" and role "app_u_names_shop", which another project already uses',
     'an id differing only in letter case is refused, not given the other project''s database');
-SELECT throws_ok($$SELECT claudable_provision('Names_Shop', 'someone-else')$$, '42710', NULL,
+SELECT throws_ok($$SELECT claudable_provision('Names_Shop', 'someone-else')$$, '42710',
+    'project_id "Names_Shop" maps to database "app_db_names_shop" and role "app_u_names_shop", which another project already uses',
     'an id differing only in - versus _ is refused whoever asks');
 SELECT is((SELECT count(*) FROM claudable.projects WHERE lower(project_id) IN ('names-shop', 'names_shop')),
     1::bigint, 'the refused ids left no metadata row');

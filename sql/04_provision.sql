@@ -43,9 +43,10 @@ SELECT is(shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'app_u_sho
 -- The database
 SELECT is((SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app_db_shop_1'), 'app_u_shop_1',
     'the database is owned by the project''s role');
-SELECT is((SELECT count(*) FROM pg_database d, aclexplode(d.datacl) a
-            WHERE d.datname = 'app_db_shop_1' AND a.grantee = 0),
-    0::bigint, 'PUBLIC holds no privilege (no CONNECT, no TEMPORARY) on the database');
+SELECT ok(NOT has_database_privilege('public', 'app_db_shop_1', 'CONNECT')
+          AND NOT has_database_privilege('public', 'app_db_shop_1', 'TEMPORARY')
+          AND NOT has_database_privilege('public', 'app_db_shop_1', 'CREATE'),
+    'PUBLIC holds no privilege (no CONNECT, no TEMPORARY) on the database');
 SELECT ok(has_database_privilege('app_u_shop_1', 'app_db_shop_1', 'CONNECT'),
     'the project''s role may connect to its database');
 SELECT ok(NOT has_database_privilege('app_u_shop_2', 'app_db_shop_1', 'CONNECT'),
@@ -72,9 +73,16 @@ SELECT ok((SELECT position(convert_to(f.password, 'UTF8') IN p.password_sealed) 
     'the metadata row holds only the AES-256-GCM box, never the password');
 
 -- Another owner
+CREATE TEMP TABLE before_refusal AS
+    SELECT a.rolpassword, p.owner_id, p.password_sealed FROM pg_authid a, claudable.projects p
+     WHERE a.rolname = 'app_u_shop_1' AND p.project_id = 'shop-1';
 SELECT throws_ok($$SELECT claudable_provision('shop-1', 'intruder')$$, '42501',
     'permission denied for project "shop-1"', 'a call with another owner_id is refused with 42501');
-SELECT ok((SELECT project_id = 'shop-1' AND password IS NOT NULL FROM claudable_provision('shop-1', 'owner-1')),
-    'the refused call changed nothing for the real owner');
+SELECT ok((SELECT p.password = f.password AND p.owner_id = 'owner-1'
+             FROM claudable_provision('shop-1', 'owner-1') AS p, first_call AS f)
+          AND (SELECT b.rolpassword = a.rolpassword AND b.owner_id = p.owner_id AND b.password_sealed = p.password_sealed
+                 FROM before_refusal AS b, pg_authid AS a, claudable.projects AS p
+                WHERE a.rolname = 'app_u_shop_1' AND p.project_id = 'shop-1'),
+    'the refused call changed nothing: same owner, same password, same verifier, same sealed row');
 
 SELECT * FROM finish();

@@ -9,7 +9,7 @@ CREATE ROLE app_u_forged NOLOGIN;
 COMMENT ON ROLE app_u_forged IS 'managed by claudable: project forged, installation 00000000-0000-0000-0000-000000000001';
 
 
-SELECT plan(10);
+SELECT plan(11);
 
 SELECT throws_ok($$SELECT claudable_provision('squatted-role', 'owner-f')$$, '42710',
     'role "app_u_squatted_role" already exists and is not managed by claudable',
@@ -36,11 +36,15 @@ SELECT ok(NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_u_squatted_db'
 SELECT throws_ok($$SELECT claudable_provision('forged', 'owner-f')$$, '42710',
     'role "app_u_forged" already exists and is not managed by claudable',
     'a marker naming another installation does not make a role ours');
+SELECT is((SELECT ARRAY[rolcanlogin::text, shobj_description(oid, 'pg_authid')] FROM pg_roles WHERE rolname = 'app_u_forged'),
+    ARRAY['false', 'managed by claudable: project forged, installation 00000000-0000-0000-0000-000000000001'],
+    'and the role with the forged marker is left as it was');
 
 SELECT is((SELECT count(*) FROM claudable.projects WHERE project_id IN ('squatted-role', 'squatted-db', 'forged')),
     0::bigint, 'refused projects leave no metadata row');
 
-SELECT throws_ok($$SELECT claudable_provision('squatted-role', 'owner-f')$$, '42710', NULL,
+SELECT throws_ok($$SELECT claudable_provision('squatted-role', 'owner-f')$$, '42710',
+    'role "app_u_squatted_role" already exists and is not managed by claudable',
     'the refusal is repeatable: nothing was half-created by the first attempt');
 
 SELECT * FROM finish();

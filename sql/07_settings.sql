@@ -2,7 +2,7 @@
 \i sql/include/setup.psql
 CREATE ROLE settings_probe NOLOGIN;
 
-SELECT plan(12);
+SELECT plan(17);
 
 SET claudable.host = 'db.internal.example';
 SET claudable.port = 6543;
@@ -27,18 +27,29 @@ RESET claudable.host;
 
 SELECT throws_ok($$SET claudable.sslmode = 'sometimes'$$, '22023', NULL,
     'an sslmode libpq does not know is refused');
-SELECT throws_ok($$SET claudable.host = ''$$, '22023', NULL, 'an empty host is refused');
+SELECT throws_ok($$SET claudable.host = ''$$, '22023', 'invalid value for parameter "claudable.host": ""',
+    'an empty host is refused');
+SELECT throws_ok($$SET claudable.host = '/var/run/postgresql'$$, '22023',
+    'invalid value for parameter "claudable.host": "/var/run/postgresql"',
+    'a socket directory is refused as a host: no URL could carry it');
+SELECT throws_ok($$SET claudable.host = 'db.example.com:5432'$$, '22023',
+    'invalid value for parameter "claudable.host": "db.example.com:5432"', 'a host with a port is refused');
+SELECT throws_ok($$SET claudable.host = 'user@db.example.com'$$, '22023',
+    'invalid value for parameter "claudable.host": "user@db.example.com"', 'a host with an @ is refused');
+SELECT throws_ok($$SET claudable.pooler_host = 'pool er'$$, '22023',
+    'invalid value for parameter "claudable.pooler_host": "pool er"', 'so is a pooler host with a space');
+SELECT is(current_setting('claudable.host'), 'localhost', 'and a refused value leaves the setting as it was');
 
 SET ROLE settings_probe;
-SELECT throws_ok($$SET claudable.host = 'evil.example'$$, '42501', NULL,
+SELECT throws_ok($$SET claudable.host = 'evil.example'$$, '42501', 'permission denied to set parameter "claudable.host"',
     'a non-superuser cannot set claudable.host');
-SELECT throws_ok($$SET claudable.template = 'template1'$$, '42501', NULL,
+SELECT throws_ok($$SET claudable.template = 'template1'$$, '42501', 'permission denied to set parameter "claudable.template"',
     'a non-superuser cannot set claudable.template');
-SELECT throws_ok($$SET claudable.key_file = '/tmp/key'$$, '42501', NULL,
+SELECT throws_ok($$SET claudable.key_file = '/tmp/key'$$, '42501', 'permission denied to set parameter "claudable.key_file"',
     'a non-superuser cannot set claudable.key_file');
-SELECT throws_ok($$SET claudable.port = 1$$, '42501', NULL,
+SELECT throws_ok($$SET claudable.port = 1$$, '42501', 'permission denied to set parameter "claudable.port"',
     'a non-superuser cannot set claudable.port');
-SELECT throws_ok($$SET claudable.sslmode = 'disable'$$, '42501', NULL,
+SELECT throws_ok($$SET claudable.sslmode = 'disable'$$, '42501', 'permission denied to set parameter "claudable.sslmode"',
     'a non-superuser cannot set claudable.sslmode');
 RESET ROLE;
 

@@ -40,7 +40,8 @@ SELECT is(pg_temp.on('deploy', $$SELECT created::text FROM claudable_provision('
     'it provisions a project');
 SELECT is(pg_temp.on('deploy', $$SELECT database_name || ' ' || created FROM claudable_provision('deployed-1', 'team-a')$$),
     'app_db_deployed_1 false', 'and looks it up again');
-SELECT is(pg_temp.on('deploy', $$SELECT string_agg(project_id, ',') FROM claudable_databases()$$), 'deployed-1',
+SELECT is(pg_temp.on('deploy', $$SELECT string_agg(project_id || ' ' || status, ',') FROM claudable_databases()
+                                  WHERE project_id = 'deployed-1'$$), 'deployed-1 ready',
     'it lists the projects (claudable_databases())');
 SELECT is(pg_temp.on('deploy', $$SELECT count(*)::text FROM claudable_check()$$), '0',
     'it runs claudable_check()');

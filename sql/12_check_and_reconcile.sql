@@ -14,6 +14,7 @@ DO $$ BEGIN
 END $$;
 CREATE ROLE rec_orphan_owner NOLOGIN;
 CREATE DATABASE app_db_rec_orphan_db OWNER rec_orphan_owner;
+REVOKE CONNECT, TEMPORARY ON DATABASE app_db_rec_orphan_db FROM PUBLIC;  -- as claudable leaves its databases
 DO $$ BEGIN
     EXECUTE format('COMMENT ON DATABASE app_db_rec_orphan_db IS %L',
                    'managed by claudable: project rec-orphan-db, installation ' || (SELECT id FROM claudable.installation));
@@ -92,19 +93,27 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_database WHERE datname = 'app_db_rec_orphan_d
 SELECT is((SELECT array_agg(object) FROM claudable_check()), ARRAY['database app_db_rec_orphan_db'],
     'afterwards claudable_check() reports only what was left for a DBA');
 
-SELECT is((SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a
-            WHERE p.proname IN ('claudable_check', 'claudable_reconcile') AND a.grantee = 0),
-    0::bigint, 'PUBLIC may execute neither claudable_check nor claudable_reconcile');
-CREATE ROLE rec_monitor NOLOGIN;
+SELECT ok(NOT has_function_privilege('public', 'claudable_check()', 'EXECUTE')
+          AND NOT has_function_privilege('public', 'claudable_reconcile()', 'EXECUTE'),
+    'PUBLIC may execute neither claudable_check nor claudable_reconcile');
+-- README's monitoring role: it logs in over TCP, and may connect and run the check.
+CREATE EXTENSION IF NOT EXISTS dblink;
+CREATE ROLE rec_monitor LOGIN;
+DO $$ BEGIN
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO rec_monitor', current_database());
+END $$;
 GRANT EXECUTE ON FUNCTION claudable_check() TO rec_monitor;
-SET ROLE rec_monitor;
-SELECT is((SELECT count(*) FROM claudable_check()), 1::bigint,
+CALL pg_temp.connect_as('monitor', 'rec_monitor');
+SELECT is((SELECT n FROM dblink('monitor', 'SELECT count(*) FROM claudable_check()') AS t(n bigint)), 1::bigint,
     'a role granted EXECUTE on claudable_check() can run it');
-RESET ROLE;
+SELECT dblink_disconnect('monitor') AS disconnected \gset
 
 SELECT * FROM finish();
 
 DROP DATABASE app_db_rec_orphan_db;
 DROP ROLE rec_orphan_owner;
+DO $$ BEGIN
+    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM rec_monitor', current_database());
+END $$;
 DROP OWNED BY rec_monitor;
 DROP ROLE rec_monitor;

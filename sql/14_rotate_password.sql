@@ -25,8 +25,10 @@ SELECT ok((SELECT a.rolpassword <> v.rolpassword AND a.rolpassword LIKE 'SCRAM-S
 SELECT ok((SELECT p.password = r.password FROM claudable_provision('rot-1', 'owner-rot') p, rotated r),
     'claudable_provision returns the new password from now on');
 
-SELECT is(pg_temp.sqlstate_of(format('SELECT dblink_connect(%L, %L)', 'old', (SELECT database_url FROM before_rotation))),
-    '08001', 'the old password is refused at once');
+SELECT is(pg_temp.login_refusal((SELECT database_url FROM before_rotation)),
+    'app_u_rot_1@app_db_rot_1 FATAL:  28P01: password authentication failed for user "app_u_rot_1"',
+    'the old password is refused at once (28P01)');
+CREATE TEMP TABLE verifier_after AS SELECT rolpassword FROM pg_authid WHERE rolname = 'app_u_rot_1';
 SELECT is(dblink_connect('new', (SELECT database_url FROM rotated)), 'OK', 'the new password logs in');
 SELECT dblink_disconnect('new') AS new_disconnected \gset
 
@@ -34,7 +36,9 @@ SELECT throws_ok($$SELECT claudable_rotate_password('rot-1', 'intruder')$$, '425
     'permission denied for project "rot-1"', 'another owner is refused with 42501');
 SELECT throws_ok($$SELECT claudable_rotate_password('rot-unknown', 'owner-rot')$$, 'P0002',
     'claudable: project "rot-unknown" is not provisioned', 'a project that does not exist is an error');
-SELECT ok((SELECT p.password = r.password FROM claudable_provision('rot-1', 'owner-rot') p, rotated r),
-    'a refused rotation changes nothing');
+SELECT ok((SELECT p.password = r.password FROM claudable_provision('rot-1', 'owner-rot') p, rotated r)
+          AND (SELECT a.rolpassword = v.rolpassword FROM pg_authid a, verifier_after v WHERE a.rolname = 'app_u_rot_1')
+          AND NOT EXISTS (SELECT 1 FROM claudable.projects WHERE project_id = 'rot-unknown'),
+    'a refused rotation changes nothing: the same password and verifier, no project made');
 
 SELECT * FROM finish();

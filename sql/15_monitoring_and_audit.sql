@@ -10,7 +10,7 @@ CREATE ROLE app_u_mon_squat NOLOGIN;
 SELECT pg_temp.sqlstate_of($$SELECT claudable_provision('mon-squat', 'owner-mon')$$) AS squat_refused \gset
 DROP ROLE app_u_mon_squat;
 
-SELECT plan(17);
+SELECT plan(19);
 
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
             WHERE attrelid = 'claudable.databases'::regclass AND attnum > 0),
@@ -24,20 +24,40 @@ SELECT is((SELECT connections FROM claudable.databases WHERE project_id = 'mon-1
     'connections counts the sessions connected to the database');
 SELECT dblink_disconnect('app') AS app_disconnected \gset
 
--- README's grant for monitoring: pg_monitor members read the view and nothing else.
-GRANT USAGE ON SCHEMA claudable TO pg_monitor;
-GRANT SELECT ON claudable.databases TO pg_monitor;
-CREATE ROLE mon_probe IN ROLE pg_monitor;
-SET ROLE mon_probe;
-SELECT is((SELECT count(*) FROM claudable.databases WHERE project_id = 'mon-1'), 1::bigint,
-    'a pg_monitor member reads claudable.databases');
-SELECT throws_ok($$SELECT * FROM claudable.projects$$, '42501', NULL, 'but not claudable.projects');
-SELECT throws_ok($$SELECT * FROM claudable.events$$, '42501', NULL, 'nor claudable.events');
-SELECT throws_ok($$SELECT claudable_provision('mon-2', 'owner-mon')$$, '42501', NULL, 'nor call claudable_provision');
-RESET ROLE;
-REVOKE SELECT ON claudable.databases FROM pg_monitor;
-REVOKE USAGE ON SCHEMA claudable FROM pg_monitor;
-DROP ROLE mon_probe;
+-- README's monitoring role: it logs in over TCP, lists the projects with their sizes and
+-- runs the check through the two functions it may execute, and reads nothing else.
+CREATE ROLE claudable_monitor LOGIN;
+DO $$ BEGIN
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO claudable_monitor', current_database());
+END $$;
+GRANT EXECUTE ON FUNCTION claudable_check(), claudable_databases() TO claudable_monitor;
+CALL pg_temp.connect_as('monitor', 'claudable_monitor');
+-- The value of `sql` (one text column) as the monitoring role, or 'SQLSTATE: message' if it fails.
+CREATE FUNCTION pg_temp.as_monitor(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE result text; m text;
+BEGIN
+    SELECT v INTO result FROM dblink('monitor', sql) AS t(v text);
+    RETURN result;
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT;
+    RETURN SQLSTATE || ': ' || m;
+END $$;
+SELECT ok(pg_temp.as_monitor($$SELECT size_bytes::text FROM claudable_databases() WHERE project_id = 'mon-1'$$)::bigint > 1000000,
+    'the monitoring role lists the projects with their sizes (claudable_databases())');
+SELECT is(pg_temp.as_monitor('SELECT count(*)::text FROM claudable_check()'), '0', 'and runs claudable_check()');
+SELECT is(pg_temp.as_monitor('SELECT count(*)::text FROM claudable.projects'), '42501: permission denied for schema claudable',
+    'but cannot read claudable.projects (42501)');
+SELECT is(pg_temp.as_monitor('SELECT count(*)::text FROM claudable.events'), '42501: permission denied for schema claudable',
+    'nor claudable.events');
+SELECT is(pg_temp.as_monitor($$SELECT project_id FROM claudable_provision('mon-2', 'owner-mon')$$),
+    '42501: permission denied for function claudable_provision', 'nor call claudable_provision');
+SELECT ok(NOT EXISTS (SELECT 1 FROM claudable.projects WHERE project_id = 'mon-2'), 'which created nothing');
+SELECT dblink_disconnect('monitor') AS disconnected \gset
+REVOKE EXECUTE ON FUNCTION claudable_check(), claudable_databases() FROM claudable_monitor;
+DO $$ BEGIN
+    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM claudable_monitor', current_database());
+END $$;
+DROP ROLE claudable_monitor;
 
 SELECT columns_are('claudable', 'events',
     ARRAY['id', 'at', 'action', 'project_id', 'owner_id', 'database_name', 'actor', 'outcome', 'detail'],

@@ -37,8 +37,9 @@ SELECT is((SELECT array_agg(problem ORDER BY problem) FROM claudable_check()
     'claudable_check() reports drifted connection limits and role settings');
 SELECT is((SELECT action FROM claudable_reconcile() WHERE object = 'project lim-1'), 'repaired',
     'claudable_reconcile() repairs them');
-SELECT is((SELECT rolconnlimit FROM pg_roles WHERE rolname = 'app_u_lim_1') + (SELECT datconnlimit FROM pg_database WHERE datname = 'app_db_lim_1'),
-    14, 'the connection limits are back');
+SELECT is(ARRAY[(SELECT rolconnlimit FROM pg_roles WHERE rolname = 'app_u_lim_1'),
+                 (SELECT datconnlimit FROM pg_database WHERE datname = 'app_db_lim_1')],
+    ARRAY[7, 7], 'the connection limits are back, on the role and on the database');
 SELECT is((SELECT count(*) FROM claudable_check() WHERE object IN ('role app_u_lim_1', 'database app_db_lim_1')),
     0::bigint, 'and nothing is reported any more');
 

@@ -12,7 +12,7 @@ SELECT dblink_exec(format('host=%s port=%s dbname=claudable_tmpl_with_ext user=p
 CREATE DATABASE claudable_tmpl_clean;
 REVOKE CONNECT ON DATABASE claudable_tmpl_clean FROM PUBLIC;
 
-SELECT plan(16);
+SELECT plan(19);
 
 SET claudable.template = 'claudable_tmpl_public';
 SELECT throws_ok($$SELECT claudable_provision('tmpl-1', 'owner-t')$$, '55000',
@@ -30,6 +30,11 @@ SELECT is((SELECT created FROM claudable_provision('tmpl-1', 'owner-t')), true,
     'a template nobody else can connect to and without claudable is used');
 RESET claudable.template;
 
+SELECT is((SELECT problem FROM claudable_check() WHERE object = 'database claudable_tmpl_public'),
+    'PUBLIC may connect to database claudable_tmpl_public, so every project''s role can log in there'
+        || ' (REVOKE CONNECT, TEMPORARY ON DATABASE claudable_tmpl_public FROM PUBLIC)',
+    'a database a DBA added that PUBLIC may connect to is reported, with the statement that closes it');
+REVOKE CONNECT ON DATABASE claudable_tmpl_public FROM PUBLIC;
 SELECT is((SELECT count(*) FROM claudable_check()), 0::bigint,
     'a hardened cluster with healthy projects has no findings');
 
@@ -44,8 +49,21 @@ REVOKE CONNECT ON DATABASE contrib_regression FROM PUBLIC;
 
 GRANT CONNECT ON DATABASE template1 TO PUBLIC;
 SELECT is((SELECT problem FROM claudable_check() WHERE object = 'database template1'),
-    'PUBLIC may connect to template1', 'PUBLIC holding CONNECT on template1 is reported');
+    'PUBLIC may connect to database template1, so every project''s role can log in there'
+        || ' (REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC)',
+    'PUBLIC holding CONNECT on template1 is reported');
 REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;
+GRANT CONNECT ON DATABASE postgres TO PUBLIC;
+SELECT is((SELECT problem FROM claudable_check() WHERE object = 'database postgres'),
+    'PUBLIC may connect to database postgres, so every project''s role can log in there'
+        || ' (REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC)',
+    'PUBLIC holding CONNECT on postgres (as initdb leaves it) is reported');
+REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;
+ALTER DATABASE claudable_tmpl_public ALLOW_CONNECTIONS false;
+GRANT CONNECT ON DATABASE claudable_tmpl_public TO PUBLIC;
+SELECT is((SELECT count(*) FROM claudable_check() WHERE object = 'database claudable_tmpl_public'), 0::bigint,
+    'a database nobody may connect to (ALLOW_CONNECTIONS false, like template0) is not reported');
+REVOKE CONNECT ON DATABASE claudable_tmpl_public FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO PUBLIC;
 SELECT is((SELECT object || ': ' || problem FROM claudable_check() WHERE object LIKE 'function %'),

@@ -45,7 +45,7 @@ CREATE DATABASE claudable_keys;
 SELECT pg_temp.connect('k', 'claudable_keys') AS connected \gset
 SELECT dblink_exec('k', 'CREATE EXTENSION claudable') AS installed \gset
 
-SELECT plan(35);
+SELECT plan(37);
 
 SELECT is(pg_temp.on('k', 'SELECT count(*)::text FROM claudable.key_ring'), '0', 'installing the extension creates no key');
 SELECT is(pg_temp.on('k', $$SELECT created::text FROM claudable_provision('key-1', 'owner-k')$$), 'true',
@@ -138,8 +138,10 @@ SELECT is(pg_temp.on('k', $$SELECT problem FROM claudable_check() WHERE object =
     'claudable_check() reports a row that does not decrypt');
 SELECT matches(pg_temp.on('k', 'SELECT claudable_rotate_key()'), '^XX001: claudable: the stored password of project "key-2" does not decrypt',
     'claudable_rotate_key() refuses while a row does not decrypt');
-SELECT is(pg_temp.on('k', $$SELECT fingerprint FROM claudable.key_ring WHERE state = 'active'$$), :'new_fingerprint',
-    'and changes nothing');
+SELECT ok(pg_temp.on('k', $$SELECT fingerprint FROM claudable.key_ring WHERE state = 'active'$$) = :'new_fingerprint'
+          AND pg_temp.on('k', $$SELECT string_agg(fingerprint, ',') FROM claudable.key_material$$) = :'new_fingerprint'
+          AND pg_temp.on('k', $$SELECT password FROM claudable_provision('key-1', 'owner-k')$$) = (SELECT password FROM original),
+    'and changes nothing: the same active key, the same key material, every password as it was');
 
 -- Moving keys is for superusers only, even with EXECUTE granted: a role that logs in
 -- with EXECUTE on both and CONNECT on the database.
@@ -161,13 +163,18 @@ SELECT pg_temp.connect('x', 'claudable_keys_external') AS connected \gset
 SELECT dblink_exec('x', 'CREATE EXTENSION claudable') AS installed \gset
 SELECT dblink_exec('x', format('SET claudable.key_file = %L', :'data_dir' || '/claudable_test_external.key')) AS set \gset
 SELECT pg_temp.on('x', $$SELECT password FROM claudable_provision('key-x', 'owner-k')$$) AS external_password \gset
+SELECT ok(:'external_password' ~ '^[A-Za-z0-9_-]{32}$', 'with claudable.key_file a project is provisioned');
 SELECT is(pg_temp.on('x', $$SELECT (SELECT count(*) FROM claudable.key_ring)::text || '/' || (SELECT count(*) FROM claudable.key_material)$$),
     '1/0', 'with claudable.key_file the first provisioning records the key''s fingerprint and keeps no key in the database');
 SELECT is((pg_stat_file(:'data_dir' || '/claudable_test_external.key')).size, 65::bigint,
     'the key file is written at that path');
 SELECT is(pg_temp.file_mode(:'data_dir' || '/claudable_test_external.key'), '600', 'with mode 0600');
+CREATE TEMP TABLE external_key_before AS SELECT pg_read_file(:'data_dir' || '/claudable_test_external.key') AS k;
 SELECT matches(pg_temp.on('x', 'SELECT claudable_rotate_key()'), '^[0-9a-f]{32}$',
     'claudable_rotate_key() succeeds with claudable.key_file');
+SELECT ok((SELECT k <> pg_read_file(:'data_dir' || '/claudable_test_external.key') FROM external_key_before)
+          AND pg_temp.on('x', $$SELECT string_agg(state, ',' ORDER BY state) FROM claudable.key_ring$$) = 'active,retired',
+    'the key file holds a new key, and the old one is retired');
 SELECT ok(pg_temp.on('x', $$SELECT password FROM claudable_provision('key-x', 'owner-k')$$) = :'external_password'
           AND (pg_stat_file(:'data_dir' || '/claudable_test_external.key.next', true)).size IS NULL,
     'claudable_rotate_key() renames the new key file into place and the password still decrypts');

@@ -21,7 +21,7 @@ CREATE TEMP TABLE two AS SELECT * FROM claudable_provision('evil-2', 'owner-evil
 SELECT dblink_connect('t1', (SELECT database_url FROM one)) AS t1 \gset
 SELECT dblink_connect('t2', (SELECT database_url FROM two)) AS t2 \gset
 
-SELECT plan(35);
+SELECT plan(37);
 
 -- ---- what the tenant changes is reported and repaired --------------------------------
 SELECT is(pg_temp.tenant('t1', 'ALTER DATABASE app_db_evil_1 IS_TEMPLATE true'), '',
@@ -61,10 +61,17 @@ SELECT is(dblink_connect('t1-again', (SELECT database_url FROM claudable_provisi
     'and the URL claudable_provision returns logs in again');
 SELECT dblink_disconnect('t1-again') AS gone \gset
 
+SELECT is(pg_temp.login_refusal(regexp_replace((SELECT database_url FROM two), '/app_db_evil_2$', '/postgres')),
+    'app_u_evil_2@postgres FATAL:  42501: permission denied for database "postgres"',
+    'on a hardened cluster a tenant cannot log in to postgres (42501)');
+-- A cluster whose DBA left postgres open (initdb's default): the tenant drops its own
+-- database from there, as an owner may.
+GRANT CONNECT ON DATABASE postgres TO PUBLIC;
 SELECT dblink_connect('t2-elsewhere', regexp_replace((SELECT database_url FROM two), '/app_db_evil_2$', '/postgres'))
     AS elsewhere \gset
+REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;
 SELECT is(pg_temp.tenant('t2-elsewhere', 'DROP DATABASE app_db_evil_2 WITH (FORCE)'), '',
-    'a tenant may drop its own database');
+    'where postgres is open, a tenant may drop its own database');
 SELECT dblink_disconnect('t2-elsewhere') AS gone \gset
 SELECT is((SELECT created FROM claudable_provision('evil-2', 'owner-evil')), false,
     'claudable_provision then heals the project (created stays false) ...');
@@ -121,6 +128,10 @@ SELECT is(pg_temp.error_text($$SELECT claudable_rotate_password('evil-2', 'owner
     'Find the blocking session in pg_locks and pg_stat_activity, or call again later: calls are idempotent.',
     'a rotation waits no longer than claudable.worker_timeout, then says what it waited for');
 RESET claudable.worker_timeout;
+SELECT ok((SELECT p.password = t.password FROM claudable_provision('evil-2', 'owner-evil') AS p, two AS t)
+          AND NOT EXISTS (SELECT 1 FROM claudable.events
+                           WHERE project_id = 'evil-2' AND action = 'rotate' AND outcome = 'succeeded'),
+    'and the refused rotation changed nothing: the stored password is the same, no rotation is recorded');
 
 -- ---- deprovisioning cannot be blocked ---------------------------------------------------
 SELECT is(pg_temp.tenant('t1', 'ALTER DATABASE app_db_evil_1 IS_TEMPLATE true'), '', 'tenant 1 makes its database a template again');

@@ -4,7 +4,7 @@
 \i sql/include/setup.psql
 CREATE EXTENSION IF NOT EXISTS dblink;
 
-SELECT plan(15);
+SELECT plan(16);
 
 SELECT created AS first FROM claudable_provision('lim-1', 'owner-lim') \gset
 SELECT created AS second FROM claudable_provision('lim-2', 'owner-lim') \gset
@@ -48,9 +48,12 @@ SELECT dblink_connect('locker', format('host=%s dbname=%s port=%s user=postgres'
     current_setting('unix_socket_directories'), current_database(), current_setting('port'))) AS locker \gset
 SELECT dblink_exec('locker', 'BEGIN') AS began \gset
 SELECT dblink_exec('locker', 'LOCK TABLE claudable.events IN EXCLUSIVE MODE') AS locked \gset
+CREATE TEMP TABLE lim_one AS SELECT password FROM claudable_provision('lim-1', 'owner-lim');
 SELECT count(*) FILTER (WHERE pg_temp.sqlstate_of(format('SELECT claudable_provision(''lim-1'', ''intruder-%s'')', i)) = '42501')
     AS refused FROM generate_series(1, 20) AS i \gset
 SELECT is(:refused, 20, '20 calls with the wrong owner_id are refused with 42501');
+SELECT ok((SELECT p.owner_id = 'owner-lim' AND p.password = l.password FROM claudable_provision('lim-1', 'owner-lim') AS p, lim_one AS l),
+    'and they changed nothing: the same owner and password');
 SELECT pg_temp.wait_for($$SELECT count(*) >= 1 FROM pg_stat_activity WHERE backend_type = 'claudable refusal drainer'
                                                                      AND wait_event_type = 'Lock'$$) AS drainer_waits,
        pg_sleep(0.5) AS settled \gset

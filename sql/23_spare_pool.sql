@@ -17,7 +17,7 @@ ALTER SYSTEM SET claudable.spare_databases = 3;
 SELECT pg_reload_conf() AS reloaded \gset
 SELECT pg_sleep(0.5) AS slept \gset
 
-SELECT plan(38);
+SELECT plan(41);
 
 SELECT is(current_setting('claudable.spare_databases'), '3', 'claudable.spare_databases sizes the pool');
 SELECT is((SELECT context FROM pg_settings WHERE name = 'claudable.spare_databases'), 'sighup',
@@ -68,9 +68,17 @@ SELECT is((SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolnam
 SELECT is(dblink_connect('tenant', (SELECT database_url FROM claimed)), 'OK', 'the returned DATABASE_URL logs in');
 SELECT is((SELECT u FROM dblink('tenant', 'SELECT current_user::text || ''@'' || current_database()') AS t(u text)),
     'app_u_spare_1@app_db_spare_1', 'as the project role, into the project database');
-SELECT throws_ok(format($$SELECT dblink_exec('tenant', 'ALTER DATABASE %I RENAME TO stolen')$$,
-                        (SELECT name FROM claudable.spares ORDER BY name LIMIT 1)),
-    '42501', NULL, 'the tenant cannot touch a spare');
+SELECT name AS untouched_spare FROM claudable.spares ORDER BY name LIMIT 1 \gset
+CREATE TEMP TABLE spare_before AS
+    SELECT datacl, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE datname = :'untouched_spare';
+SELECT throws_ok(format($$SELECT dblink_exec('tenant', 'COMMENT ON DATABASE %I IS ''mine''')$$, :'untouched_spare'),
+    '42501', format('must be owner of database %s', :'untouched_spare'),
+    'the tenant cannot touch a spare: an owner''s action is refused (42501)');
+SELECT throws_ok(format($$SELECT dblink_exec('tenant', 'GRANT CONNECT ON DATABASE %I TO PUBLIC')$$, :'untouched_spare'),
+    '42501', format('permission denied for database %s', :'untouched_spare'), 'nor open it to anyone');
+SELECT ok((SELECT b.datacl IS NOT DISTINCT FROM d.datacl AND b.marker = shobj_description(d.oid, 'pg_database')
+             FROM spare_before AS b, pg_database AS d WHERE d.datname = :'untouched_spare'),
+    'and the spare''s privileges and marker are as they were');
 SELECT dblink_disconnect('tenant') AS disconnected \gset
 SELECT is(claudable_refill_spares(), 3, 'the pool is refilled after a claim');
 SELECT is((SELECT count(*) FROM claudable_check() WHERE object ~ 'spare'), 0::bigint,
@@ -86,6 +94,9 @@ SELECT is((SELECT count(*) FROM claudable.spares s JOIN pg_authid a ON a.rolname
     'every spare''s role holds a SCRAM verifier and its row the password, sealed under the active key');
 SELECT claudable_rotate_key() AS rotated \gset
 SELECT name AS sealed_before FROM claudable.spares ORDER BY created_at, name LIMIT 1 \gset
+SELECT is((SELECT k.state FROM claudable.spares AS s JOIN claudable.key_ring AS k ON k.fingerprint = s.key_fingerprint
+            WHERE s.name = :'sealed_before' AND :'rotated' = (SELECT fingerprint FROM claudable.key_ring WHERE state = 'active')),
+    'retired', 'the rotation succeeded, and the oldest spare is sealed under the retired key');
 CREATE TEMP TABLE after_rotation AS SELECT * FROM claudable_provision('spare-rotated', 'owner-spare');
 SELECT is((SELECT detail FROM claudable.events WHERE project_id = 'spare-rotated' AND action = 'provision'),
     'role and database claimed from spare ' || :'sealed_before',

@@ -14,7 +14,7 @@ CREATE FUNCTION pg_temp.behind_pooler(url text, host text, port integer) RETURNS
     SELECT regexp_replace(url, '@[^@/]+/', format('@%s:%s/', host, port))
 $$;
 
-SELECT plan(19);
+SELECT plan(20);
 
 SELECT is((SELECT pooled_database_url FROM claudable_provision('pool-1', 'owner-pool')), NULL,
     'without claudable.pooler_host the row has no pooled_database_url');
@@ -49,11 +49,10 @@ SELECT is((SELECT pooled_database_url FROM claudable_provision('pool-2', 'owner-
 RESET claudable.pooler_host;
 RESET claudable.pooler_port;
 
-SELECT is((SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a
-            WHERE p.oid IN ('public.claudable_databases()'::regprocedure, 'public.claudable_databases(text)'::regprocedure,
-                            'public.claudable_pooler_entries()'::regprocedure)
-              AND a.grantee = 0),
-    0::bigint, 'PUBLIC may not execute claudable_databases(), claudable_databases(text) or claudable_pooler_entries()');
+SELECT ok(NOT has_function_privilege('public', 'public.claudable_databases()', 'EXECUTE')
+          AND NOT has_function_privilege('public', 'public.claudable_databases(text)', 'EXECUTE')
+          AND NOT has_function_privilege('public', 'public.claudable_pooler_entries()', 'EXECUTE'),
+    'PUBLIC may not execute claudable_databases(), claudable_databases(text) or claudable_pooler_entries()');
 SELECT is((SELECT count(*) FROM pg_proc
             WHERE oid IN ('public.claudable_databases()'::regprocedure, 'public.claudable_databases(text)'::regprocedure,
                           'public.claudable_pooler_entries()'::regprocedure)
@@ -73,27 +72,34 @@ SELECT is((SELECT count(*) FROM claudable_pooler_entries() AS e, rotated AS r
             WHERE strpos(e.scram_verifier, r.password) > 0 OR e.scram_verifier NOT LIKE 'SCRAM-SHA-256$4096:%'),
     0::bigint, 'it holds SCRAM verifiers, never a password');
 
+-- README's pooler role: it logs in over TCP and may run claudable_pooler_entries() only.
+CREATE EXTENSION IF NOT EXISTS dblink;
 CREATE ROLE pool_reader LOGIN;
-GRANT EXECUTE ON FUNCTION claudable_databases(), claudable_pooler_entries() TO pool_reader;
+DO $$ BEGIN
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO pool_reader', current_database());
+END $$;
+GRANT EXECUTE ON FUNCTION claudable_pooler_entries() TO pool_reader;
 SELECT database_name AS pool_2_database FROM first_row \gset
-SET ROLE pool_reader;
-SELECT is((SELECT count(*) FROM claudable_pooler_entries() WHERE database_name = :'pool_2_database'),
+CALL pg_temp.connect_as('pooler', 'pool_reader');
+SELECT is((SELECT count(*) FROM dblink('pooler', 'SELECT database_name FROM claudable_pooler_entries()') AS t(d text)
+            WHERE d = :'pool_2_database'),
     1::bigint, 'a role holding EXECUTE only reads the pooler entries without any access to the schema claudable');
-SELECT is(pg_temp.sqlstate_of('SELECT * FROM claudable.databases'), '42501',
-    'while the view itself stays closed to it (42501)');
-RESET ROLE;
-SELECT is(pg_temp.sqlstate_of($$SET ROLE pool_reader; SELECT claudable_provision('pool-3', 'owner-pool')$$), '42501',
-    'and it may not provision');
-RESET ROLE;
+SELECT matches(pg_temp.error_text($$SELECT * FROM dblink('pooler', 'SELECT project_id FROM claudable.databases') AS t(p text)$$),
+    '^permission denied for schema claudable', 'while the view itself stays closed to it (42501)');
+SELECT matches(pg_temp.error_text($$SELECT * FROM dblink('pooler', 'SELECT project_id FROM claudable_provision(''pool-3'', ''owner-pool'')')
+                                                 AS t(p text)$$),
+    '^permission denied for function claudable_provision', 'and it may not provision');
+SELECT ok(NOT EXISTS (SELECT 1 FROM claudable.projects WHERE project_id = 'pool-3'), 'which created nothing');
+SELECT dblink_disconnect('pooler') AS disconnected \gset
 
--- 0.4.0 -> 0.5.0 in a database of its own: the grant on claudable_provision survives.
+-- 0.4.0 -> 0.5.0 -> the current version in a database of its own: the grant on claudable_provision survives.
 CREATE DATABASE claudable_pool_upgrade;
 SELECT pg_temp.connect('upgrade', 'claudable_pool_upgrade') AS connected \gset
 SELECT dblink_exec('upgrade', $$CREATE EXTENSION claudable VERSION '0.4.0'$$) AS installed \gset
 SELECT dblink_exec('upgrade', 'GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO pool_reader') AS granted \gset
 SELECT dblink_exec('upgrade', 'ALTER EXTENSION claudable UPDATE') AS updated \gset
 SELECT ok((SELECT g FROM dblink('upgrade', $$SELECT has_function_privilege('pool_reader', 'claudable_provision(text,text)', 'EXECUTE')$$) AS t(g boolean)),
-    'updating 0.4.0 to 0.5.0 keeps EXECUTE on claudable_provision granted to the deploy role');
+    'updating 0.4.0 through 0.5.0 to the current version keeps EXECUTE on claudable_provision granted to the deploy role');
 SELECT is((SELECT c FROM dblink('upgrade', $$SET claudable.pooler_host = 'pool.internal';
                                              SELECT pooled_database_url IS NOT NULL AND project_id = 'pool-up'
                                                FROM claudable_provision('pool-up', 'owner-pool')$$) AS t(c boolean)),
@@ -103,6 +109,9 @@ SELECT * FROM finish();
 SELECT d AS removed FROM dblink('upgrade', $$SELECT claudable_deprovision('pool-up', 'owner-pool')$$) AS t(d boolean) \gset
 SELECT dblink_disconnect('upgrade') AS disconnected \gset
 DROP DATABASE claudable_pool_upgrade;
-SELECT claudable_deprovision(p, 'owner-pool') AS removed FROM unnest(ARRAY['pool-1', 'pool-2']) AS p \gset
-REVOKE EXECUTE ON FUNCTION claudable_databases(), claudable_pooler_entries() FROM pool_reader;
+SELECT bool_and(claudable_deprovision(p, 'owner-pool')) AS removed FROM unnest(ARRAY['pool-1', 'pool-2']) AS p \gset
+REVOKE EXECUTE ON FUNCTION claudable_pooler_entries() FROM pool_reader;
+DO $$ BEGIN
+    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM pool_reader', current_database());
+END $$;
 DROP ROLE pool_reader;

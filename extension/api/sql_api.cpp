@@ -18,7 +18,7 @@
 namespace claudable {
 namespace {
 
-constexpr const char* library_version = "0.5.0";
+constexpr const char* library_version = "0.6.0";
 
 struct ProjectArguments {
     std::string project_id;
@@ -73,10 +73,9 @@ void require_current_schema() {
     checked = true;
 }
 
-void require_superuser(const char* function) {
+void require_superuser(const char* function, const char* why) {
     if (!pg::is_superuser())
-        fail(sqlstate::insufficient_privilege,
-             std::string("claudable: only a superuser may call ") + function + ": it reads and writes server files");
+        fail(sqlstate::insufficient_privilege, std::string("claudable: only a superuser may call ") + function + ": " + why);
 }
 
 std::string required_text_argument(const pg::Arguments& arguments, const char* name) {
@@ -228,6 +227,28 @@ pg::Result rotate_password(const pg::Arguments& arguments) {
     return project_row(reply, args.project_id, values);
 }
 
+pg::Result move_host(const pg::Arguments& arguments) {
+    require_superuser("claudable_move_host", "it changes every moved project's DATABASE_URL");
+    require_current_schema();
+    const std::optional<std::string> old_host = arguments.string(0);
+    const std::optional<std::string> new_host = arguments.string(1);
+    const std::optional<int> new_port = arguments.integer(2);
+    if (!old_host || old_host->empty())
+        fail(sqlstate::invalid_parameter_value, "claudable: old_host must not be empty",
+             {}, "Give the host the projects are recorded with (SELECT DISTINCT host FROM claudable.projects).");
+    if (!new_host || !is_valid_host(*new_host))
+        fail(sqlstate::invalid_parameter_value, "claudable: new_host is not a host name or IP address",
+             "A host is a DNS name, an IPv4 address or an IPv6 literal, without brackets, port or path.",
+             "Give the host name the apps should connect to, as claudable.host would hold it.");
+    if (new_port && (*new_port < 1 || *new_port > 65535))
+        fail(sqlstate::invalid_parameter_value, "claudable: new_port must be between 1 and 65535",
+             {}, "Leave it NULL to keep each project's port.");
+    const int moved = move_projects_host(*old_host, *new_host, new_port.value_or(0));
+    pg::log("claudable: moved " + std::to_string(moved) + " projects from host \"" + *old_host + "\" to \"" +
+            *new_host + "\"" + (new_port ? " port " + std::to_string(*new_port) : std::string()));
+    return moved;
+}
+
 pg::Result repair_project(const pg::Arguments& arguments) {
     const std::optional<std::string> project_id = arguments.string(0);
     validate_identifier("project_id", project_id ? &*project_id : nullptr);
@@ -249,14 +270,14 @@ pg::Result rotate_key(const pg::Arguments&) {
 }
 
 pg::Result export_key(const pg::Arguments& arguments) {
-    require_superuser("claudable_export_key");
+    require_superuser("claudable_export_key", "it reads and writes server files");
     require_current_schema();
     const std::string path = required_text_argument(arguments, "path");
     return export_active_key(settings::current().key_file, path);
 }
 
 pg::Result import_key(const pg::Arguments& arguments) {
-    require_superuser("claudable_import_key");
+    require_superuser("claudable_import_key", "it reads and writes server files");
     require_current_schema();
     const std::string path = required_text_argument(arguments, "path");
     if (!settings::current().key_file.empty())

@@ -6,6 +6,7 @@
 //  claudable_provision(project_id, owner_id)        create, or look up, a project
 //  claudable_deprovision(project_id, owner_id)      drop its database and role
 //  claudable_rotate_password(project_id, owner_id)  give it a new password
+//  claudable_move_host(old_host, new_host, port)    record a new server address (superuser)
 //  claudable_rotate_key()                           re-seal every password under a new key
 //  claudable_export_key(path) / _import_key(path)   move the key by hand (superuser)
 //  claudable.repair_project(project_id)             run every step again (claudable_reconcile)
@@ -23,6 +24,7 @@ namespace claudable::api {
 pg::Result provision(const pg::Arguments& arguments);
 pg::Result deprovision(const pg::Arguments& arguments);
 pg::Result rotate_password(const pg::Arguments& arguments);
+pg::Result move_host(const pg::Arguments& arguments);
 pg::Result repair_project(const pg::Arguments& arguments);
 pg::Result rotate_key(const pg::Arguments& arguments);
 pg::Result export_key(const pg::Arguments& arguments);

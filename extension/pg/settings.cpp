@@ -108,6 +108,16 @@ bool check_sslmode(char** value, void** extra, GucSource source) noexcept {
     return false;
 }
 
+bool check_host(char** value, void** extra, GucSource source) noexcept {
+    if (*value != nullptr && is_valid_host(*value)) return true;
+    GUC_check_errdetail("A host is a DNS name, an IPv4 address or an IPv6 literal, without brackets, port or path.");
+    return false;
+}
+
+bool check_optional_host(char** value, void** extra, GucSource source) noexcept {
+    return *value == nullptr || **value == '\0' || check_host(value, extra, source);
+}
+
 bool check_not_empty(char** value, void** extra, GucSource source) noexcept {
     if (*value != nullptr && **value != '\0') return true;
     GUC_check_errdetail("This setting must not be empty.");
@@ -123,7 +133,7 @@ std::string text_or(const char* value, const std::string& fallback) {
 void define() {
     pg::call([]() noexcept {
         DefineCustomStringVariable("claudable.host", "Host name put into the connection details of new projects.",
-                                   nullptr, &host_setting, "localhost", PGC_SUSET, 0, check_not_empty, nullptr,
+                                   nullptr, &host_setting, "localhost", PGC_SUSET, 0, check_host, nullptr,
                                    nullptr);
         DefineCustomIntVariable("claudable.port",
                                 "Port put into the connection details of new projects; 0 means this server's port.",
@@ -180,7 +190,7 @@ void define() {
         DefineCustomStringVariable("claudable.pooler_host",
                                    "Host of the connection pooler in front of this server; empty means "
                                    "claudable_provision returns no pooled_database_url.",
-                                   nullptr, &pooler_host_setting, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+                                   nullptr, &pooler_host_setting, "", PGC_SUSET, 0, check_optional_host, nullptr, nullptr);
         DefineCustomIntVariable("claudable.pooler_port", "Port of the connection pooler in front of this server.",
                                 nullptr, &pooler_port_setting, 6432, 1, 65535, PGC_SUSET, 0, nullptr, nullptr,
                                 nullptr);

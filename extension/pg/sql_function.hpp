@@ -10,12 +10,13 @@
 
 namespace claudable::pg {
 
-// The call's arguments. Only text arguments exist in this library's SQL API.
+// The call's arguments: text, or an integer.
 class Arguments {
 public:
     explicit Arguments(void* call_info) : call_info_(call_info) {}
     // std::nullopt for SQL NULL.
     std::optional<std::string> string(int index) const;
+    std::optional<int> integer(int index) const;
 
 private:
     void* call_info_;  // FunctionCallInfo

@@ -21,6 +21,12 @@ std::optional<std::string> Arguments::string(int index) const {
     return copy;
 }
 
+std::optional<int> Arguments::integer(int index) const {
+    auto* fcinfo = static_cast<FunctionCallInfo>(call_info_);
+    if (PG_ARGISNULL(index)) return std::nullopt;
+    return static_cast<int>(DatumGetInt32(fcinfo->args[index].value));
+}
+
 namespace {
 
 // One cell as PostgreSQL stores it; `is_null` set for a NULL.
@@ -116,6 +122,7 @@ Datum run(FunctionCallInfo fcinfo, Implementation implementation) {
 CLAUDABLE_SQL_FUNCTION(claudable_provision, claudable::api::provision)
 CLAUDABLE_SQL_FUNCTION(claudable_deprovision, claudable::api::deprovision)
 CLAUDABLE_SQL_FUNCTION(claudable_rotate_password, claudable::api::rotate_password)
+CLAUDABLE_SQL_FUNCTION(claudable_move_host, claudable::api::move_host)
 CLAUDABLE_SQL_FUNCTION(claudable_repair_project, claudable::api::repair_project)
 CLAUDABLE_SQL_FUNCTION(claudable_limits, claudable::api::limits)
 CLAUDABLE_SQL_FUNCTION(claudable_rotate_key, claudable::api::rotate_key)

@@ -36,6 +36,32 @@ std::string database_url(const ConnectionTarget& target) {
     return url;
 }
 
+bool is_valid_host(std::string_view value) {
+    if (value.empty() || value.size() > 253) return false;
+    const auto is_hex = [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    };
+    if (value.find(':') != std::string_view::npos) {  // IPv6, possibly with an embedded IPv4 tail
+        for (char c : value)
+            if (!is_hex(c) && c != ':' && c != '.') return false;
+        return true;
+    }
+    std::size_t label = 0;
+    char previous = '.';
+    for (char c : value) {
+        const bool name_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                               c == '-' || c == '_';
+        if (c == '.') {
+            if (label == 0 || previous == '-') return false;
+            label = 0;
+        } else if (!name_char || (label == 0 && c == '-') || ++label > 63) {
+            return false;
+        }
+        previous = c;
+    }
+    return label > 0 && previous != '-';
+}
+
 bool is_valid_sslmode(std::string_view value) {
     static constexpr std::array<std::string_view, 6> modes = {
         "disable", "allow", "prefer", "require", "verify-ca", "verify-full"};

@@ -22,4 +22,10 @@ std::string database_url(const ConnectionTarget& target);
 // libpq accepts exactly these sslmode values.
 bool is_valid_sslmode(std::string_view value);
 
+// A host a URL and a conninfo can carry as it is: a DNS name or IPv4 address (labels of
+// letters, digits, '-' and '_', separated by dots) or an IPv6 literal (hex digits, ':' and
+// '.'), at most 253 characters. Anything else (a socket directory, a space, '@', '/', a
+// quote) would make a URL that no client reads back as written.
+bool is_valid_host(std::string_view value);
+
 }  // namespace claudable

@@ -133,6 +133,23 @@ void delete_project(const std::string& project_id) {
     pg::query("DELETE FROM claudable.projects WHERE project_id = $1", {pg::text_param(project_id)});
 }
 
+int move_projects_host(const std::string& old_host, const std::string& new_host, int new_port) {
+    auto rows = pg::query(
+        "WITH old AS (SELECT p.project_id, p.port FROM claudable.projects AS p WHERE p.host = $1 FOR UPDATE),"
+        " moved AS (UPDATE claudable.projects AS p"
+        "              SET host = $2, port = CASE WHEN $3 = 0 THEN p.port ELSE $3 END, updated_at = pg_catalog.now()"
+        "             FROM old WHERE p.project_id = old.project_id"
+        "         RETURNING p.project_id, p.owner_id, p.database_name, old.port AS old_port, p.port AS new_port),"
+        " audited AS (INSERT INTO claudable.events (action, project_id, owner_id, database_name, outcome, detail)"
+        "             SELECT 'move_host', m.project_id, m.owner_id, m.database_name, 'succeeded',"
+        "                    pg_catalog.format('connection details moved from %s:%s to %s:%s', $1, m.old_port, $2,"
+        "                                      m.new_port)"
+        "               FROM moved AS m RETURNING 1)"
+        " SELECT pg_catalog.count(*) FROM audited",
+        {pg::text_param(old_host), pg::text_param(new_host), pg::int4_param(new_port)});
+    return static_cast<int>(pg::as_int64(rows[0][0]));
+}
+
 void ensure_installation() {
     pg::query("INSERT INTO claudable.installation (id) VALUES (pg_catalog.gen_random_uuid()) ON CONFLICT DO NOTHING");
 }

@@ -56,6 +56,9 @@ void mark_deprovisioning(const std::string& project_id);
 void replace_sealed_password(const std::string& project_id, const std::string& sealed_password,
                              const std::string& key_fingerprint);
 void delete_project(const std::string& project_id);
+// Records new_host (and new_port, unless 0) for every project recorded with old_host, with
+// one move_host event each, in the caller's transaction; returns how many moved.
+int move_projects_host(const std::string& old_host, const std::string& new_host, int new_port);
 
 // This installation's id (claudable.installation), created by the first reservation;
 // pg_dump/pg_restore keep it.
