@@ -111,7 +111,7 @@ int run(int argc, char** argv) {
     project_args(deprovision);
     CLI::App* rotate = app.add_subcommand("rotate", "Give the project a new password");
     project_args(rotate);
-    CLI::App* list = app.add_subcommand("list", "List provisioned projects (claudable.databases)");
+    CLI::App* list = app.add_subcommand("list", "List provisioned projects (claudable_databases())");
     CLI::App* check = app.add_subcommand("check", "Report problems (claudable_check())");
     CLI::App* env = app.add_subcommand("env", "Provision or look up, then write DATABASE_URL to DIR/PROJECT/.env.production");
     project_args(env);

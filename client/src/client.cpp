@@ -248,7 +248,7 @@ std::vector<DatabaseInfo> Client::list() {
                            "SELECT project_id, owner_id, database_name, username, status, size_bytes, connections,"
                            " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
                            " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-                           " FROM claudable.databases ORDER BY project_id",
+                           " FROM claudable_databases() ORDER BY project_id",
                            {}, admin_connection_);
         std::vector<DatabaseInfo> rows;
         for (int i = 0; i < PQntuples(r.get()); ++i) {

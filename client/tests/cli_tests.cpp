@@ -1,7 +1,9 @@
 // The `claudable` command as a deploy step or an operator runs it. Usage tests need no
 // server; the others need the throwaway cluster that `make test` starts, and fail (not
-// skip) without it: CLAUDABLE_TEST_ADMIN_URL (an admin with a password, over TCP),
-// CLAUDABLE_TEST_SERVER_STOP / _START (shell commands).
+// skip) without it: CLAUDABLE_TEST_ADMIN_URL (README's deploy role, made by its grant block,
+// with a password, over TCP), CLAUDABLE_TEST_SERVER_STOP / _START (shell commands), and
+// CLAUDABLE_TEST_SUPERUSER_PSQL (a psql command line a test uses to hold a lock or to look at
+// what a call changed, as a DBA would; never to make the call itself).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,6 +81,18 @@ protected:
 
 nlohmann::json json_of(const CliRun& r) { return nlohmann::json::parse(r.out); }
 
+// The output of one query as the superuser (CLAUDABLE_TEST_SUPERUSER_PSQL), or "(no superuser)".
+std::string as_superuser(const std::string& sql) {
+    const char* psql = std::getenv("CLAUDABLE_TEST_SUPERUSER_PSQL");
+    if (psql == nullptr) return "(no superuser)";
+    std::filesystem::create_directories(scratch);
+    const std::string out = (scratch / "superuser.out").string();
+    (void)std::system((std::string(psql) + " -c " + quote(sql) + " >" + out + " 2>&1").c_str());
+    std::string text = slurp(out);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
 // The scratch directory goes with the test program.
 class RemoveScratch : public ::testing::Environment {
 public:
@@ -140,13 +154,20 @@ TEST_F(WithServer, AWrongOwnerExitsWith4) {
     auto owned = json_of(as_admin({"--json", "provision", "cli-owned", "team-cli"}));
     CliRun r = as_admin({"provision", "cli-owned", "intruder"});
     EXPECT_EQ(r.code, 4);
+    EXPECT_NE(r.err.find("42501"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("permission denied for project \"cli-owned\""), std::string::npos) << r.err;
     expect_no_secret(r, owned["password"]);
+    auto after = json_of(as_admin({"--json", "provision", "cli-owned", "team-cli"}));
+    EXPECT_TRUE(after["password"] == owned["password"] && after["owner_id"] == "team-cli") << "the refusal changed nothing";
 }
 TEST_F(WithServer, ANameCollisionExitsWith5) {
     ASSERT_EQ(as_admin({"provision", "cli-collide", "team-cli"}).code, 0);
     CliRun r = as_admin({"provision", "CLI-collide", "team-cli"});
     EXPECT_EQ(r.code, 5);
+    EXPECT_NE(r.err.find("42710"), std::string::npos) << r.err;
     expect_no_secret(r);
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id = 'CLI-collide'"), "0")
+        << "the refused id left no row";
 }
 TEST_F(WithServer, AnUnreachableServerExitsWith6AfterRetries) {
     std::string unreachable = admin_url();
@@ -197,7 +218,13 @@ TEST_F(WithServer, EnvCreatesTheProjectDirectory) {
     const auto projects = scratch / "fresh-projects";
     std::filesystem::remove_all(projects);
     ASSERT_EQ(as_admin({"env", "cli-env-new", "team-cli", "--projects-dir", projects.string()}).code, 0);
-    EXPECT_TRUE(std::filesystem::exists(projects / "cli-env-new/.env.production"));
+    const std::string url = json_of(as_admin({"--json", "provision", "cli-env-new", "team-cli"}))["database_url"];
+    EXPECT_EQ(slurp((projects / "cli-env-new/.env.production").string()), "DATABASE_URL=" + url + "\n");
+    struct stat file {}, directory {};
+    ASSERT_EQ(::stat((projects / "cli-env-new/.env.production").c_str(), &file), 0);
+    ASSERT_EQ(::stat((projects / "cli-env-new").c_str(), &directory), 0);
+    EXPECT_EQ(file.st_mode & 0777, 0600u);
+    EXPECT_EQ(directory.st_mode & 0777, 0700u);
 }
 TEST_F(WithServer, ExecPassesDatabaseUrlAndTheExitStatus) {
     const std::string url = json_of(as_admin({"--json", "provision", "cli-exec", "team-cli"}))["database_url"];
@@ -233,16 +260,17 @@ TEST_F(WithServer, ATransientFaultIsSurvived) {
     const char* start = std::getenv("CLAUDABLE_TEST_SERVER_START");
     ASSERT_TRUE(stop && start) << "CLAUDABLE_TEST_SERVER_STOP/START are not set";
     ASSERT_EQ(std::system(stop), 0);
-    std::thread restart([start] {
+    int start_status = -1;
+    std::thread restart([start, &start_status] {
         std::this_thread::sleep_for(std::chrono::seconds(2));
-        (void)std::system(start);
+        start_status = std::system(start);
     });
-    const auto began = std::chrono::steady_clock::now();
     CliRun r = as_admin({"--retry-seconds", "30", "provision", "cli-restart", "team-cli"});
     restart.join();
+    EXPECT_EQ(start_status, 0) << "the server started again";
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.err.find("retrying after a transient fault"), std::string::npos) << "the server really was down";
-    EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
+    EXPECT_EQ(as_superuser("SELECT status FROM claudable.projects WHERE project_id = 'cli-restart'"), "ready");
     expect_no_secret(r);
 }
 
@@ -290,11 +318,14 @@ CliRun run_and_lose_the_connection(const std::vector<std::string>& args, const s
     if (psql == nullptr) return CliRun{-1, "", ""};
     const std::string holder = std::string(psql) + " -c \"SELECT 1 FROM " + lock +
                                " FOR UPDATE; SELECT pg_sleep(6)\" >/dev/null 2>&1 &";
-    EXPECT_EQ(std::system(holder.c_str()), 0);
+    (void)std::system(holder.c_str());  // backgrounded: its status says nothing; the lock is checked below
     const std::string holding = std::string(psql) +
         " -c \"SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(6)%' AND wait_event = 'PgSleep'\" | grep -q 1";
-    for (int i = 0; i < 100 && std::system(holding.c_str()) != 0; ++i)
+    bool held = false;
+    for (int i = 0; i < 100 && !(held = std::system(holding.c_str()) == 0); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(held) << "the superuser session holds the lock before the call";
+    if (!held) return CliRun{-1, "", ""};
     std::thread killer([psql] {
         for (int i = 0; i < 100; ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -311,6 +342,17 @@ CliRun run_and_lose_the_connection(const std::vector<std::string>& args, const s
                           .c_str());
     return r;
 }
+
+// How many `action` events the server recorded for `project`, once its worker had time to
+// finish alone (the call whose connection was lost goes on there).
+std::string recorded_events(const std::string& action, const std::string& project) {
+    const std::string sql = "SELECT count(*) FROM claudable.events WHERE action = '" + action +
+                            "' AND project_id = '" + project + "' AND outcome = 'succeeded'";
+    std::string count;
+    for (int i = 0; i < 100 && (count = as_superuser(sql)) == "0"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return count;
+}
 }  // namespace
 
 TEST_F(WithServer, ARotateWhoseConnectionIsLostIsReportedAsUnknownAndNotResent) {
@@ -321,6 +363,7 @@ TEST_F(WithServer, ARotateWhoseConnectionIsLostIsReportedAsUnknownAndNotResent) 
     EXPECT_NE(r.err.find("may or may not have taken effect"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("retrying"), std::string::npos) << "a rotation is never re-sent: " << r.err;
     expect_no_secret(r);
+    EXPECT_EQ(recorded_events("rotate", "cli-lost-rotate"), "1") << "the server saw exactly one rotation";
 }
 TEST_F(WithServer, ADeprovisionWhoseConnectionIsLostIsReportedAsUnknownAndNotResent) {
     ASSERT_EQ(as_admin({"provision", "cli-lost-depro", "team-cli"}).code, 0);
@@ -329,6 +372,7 @@ TEST_F(WithServer, ADeprovisionWhoseConnectionIsLostIsReportedAsUnknownAndNotRes
     EXPECT_EQ(r.code, 7) << r.err;
     EXPECT_NE(r.err.find("may or may not have taken effect"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("retrying"), std::string::npos) << r.err;
+    EXPECT_EQ(recorded_events("deprovision", "cli-lost-depro"), "1") << "the server saw exactly one deprovisioning";
 }
 TEST_F(WithServer, AProvisionWhoseConnectionIsLostIsRetried) {
     CliRun r = run_and_lose_the_connection({"--retry-seconds", "30", "provision", "cli-lost-prov", "team-cli"},

@@ -160,11 +160,25 @@ TEST(WriteEnvFile, RefusesAFileOverTheSizeCap) {
 }
 TEST(WriteEnvFile, RefusesAProjectIdThatIsNotOnePathComponent) {
     const auto dir = fresh_directory("claudable-unit-path");
-    for (const char* id : {"..", ".", "a/b", ""}) EXPECT_NE(refusal_of(dir, id), "not refused") << id;
+    for (const std::string id : {"..", ".", "a/b", ""}) {
+        EXPECT_EQ(refusal_of(dir, id), "project_id \"" + id + "\" cannot name a directory") << id;
+        EXPECT_TRUE(std::filesystem::is_empty(dir)) << id << ": nothing was written in the projects directory";
+        EXPECT_FALSE(std::filesystem::exists(dir.parent_path() / ".env.production")) << id << ": nor above it";
+    }
     std::filesystem::remove_all(dir);
 }
 
 namespace {
+// "SQLSTATE: message" of the claudable::Error `action` throws, or "no error".
+template <typename Action>
+std::string error_of(Action action) {
+    try {
+        action();
+    } catch (const Error& e) {
+        return e.sqlstate() + ": " + e.what();
+    }
+    return "no error";
+}
 const std::string verifier = "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy";
 PoolerEntry entry(std::string server, std::string database, std::string user) {
     return PoolerEntry{std::move(server), std::move(database), std::move(user), "10.0.0.5", 5432, verifier};
@@ -184,10 +198,12 @@ TEST(PgbouncerConfig, RendersTheAuthFileWithVerifiersOnly) {
 TEST(PgbouncerConfig, RefusesAHostThatCouldStartANewSetting) {
     PoolerEntry hostile = entry("a", "app_db_x", "app_u_x");
     hostile.host = "10.0.0.5\nauth_type = trust";
-    EXPECT_THROW(render_pgbouncer_databases({hostile}, "transaction"), InvalidInput);
+    EXPECT_EQ(error_of([&] { render_pgbouncer_databases({hostile}, "transaction"); }),
+              "22023: pooler entry for database \"app_db_x\" has an unusable host; nothing was written");
 }
 TEST(PgbouncerConfig, RefusesARoleNameWithAQuote) {
-    EXPECT_THROW(render_pgbouncer_auth_file({entry("a", "app_db_x", "app_u\" \"x")}), InvalidInput);
+    EXPECT_EQ(error_of([] { render_pgbouncer_auth_file({entry("a", "app_db_x", "app_u\" \"x")}); }),
+              "22023: pooler entry for database \"app_db_x\" has an unusable role name; nothing was written");
 }
 TEST(PgbouncerConfig, RefusesAPlainPasswordOrMd5HashInsteadOfAScramVerifier) {
     PoolerEntry plain = entry("a", "app_db_x", "app_u_x");
@@ -200,9 +216,12 @@ TEST(PgbouncerConfig, RefusesAPlainPasswordOrMd5HashInsteadOfAScramVerifier) {
     }
 }
 TEST(PgbouncerConfig, RefusesOneDatabaseOnTwoServers) {
-    EXPECT_THROW(render_pgbouncer_databases({entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_x", "app_u_x")},
-                                            "transaction"),
-                 Conflict);
+    EXPECT_EQ(error_of([] {
+                  render_pgbouncer_databases({entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_x", "app_u_x")},
+                                             "transaction");
+              }),
+              "42710: database \"app_db_x\" is on server \"a\" and on server \"b\"; run claudable_fleet_check() on the "
+              "directory. Nothing was written");
 }
 TEST(PgbouncerConfig, WritesBothFilesMode0600AndReplacesASymlinkWithoutFollowingIt) {
     const auto dir = fresh_directory("claudable-unit-pgb");
@@ -224,8 +243,10 @@ TEST(PgbouncerConfig, WritesNothingWhenAnEntryIsRefused) {
     const auto dir = fresh_directory("claudable-unit-pgb2");
     PoolerEntry hostile = entry("a", "app_db_x", "app_u_x");
     hostile.port = 0;
-    EXPECT_THROW(write_pgbouncer_config(dir.string(), {hostile}, "transaction"), InvalidInput);
-    EXPECT_FALSE(std::filesystem::exists(dir / pgbouncer_auth_file));
+    EXPECT_EQ(error_of([&] { write_pgbouncer_config(dir.string(), {hostile}, "transaction"); }),
+              "22023: pooler entry for database \"app_db_x\" has an unusable port; nothing was written");
+    EXPECT_TRUE(!std::filesystem::exists(dir) || std::filesystem::is_empty(dir))
+        << "no file at all: neither of the two, nor a temporary one";
     std::filesystem::remove_all(dir);
 }
 

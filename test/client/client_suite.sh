@@ -10,14 +10,14 @@ source "$here/../lib/cluster.sh"
 source "$here/../lib/tap.sh"
 source "$here/../lib/deploy_role.sh"
 
-start_cluster_with_deploy_role claudable_cli cli_admin || exit 1
+start_cluster_with_deploy_role || exit 1
 # A superuser session for the tests that hold a lock to keep a call waiting.
-export CLAUDABLE_TEST_SUPERUSER_PSQL="psql -X -q -At -h $CLUSTER_DIR -p $PGPORT -U postgres -d claudable_cli"
+export CLAUDABLE_TEST_SUPERUSER_PSQL="psql -X -q -At -h $CLUSTER_DIR -p $PGPORT -U postgres -d meta"
 # Project databases are reached over TCP with their URL; nothing below needs the socket.
 unset PGHOST PGUSER PGDATABASE
 
 echo "# ctest (GoogleTest)"
-ctest --test-dir "$root/client/build" --output-on-failure -V 2>&1 >"$CLUSTER_DIR/ctest.log"
+ctest --test-dir "$root/client/build" --no-tests=error --output-on-failure -V 2>&1 >"$CLUSTER_DIR/ctest.log"
 ctest_status=$?
 # One TAP line per GoogleTest case, then ctest's own summary.
 sed -nE 's/^[0-9]+: \[       OK \] ([^ ]+).*/ok - \1/p; s/^[0-9]+: \[  FAILED  \] ([^ ,]+) \(.*/not ok - \1/p' "$CLUSTER_DIR/ctest.log" |
@@ -26,8 +26,12 @@ grep -E "tests passed|tests failed" "$CLUSTER_DIR/ctest.log" | sed 's/^/# ctest:
 if [ "$ctest_status" != 0 ]; then
     grep -E "Failure|Expected|Which is|stderr|Value of" "$CLUSTER_DIR/ctest.log" | head -40 | sed 's/^/# /'
 fi
-tap_count=$(grep -cE '^[0-9]+: \[(       OK |  FAILED  )\] [^ ]+ \(' "$CLUSTER_DIR/ctest.log")
+gtest_ran=$(grep -cE '^[0-9]+: \[(       OK |  FAILED  )\] [^ ]+ \(' "$CLUSTER_DIR/ctest.log")
+tap_count=$gtest_ran
 check "ctest exits 0" test "$ctest_status" = 0
+# Every TEST/TEST_F in client/tests ran: a binary that crashed or a filter would show fewer.
+cases=$(cat "$root"/client/tests/*.cpp | grep -cE '^TEST(_F)?\(')
+check "and ran every one of the $cases GoogleTest cases in client/tests ($gtest_ran)" test "$gtest_ran" = "$cases"
 
 echo "# libFuzzer, 10 s per target"
 fuzz_build="$root/client/build-fuzz"
@@ -37,7 +41,7 @@ for target in fuzz_env_merge fuzz_url fuzz_pgbouncer; do
     check "$target finds no crash in 10 s" \
         bash -c "cd '$fuzz_build' && ./$target -max_total_time=10 -print_final_stats=1 >'$CLUSTER_DIR/$target.log' 2>&1"
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$CLUSTER_DIR/$target.log" | grep -oE '[0-9]+$')
-    echo "# $target: ${runs:-?} inputs"
+    check "$target really ran: ${runs:-no} inputs (at least 1000)" test "${runs:-0}" -ge 1000
 done
 
 echo "# a consumer of the installed client"
@@ -50,7 +54,11 @@ check "it provisions through the library and prints the URL masked" \
     bash -c '[[ "$1" == "app_db_consumer_app postgresql://app_u_consumer_app:********@localhost:"* ]]' _ "$output"
 check "a pkg-config consumer builds: c++ main.cpp \$(pkg-config --cflags --libs claudable-client)" \
     bash -c "PKG_CONFIG_PATH=/usr/local/lib/pkgconfig c++ '$root/client/examples/consumer/main.cpp' -o '$CLUSTER_DIR/consumer-pc' \$(PKG_CONFIG_PATH=/usr/local/lib/pkgconfig pkg-config --cflags --libs claudable-client) -Wl,-rpath,/usr/local/lib"
-check "the claudable CLI is on PATH after make install" bash -c 'command -v claudable'
+# The install rewrites the binary's RPATH, so it is compared by age (in whole seconds, as
+# the install keeps it): not older than the build.
+check "the claudable CLI on PATH is the one just built and installed (make client-install)" \
+    bash -c 'installed=$(command -v claudable) && [ "$installed" = /usr/local/bin/claudable ] &&
+             [ "$(stat -c %Y "$installed")" -ge "$(stat -c %Y "$1/client/build/claudable")" ]' _ "$root"
 rm -rf "$consumer_build"
 
 tap_done

@@ -11,6 +11,8 @@ source "$here/../lib/nodes.sh"
 source "$here/../lib/tap.sh"
 source "$here/../lib/fleet.sh"
 unset PGHOST PGPORT PGUSER PGDATABASE
+export -f absent absent_all fleet_write_pgbouncer_config pgbouncer_reload
+export FLEET_DIR POOLER_ADMIN_URL PGBOUNCER_PID 2>/dev/null
 
 fleet_start_server a || exit 1
 fleet_start_server b || exit 1
@@ -25,6 +27,8 @@ error_of() { dq -c "$1" 2>&1 >/dev/null; }
 provision() { dq -F ' ' -c "SELECT created, port FROM claudable_provision('$1', '${2:-owner-fleet}')"; }
 server_port() { dq -c "SELECT port FROM claudable_provision('$1', '${2:-owner-fleet}')"; }
 password_of() { dq -c "SELECT password FROM claudable_provision('$1', 'owner-fleet')"; }
+# same A B: A is not empty (a failed query prints nothing) and B is the same.
+same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
 secrets_file="$FLEET_DIR/secrets"  # every password the suite saw, for the log checks at the end
 remember_secret() { printf '%s\n' "$1" >>"$secrets_file"; }
 remember_secret "$FLEET_ROLE_PASSWORD"
@@ -40,13 +44,16 @@ check "a server reached as a superuser is refused (42501)" grep -q 'ERROR:  4250
 unreachable=$(sq -v VERBOSITY=verbose -c "SELECT claudable_fleet_add_server('gone', 'host=127.0.0.1 port=1 dbname=meta user=claudable_fleet', 10)" 2>&1)
 check "a server that cannot be reached is refused (08001)" grep -q 'ERROR:  08001: claudable fleet: server "gone" cannot be reached' <<<"$unreachable"
 as_url=$(sq -v VERBOSITY=verbose -c "SELECT claudable_fleet_add_server('url', 'postgresql://u@127.0.0.1/meta', 10)" 2>&1)
-check "a URL instead of key=value conninfo is refused (22023)" grep -q 'ERROR:  22023: ' <<<"$as_url"
+check "a URL instead of key=value conninfo is refused (22023)" \
+    grep -q 'ERROR:  22023: claudable fleet: conninfo must be libpq key=value pairs' <<<"$as_url"
 twice=$(sq -v VERBOSITY=verbose -c "SELECT claudable_fleet_add_server('a', 'host=127.0.0.1 dbname=meta user=claudable_fleet', 10)" 2>&1)
 check "a name already in the fleet is refused (42710)" grep -q 'ERROR:  42710: ' <<<"$twice"
 check "and a refused server leaves no row, SQL/MED server or user mapping behind" \
     test "$(sq -c "SELECT (SELECT count(*) FROM claudable_fleet.servers) || ' ' || (SELECT count(*) FROM pg_foreign_server)
                           || ' ' || (SELECT count(*) FROM pg_user_mappings)")" = "2 2 2"
-check "the fleet role's password is in the user mapping, which the deploy role cannot read" \
+check "the fleet role's password is in each server's user mapping" \
+    test "$(sq -c "SELECT count(*) FROM pg_user_mappings WHERE array_to_string(umoptions, ',') LIKE '%password=%'")" = 2
+check "which the deploy role cannot read" \
     test "$(dq -c "SELECT count(*) FROM pg_user_mappings WHERE umoptions IS NOT NULL")" = 0
 check "the deploy role cannot read the placements (42501)" \
     test "$(sqlstate_of 'SELECT * FROM claudable_fleet.placements')" = 42501
@@ -60,12 +67,12 @@ check "nor add a server (42501)" \
 
 echo "# the same function as on a server"
 check "claudable_provision on the directory returns the columns a server returns, in the same order" \
-    test "$(sq -c "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute
-                   WHERE attrelid = 'claudable_fleet.provisioned_project'::regclass AND attnum > 0")" = \
+    same "$(sq -c "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute
+                   WHERE attrelid = 'claudable_fleet.provisioned_project'::regclass AND attnum > 0")" \
          "$(nq a -d meta -c "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute
                    WHERE attrelid = 'claudable.provisioned_project'::regclass AND attnum > 0")"
 check "its arguments, SECURITY DEFINER and pinned search_path are those of the server's" \
-    test "$(sq -c "SELECT proargnames::text || prosecdef || proconfig::text FROM pg_proc WHERE oid = 'claudable_provision(text,text)'::regprocedure")" = \
+    same "$(sq -c "SELECT proargnames::text || prosecdef || proconfig::text FROM pg_proc WHERE oid = 'claudable_provision(text,text)'::regprocedure")" \
          "$(nq a -d meta -c "SELECT proargnames::text || prosecdef || proconfig::text FROM pg_proc WHERE oid = 'claudable_provision(text,text)'::regprocedure")"
 
 fleet_functions="FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
@@ -88,7 +95,7 @@ remember_secret "$first_password"
 first_port=$(server_port spread-1)
 check "a later call for a project goes to its server and returns created = false" \
     test "$(provision spread-1)" = "f $first_port"
-check "and the same password" test "$(password_of spread-1)" = "$first_password"
+check "and the same password" same "$(password_of spread-1)" "$first_password"
 check "its DATABASE_URL logs in to that server as the project's role" \
     test "$(psql -X -A -t "$(dq -c "SELECT database_url FROM claudable_provision('spread-1', 'owner-fleet')")" -c 'SELECT current_user')" = app_u_spread_1
 check "claudable_rotate_password is routed to the project's server" \
@@ -153,7 +160,7 @@ check "and is placed nowhere" test "$(sq -c "SELECT count(*) FROM claudable_flee
 check "claudable_fleet_check() reports the server as unreachable" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE server = 'b' AND object = 'server b' AND problem LIKE 'cannot be reached%'")" = 1
 node_restart b
-check "once it is back, its projects answer again with the same password" test "$(password_of "$b_project")" = "$b_password"
+check "once it is back, its projects answer again with the same password" same "$(password_of "$b_project")" "$b_password"
 
 echo "# a third server, which already holds a project of its own"
 fleet_start_server c || exit 1
@@ -166,25 +173,28 @@ CREATE ROLE half_fleet LOGIN PASSWORD '$FLEET_ROLE_PASSWORD';
 GRANT CONNECT ON DATABASE meta TO half_fleet;
 GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO half_fleet;
 SQL
-half=$(without_statement_log directory directory <<SQL 2>&1
-SELECT claudable_fleet_add_server('half', 'host=127.0.0.1 port=${NODE_PORT[c]} dbname=meta user=half_fleet password=$FLEET_ROLE_PASSWORD', 100);
-SQL
-)
+servers_before=$(sq -c "SELECT (SELECT count(*) FROM claudable_fleet.servers) || ' ' || (SELECT count(*) FROM pg_foreign_server)
+                             || ' ' || (SELECT count(*) FROM pg_user_mappings)")
+half=$( { echo '\set VERBOSITY verbose'; echo "SELECT claudable_fleet_add_server('half', 'host=127.0.0.1 port=${NODE_PORT[c]} dbname=meta user=half_fleet password=$FLEET_ROLE_PASSWORD', 100);"; } |
+        without_statement_log directory directory 2>&1)
 check "a server whose role lacks EXECUTE on a function the directory calls is refused (42501)" \
-    grep -q 'may not call every claudable function the directory needs' <<<"$half"
+    grep -q 'ERROR:  42501: claudable fleet: role "half_fleet" may not call every claudable function the directory needs' <<<"$half"
+check "and leaves no row, SQL/MED server or user mapping behind" \
+    same "$(sq -c "SELECT (SELECT count(*) FROM claudable_fleet.servers) || ' ' || (SELECT count(*) FROM pg_foreign_server)
+                          || ' ' || (SELECT count(*) FROM pg_user_mappings)")" "$servers_before"
 check "claudable_fleet_add_server adds server c" fleet_add_server c 100
 check "the project c held before is placed there on its first call through the directory" \
     test "$(provision born-on-c) $(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'born-on-c'")" = "f ${NODE_PORT[c]} c"
-check "with the password it had" test "$(password_of born-on-c)" = "$born_password"
+check "with the password it had" same "$(password_of born-on-c)" "$born_password"
 for i in 1 2 3 4 5; do provision "on-c-$i" >/dev/null; done
 check "new projects go to the server with the most free capacity, the new one" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id LIKE 'on-c-%' AND server = 'c'")" = 5
 check "and the URLs of older projects are unchanged" \
-    test "$(dq -c "SELECT md5(database_url || pooled_database_url) FROM claudable_provision('spread-3', 'owner-fleet')")" = "$old_url"
+    same "$(dq -c "SELECT md5(database_url || pooled_database_url) FROM claudable_provision('spread-3', 'owner-fleet')")" "$old_url"
 
 echo "# what the directory sees"
 check "claudable_fleet.databases lists every placed project with its server" \
-    test "$(sq -c "SELECT count(*) FROM claudable_fleet.databases d JOIN claudable_fleet.placements p USING (project_id) WHERE d.server = p.server")" = \
+    same "$(sq -c "SELECT count(*) FROM claudable_fleet.databases d JOIN claudable_fleet.placements p USING (project_id) WHERE d.server = p.server")" \
          "$(sq -c "SELECT count(*) FROM claudable_fleet.placements")"
 check "claudable_fleet_check() finds nothing wrong with a healthy fleet" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet_check()")" = 0
@@ -195,7 +205,8 @@ sq -c "DELETE FROM claudable_fleet.placements WHERE project_id = 'spread-4'" >/d
 check "it warns of a project that a server holds but no placement points at" \
     test "$(sq -c "SELECT severity FROM claudable_fleet_check() WHERE object = 'project spread-4' AND problem LIKE 'held by this server but not placed%'")" = warning
 check "whose next call through the directory places it back on that server, with its password" \
-    test "$(password_of spread-4) $(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'spread-4'")" = "$spread4_password $spread4_server"
+    bash -c '[ -n "$3" ] && [ -n "$4" ] && [ "$1 $2" = "$3 $4" ]' _ "$(password_of spread-4)" \
+        "$(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'spread-4'")" "$spread4_password" "$spread4_server"
 sq -c "INSERT INTO claudable_fleet.placements (project_id, server) VALUES ('ghost', 'a')" >/dev/null
 check "it reports a placement whose server holds no such project" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE server = 'a' AND object = 'project ghost'")" = 1
@@ -205,14 +216,16 @@ check "and nothing once they are set right" test "$(sq -c "SELECT count(*) FROM 
 echo "# PgBouncer: one pooled endpoint for the whole fleet"
 check "claudable pgbouncer-config, run against the directory, writes the entries of every server" fleet_write_pgbouncer_config
 check "one [databases] entry per project, each pointing at its own server" \
-    test "$(grep -c ' = host=127.0.0.1 port=' "$FLEET_DIR/pgbouncer/pgbouncer-databases.ini")" = "$(sq -c "SELECT count(*) FROM claudable_fleet.placements")"
-check "both files are mode 0600" test "$(stat -c %a "$FLEET_DIR/pgbouncer/userlist.txt" "$FLEET_DIR/pgbouncer/pgbouncer-databases.ini" | sort -u)" = 600
-check "the auth file holds SCRAM verifiers and no password" \
-    bash -c '! grep -v "\"SCRAM-SHA-256\$4096:" "$1" | grep -q . && ! grep -qFf "$2" "$1"' _ "$FLEET_DIR/pgbouncer/userlist.txt" "$secrets_file"
+    same "$(grep -c ' = host=127.0.0.1 port=' "$FLEET_DIR/pgbouncer/pgbouncer-databases.ini")" "$(sq -c "SELECT count(*) FROM claudable_fleet.placements")"
+check "both files are mode 0600" \
+    test "$(stat -c %a "$FLEET_DIR/pgbouncer/userlist.txt" "$FLEET_DIR/pgbouncer/pgbouncer-databases.ini")" = $'600\n600'
+check "the auth file holds a SCRAM verifier on every line and none of the passwords the suite saw" \
+    bash -c '[ -s "$1" ] && { grep -v "\"SCRAM-SHA-256\$4096:" "$1"; [ $? = 1 ]; } && absent_all "$2" "$1"' \
+        _ "$FLEET_DIR/pgbouncer/userlist.txt" "$secrets_file"
 single="$FLEET_DIR/single-server"
 claudable pgbouncer-config --admin-url "postgresql://claudable_fleet:$FLEET_ROLE_PASSWORD@127.0.0.1:${NODE_PORT[a]}/meta" --out "$single" >/dev/null 2>&1
 check "run against one server, it writes that server's projects" \
-    test "$(grep -c ' = host=' "$single/pgbouncer-databases.ini" 2>/dev/null)" = "$(nq a -d meta -c "SELECT count(*) FROM claudable.projects")"
+    same "$(grep -c ' = host=' "$single/pgbouncer-databases.ini" 2>/dev/null)" "$(nq a -d meta -c "SELECT count(*) FROM claudable.projects")"
 check "PgBouncer starts with it (auth_type scram-sha-256, transaction pooling)" fleet_start_pgbouncer
 
 pooled_url() { dq -c "SELECT pooled_database_url FROM claudable_provision('$1', 'owner-fleet')"; }
@@ -241,13 +254,16 @@ crossed=$(psql -X -A -t "${spread1_url%/*}/$(database_of "$stranger")" -c 'SELEC
 check "nor one on another server, where its role does not exist" grep -q 'password authentication failed' <<<"$crossed"
 wrong_password=$(psql -X -A -t "$(sed -E 's#(://[^:]+:)[^@]+@#\1wrong@#' <<<"$spread1_url")" -c 'SELECT 1' 2>&1)
 check "and a wrong password is refused by PgBouncer itself" grep -q 'SASL authentication failed' <<<"$wrong_password"
-check "a project's role cannot reach the servers' metadata database through PgBouncer (no entry)" \
-    bash -c '! psql -X -A -t "${1%/*}/meta" -c "SELECT 1" >/dev/null 2>&1' _ "$spread1_url"
+check "a project's role cannot reach the servers' metadata database through PgBouncer (no such database)" \
+    bash -c 'psql -X -A -t "${1%/*}/meta" -c "SELECT 1" 2>&1 | grep -q "no such database: meta"' _ "$spread1_url"
 
-echo "# node-postgres through PgBouncer"
-package="$root/client/node"
-[ -d "$package/node_modules/pg" ] || (cd "$package" && npm ci --no-audit --no-fund >/dev/null 2>&1)
-(cd "$package" && npm run -s build >/dev/null 2>&1)
+echo "# node-postgres through PgBouncer, with the package installed as a user installs it"
+# The package as a clone has it (tracked files only: nothing built here), packed and installed.
+mkdir -p "$FLEET_DIR/package"
+(cd "$root" && git ls-files -z client/node | tar --null -T - -cf -) | tar -xf - -C "$FLEET_DIR/package" --strip-components=2
+tarball=$(cd "$FLEET_DIR/package" && npm pack --silent --pack-destination "$FLEET_DIR" 2>/dev/null | tail -1)
+check "the package installs from its npm pack tarball" \
+    bash -c 'cd "$1" && npm init -y >/dev/null && npm install --no-audit --no-fund "./$2" >npm-install.log 2>&1' _ "$FLEET_DIR" "$tarball"
 cat >"$FLEET_DIR/pooled.mjs" <<'JS'
 // Provisions through the directory with the package, then logs in with node-postgres
 // through PgBouncer (SCRAM-SHA-256 against the auth file, pass-through to the server).
@@ -263,11 +279,14 @@ await closeClaudablePools();
 console.log([rows[0].who, rows[0].db, shown.includes(info.password) ? 'password-shown' : 'masked',
              new URL(info.pooledDatabaseUrl).port].join(' '));
 JS
-mkdir -p "$FLEET_DIR/node_modules"
-ln -sfn "$package/node_modules/pg" "$FLEET_DIR/node_modules/pg"
-ln -sfn "$package" "$FLEET_DIR/node_modules/claudable-client"
-provision node-pooled >/dev/null  # placed first, so the configuration below has it
-fleet_write_pgbouncer_config && pgbouncer_reload && sleep 0.5
+# README (Fleet, pooled URLs): after a new project, run pgbouncer-config again and RELOAD.
+# Until then its pooled URL is refused by PgBouncer, which has no verifier for its role.
+provision node-pooled >/dev/null
+before_reload=$(psql -X -A -t "$(pooled_url node-pooled)" -c 'SELECT 1' 2>&1)
+check "a new project's pooled URL is refused by PgBouncer until pgbouncer-config runs again (README's step)" \
+    grep -q 'SASL authentication failed' <<<"$before_reload"
+check "which, with RELOAD, lets it in" bash -c 'fleet_write_pgbouncer_config && pgbouncer_reload'
+sleep 0.5
 node_out=$(cd "$FLEET_DIR" && DEPLOY_URL="$DEPLOY_URL" node pooled.mjs 2>&1)
 # What it printed (no secret: the script prints names, a port and whether the password showed).
 [ "$node_out" = "app_u_node_pooled app_db_node_pooled masked $PGBOUNCER_PORT" ] || head -5 <<<"$node_out" | sed 's/^/# /'
@@ -275,11 +294,13 @@ check "node-postgres logs in through PgBouncer with the pooledDatabaseUrl the pa
     test "$node_out" = "app_u_node_pooled app_db_node_pooled masked $PGBOUNCER_PORT"
 
 echo "# a new project and RELOAD, with clients connected"
-psql -X -A -t "$spread1_url" -c 'SELECT 1' -c 'SELECT pg_sleep(3)' -c "SELECT 'still connected'" >"$FLEET_DIR/held.out" 2>&1 &
+psql -X -A -t "$spread1_url" -c 'SELECT 1' -c 'SELECT pg_sleep(6)' -c "SELECT 'still connected'" >"$FLEET_DIR/held.out" 2>&1 &
 held=$!
 sleep 1
 provision after-reload >/dev/null
-check "re-running pgbouncer-config picks up the new project" fleet_write_pgbouncer_config
+check "re-running pgbouncer-config picks up the new project" \
+    bash -c 'fleet_write_pgbouncer_config && grep -q "^app_db_after_reload = " "$1/pgbouncer/pgbouncer-databases.ini"' _ "$FLEET_DIR"
+check "the held client is still connected (in its pg_sleep) when PgBouncer reloads" kill -0 "$held"
 pgbouncer_reload
 sleep 0.5
 check "after RELOAD the new project logs in through its pooled URL" \
@@ -316,7 +337,8 @@ check "and the directory it sets up provisions through it" \
 echo "# secrets"
 logs=("${NODE_DIR[directory]}/server.log" "${NODE_DIR[a]}/server.log" "${NODE_DIR[b]}/server.log" "${NODE_DIR[c]}/server.log"
       "${NODE_DIR[readme]}/server.log" "$FLEET_DIR/pgbouncer.log")
-check "no password the suite saw is in any server's log or PgBouncer's" bash -c '! grep -qFf "$1" "${@:2}"' _ "$secrets_file" "${logs[@]}"
+check "the suite remembered the passwords it saw ($(wc -l <"$secrets_file") of them)" test "$(wc -l <"$secrets_file")" -ge 7
+check "no password the suite saw is in any server's log or PgBouncer's" absent_all "$secrets_file" "${logs[@]}"
 check "nor is the deploy role's or the pooler role's" \
-    bash -c '! grep -qF -e "${1#*://*:}" -e "${2#*://*:}" "${@:3}"' _ "${DEPLOY_URL%@*}" "${POOLER_ADMIN_URL%@*}" "${logs[@]}"
+    bash -c 'absent "${1#*://*:}" "${@:3}" && absent "${2#*://*:}" "${@:3}"' _ "${DEPLOY_URL%@*}" "${POOLER_ADMIN_URL%@*}" "${logs[@]}"
 tap_done

@@ -11,15 +11,19 @@ q() { local db=$1; shift; psql -X -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 psql -X -qAt -d postgres -c "CREATE DATABASE claudable_dump_source" -c "CREATE DATABASE claudable_dump_target"
 q claudable_dump_source -q -c "CREATE EXTENSION claudable" -f "$here/../lib/harden.sql"
 q claudable_dump_target -q -f "$here/../lib/harden.sql"
-digests_before=$(q claudable_dump_source -c "SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-1', 'owner-dump')
-                                            UNION ALL
-                                            SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-2', 'owner-dump')
-                                            ORDER BY 1")
-q claudable_dump_source -q -c "SELECT claudable_rotate_password('dump-2', 'owner-dump')" >/dev/null
-digests_before=$(q claudable_dump_source -c "SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-1', 'owner-dump')
-                                            UNION ALL
-                                            SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-2', 'owner-dump')
-                                            ORDER BY 1")
+digests() {  # md5 of each project's password, as the metadata database $1 returns it
+    q "$1" -c "SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-1', 'owner-dump')
+               UNION ALL
+               SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-2', 'owner-dump')
+               ORDER BY 1"
+}
+digests_first=$(digests claudable_dump_source)
+check "the source rotates one project's password before the dump" \
+    q claudable_dump_source -q -c "SELECT claudable_rotate_password('dump-2', 'owner-dump')"
+digests_before=$(digests claudable_dump_source)
+check "so its password differs from the first one, and the other project's does not" \
+    bash -c '[ "$(head -1 <<<"$1")" = "$(head -1 <<<"$2")" ] && [ "$(tail -1 <<<"$1")" != "$(tail -1 <<<"$2")" ] &&
+             [ "$(wc -l <<<"$2")" = 2 ]' _ "$digests_first" "$digests_before"
 url=$(q claudable_dump_source -c "SELECT database_url FROM claudable_provision('dump-1', 'owner-dump')")
 events_before=$(q claudable_dump_source -c "SELECT count(*) FROM claudable.events")
 
@@ -30,32 +34,35 @@ rm -f "$dump"
 
 key_dir=$(mktemp -d)
 chown postgres "$key_dir"
-refused=$(q claudable_dump_target -c "SELECT claudable_provision('dump-1', 'owner-dump')" 2>&1)
+refused=$(q claudable_dump_target -v VERBOSITY=verbose -c "SELECT claudable_provision('dump-1', 'owner-dump')" 2>&1)
 check "without its key the restored metadata refuses the lookup with 58P01 and says how to restore the key" \
-    bash -c '[[ "$1" == *"the key that sealed the stored passwords is missing"* && "$1" == *"claudable_import_key"* ]]' _ "$refused"
-refused=$(q claudable_dump_target -c "SELECT claudable_provision('dump-new', 'owner-dump')" 2>&1)
+    bash -c '[[ "$1" == *"ERROR:  58P01: claudable: the key that sealed the stored passwords is missing"* &&
+               "$1" == *"claudable_import_key"* ]]' _ "$refused"
+refused=$(q claudable_dump_target -v VERBOSITY=verbose -c "SELECT claudable_provision('dump-new', 'owner-dump')" 2>&1)
 created=$(q claudable_dump_target -c "SELECT (SELECT count(*) FROM claudable.key_material) || '/' ||
+                                             (SELECT count(*) FROM claudable.projects WHERE project_id = 'dump-new') || '/' ||
                                              (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_dump_new')")
-check "and creates no new key: a new project is refused too, and neither a key nor a role is created" \
-    bash -c '[[ "$1" == *"missing"* ]] && [ "$2" = 0/0 ]' _ "$refused" "$created"
+check "and creates no new key: a new project is refused too (58P01), and no key, row or role is created" \
+    bash -c '[[ "$1" =~ ERROR:\ \ 58P01:\ claudable:\ (no\ key\ is\ recorded|the\ key\ that\ sealed) ]] && [ "$2" = 0/0/0 ]' \
+        _ "$refused" "$created"
 check "claudable_export_key writes the source's key to a file" \
     test "$(q claudable_dump_source -c "SELECT claudable_export_key('$key_dir/key')")" = "$(q claudable_dump_source -c "SELECT fingerprint FROM claudable.key_ring WHERE state = 'active'")"
 check "the exported file has mode 0600" test "$(stat -c %a "$key_dir/key")" = 600
 q claudable_dump_source -q -c "SELECT claudable_rotate_key()" >/dev/null
 q claudable_dump_source -q -c "SELECT claudable_export_key('$key_dir/newer')" >/dev/null
-refused=$(q claudable_dump_target -c "SELECT claudable_import_key('$key_dir/newer')" 2>&1)
-check "claudable_import_key refuses a key that did not seal the restored rows" \
-    bash -c '[[ "$1" == *"is not the key that sealed the stored passwords"* ]]' _ "$refused"
+ring_before=$(q claudable_dump_target -c "SELECT string_agg(fingerprint || state, ',' ORDER BY fingerprint) FROM claudable.key_ring")
+refused=$(q claudable_dump_target -v VERBOSITY=verbose -c "SELECT claudable_import_key('$key_dir/newer')" 2>&1)
+check "claudable_import_key refuses a key that did not seal the restored rows (F0000)" \
+    bash -c '[[ "$1" == *"ERROR:  F0000: "*"is not the key that sealed the stored passwords"* ]]' _ "$refused"
+check "and the refusal imported nothing and left the key ring as it was" \
+    test "$(q claudable_dump_target -c "SELECT count(*) FROM claudable.key_material") $(q claudable_dump_target -c "SELECT string_agg(fingerprint || state, ',' ORDER BY fingerprint) FROM claudable.key_ring")" = "0 $ring_before"
 check "claudable_import_key takes the right one" \
     test "$(q claudable_dump_target -c "SELECT claudable_import_key('$key_dir/key')")" = "$(q claudable_dump_target -c "SELECT fingerprint FROM claudable.key_ring WHERE state = 'active'")"
 rm -rf "$key_dir"
 
 check "the project rows come back" \
     test "$(q claudable_dump_target -c "SELECT string_agg(project_id || '/' || status, ' ' ORDER BY project_id) FROM claudable.projects")" = "dump-1/ready dump-2/ready"
-digests_after=$(q claudable_dump_target -c "SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-1', 'owner-dump')
-                                           UNION ALL
-                                           SELECT project_id || ' ' || md5(password) FROM claudable_provision('dump-2', 'owner-dump')
-                                           ORDER BY 1")
+digests_after=$(digests claudable_dump_target)
 check "every password decrypts with the imported key, rotated ones included" test "$digests_after" = "$digests_before"
 check "the restored metadata returns the projects as they were (created = false)" \
     test "$(q claudable_dump_target -c "SELECT created FROM claudable_provision('dump-1', 'owner-dump')")" = f

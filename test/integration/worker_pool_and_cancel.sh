@@ -20,7 +20,7 @@ check "no provisioning worker of an earlier suite is left" \
     wait_for_row "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'claudable provisioner')"
 
 # Park every worker: they all queue for the provisioning lock row held here.
-hold_provisioning_lock
+check "a session holds the provisioning lock" hold_provisioning_lock
 
 free_slots=$(q -c "SELECT current_setting('max_worker_processes')::int - count(*) FROM pg_stat_activity
                     WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'checkpointer', 'background writer',
@@ -40,7 +40,10 @@ waited_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 check "with no slot free the call fails with SQLSTATE 53000" grep -q 'ERROR:  53000: claudable: no background worker slot is free' "$work/refused.out"
 check "its hint names max_worker_processes" grep -q 'HINT:  Raise max_worker_processes' "$work/refused.out"
 check "it waited claudable.worker_start_timeout (1 s) first (waited ${waited_ms} ms)" test "$waited_ms" -ge 1000 -a "$waited_ms" -lt 10000
-check "the refused call left no metadata row" test "$(q -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'pool-refused'")" = 0
+check "the refused call left no metadata row, role or database" \
+    test "$(q -c "SELECT (SELECT count(*) FROM claudable.projects WHERE project_id = 'pool-refused')
+                       + (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_pool_refused')
+                       + (SELECT count(*) FROM pg_database WHERE datname = 'app_db_pool_refused')")" = 0
 
 q -v VERBOSITY=verbose -c "SELECT created FROM claudable_provision('pool-cancelled', 'owner-pool')" >"$work/cancelled.out" 2>&1 &
 cancelled=$!
@@ -51,7 +54,10 @@ q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
        WHERE query LIKE '%pool-cancelled%' AND backend_type = 'client backend' AND pid <> pg_backend_pid()" >/dev/null
 wait "$cancelled"
 check "a caller waiting for a slot can be cancelled (57014)" grep -q 'ERROR:  57014' "$work/cancelled.out"
-check "the cancelled call left no metadata row" test "$(q -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'pool-cancelled'")" = 0
+check "the cancelled call left no metadata row, role or database" \
+    test "$(q -c "SELECT (SELECT count(*) FROM claudable.projects WHERE project_id = 'pool-cancelled')
+                       + (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_pool_cancelled')
+                       + (SELECT count(*) FROM pg_database WHERE datname = 'app_db_pool_cancelled')")" = 0
 
 # Cancel a caller whose worker already runs: the worker goes on, the next call completes.
 q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity

@@ -1,21 +1,26 @@
-# For client suites: a throwaway cluster (test/lib/cluster.sh) with a metadata database and
-# a deploy role that holds EXECUTE on the claudable functions, monitoring reads, and a
-# password, reached over TCP as a deploy service would. Source it, then:
-#   start_cluster_with_deploy_role DATABASE ROLE
-# exports CLAUDABLE_TEST_ADMIN_URL and CLAUDABLE_TEST_SERVER_STOP / _START (shell commands).
+# For client suites: a throwaway cluster (test/lib/cluster.sh) set up as README's Install
+# does it: the metadata database `meta`, hardened, and the deploy service's role made by
+# exactly README's grant block (<!-- readme-grants: deploy -->), its password set with psql's
+# \password. The suites then act as the deploy service does: over TCP, with that password.
+# Source it, then:
+#   start_cluster_with_deploy_role
+# exports CLAUDABLE_TEST_ADMIN_URL, CLAUDABLE_TEST_DATABASE (meta) and
+# CLAUDABLE_TEST_SERVER_STOP / _START (shell commands).
 start_cluster_with_deploy_role() {
-    local database=$1 role=$2 lib password
+    local lib password grants
     lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    source "$lib/readme.sh"
     cluster_start >/dev/null || return 1
     password=$(random_password)
-    psql -X -q -c "CREATE DATABASE $database" || return 1
-    psql -X -q -d "$database" -c "CREATE EXTENSION claudable" -f "$lib/harden.sql" \
-        -c "CREATE ROLE $role LOGIN PASSWORD '$password' IN ROLE pg_monitor" \
-        -c "GRANT CONNECT ON DATABASE $database TO $role" \
-        -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text),
-                                      claudable_rotate_password(text, text), claudable_check() TO $role" \
-        -c "GRANT USAGE ON SCHEMA claudable TO $role" -c "GRANT SELECT ON claudable.databases TO $role" || return 1
-    export CLAUDABLE_TEST_ADMIN_URL="postgresql://$role:$password@127.0.0.1:$PGPORT/$database"
+    grants="$CLUSTER_DIR/deploy-grants.sql"
+    readme_grants deploy >"$grants"
+    grep -q 'GRANT EXECUTE' "$grants" || { echo "README has no deploy grant block" >&2; return 1; }
+    psql -X -q -c "CREATE DATABASE meta" || return 1
+    psql -X -q -v ON_ERROR_STOP=1 -d meta -c "CREATE EXTENSION claudable" -f "$lib/harden.sql" -f "$grants" || return 1
+    # No terminal: \password reads the password from stdin, twice, and sends only its verifier.
+    printf '%s\n%s\n' "$password" "$password" | setsid -w psql -X -q -d meta -c '\password deploy_service' >/dev/null 2>&1 || return 1
+    export CLAUDABLE_TEST_ADMIN_URL="postgresql://deploy_service:$password@127.0.0.1:$PGPORT/meta"
+    export CLAUDABLE_TEST_DATABASE=meta
     export CLAUDABLE_TEST_SERVER_STOP="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -m fast -w stop >/dev/null"
     export CLAUDABLE_TEST_SERVER_START="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -l $CLUSTER_LOG -w start >/dev/null"
 }

@@ -69,10 +69,9 @@ SELECT claudable_fleet_add_server('$1',
 SQL
 }
 
-fleet_write_pgbouncer_config() {
-    claudable pgbouncer-config --admin-url "$POOLER_ADMIN_URL" --out "$FLEET_DIR/pgbouncer" >/dev/null &&
-        chown -R postgres:postgres "$FLEET_DIR/pgbouncer" 2>/dev/null
-    [ -f "$FLEET_DIR/pgbouncer/pgbouncer-databases.ini" ]
+fleet_write_pgbouncer_config() {  # its status is the command's: a file an earlier run left proves nothing
+    claudable pgbouncer-config --admin-url "$POOLER_ADMIN_URL" --out "$FLEET_DIR/pgbouncer" >/dev/null || return 1
+    chown -R postgres:postgres "$FLEET_DIR/pgbouncer"
 }
 
 fleet_start_pgbouncer() {  # extra [pgbouncer] settings

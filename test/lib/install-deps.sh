@@ -8,7 +8,7 @@ claudable_packages=(
     cmake libgtest-dev libcli11-dev nlohmann-json3-dev
     clang-14 libclang-rt-14-dev
     libipc-run-perl
-    postgresql-15-plproxy pgbouncer
+    postgresql-15-plproxy pgbouncer postgresql-15-cron
 )
 
 # Node >= 20 for the Node package (client/node). The machine image brings it; elsewhere

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Node package (client/node, claudable-client): installs its npm dependencies, type-checks
-# the sources and the route example (tsc --noEmit), builds it, runs its node:test suite
-# against a throwaway cluster (restarted once mid-call), and installs the `npm pack` tarball
-# into an empty project to use it from TypeScript, ESM and CommonJS. Prints TAP.
+# The Node package (client/node, claudable-client): its sources type-check and build to the
+# dist/ the repository ships; its node:test suite runs against a throwaway cluster (restarted
+# once mid-call) as README's deploy role; and the package as a clone has it (tracked files
+# only: nothing built, nothing installed) is packed with `npm pack` and installed into an
+# empty project, where CommonJS, ESM and the project's own TypeScript use it. Prints TAP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -12,31 +13,53 @@ source "$here/../lib/tap.sh"
 source "$here/../lib/deploy_role.sh"
 source "$here/../lib/install-deps.sh"
 
-start_cluster_with_deploy_role claudable_node node_deploy || exit 1
+start_cluster_with_deploy_role || exit 1
 export CLAUDABLE_TEST_SUPERUSER="$CLUSTER_DIR,$PGPORT"
-unset PGHOST PGUSER PGDATABASE
+unset PGHOSTADDR PGHOST PGUSER PGDATABASE
+work="$CLUSTER_DIR/node"
+mkdir -p "$work"
+
+# copy_as_cloned DIR: the package's files as a fresh clone has them (git's tracked files, as
+# they are in the working tree), without node_modules or any build the tree may hold.
+copy_as_cloned() {
+    mkdir -p "$1" && (cd "$root" && git ls-files -z client/node | tar --null -T - -cf -) | tar -xf - -C "$1" --strip-components=2
+}
+export -f copy_as_cloned
+export root
 
 cd "$package" || exit 1
 check "Node is version 20 or later ($(node --version 2>/dev/null))" node_is_20_or_later
-check "npm installs the package's dependencies (npm ci)" bash -c 'npm ci --no-audit --no-fund >"$1/npm-ci.log" 2>&1' _ "$CLUSTER_DIR"
+check "npm installs the package's dependencies (npm ci)" bash -c 'npm ci --no-audit --no-fund >"$1/npm-ci.log" 2>&1' _ "$work"
 check "tsc --noEmit passes on the sources and the route example" npm run -s typecheck
-check "the package builds (CommonJS, ESM entry, type declarations)" npm run -s build
+check "the sources build (CommonJS, ESM entry, type declarations) to exactly the dist/ the repository ships" \
+    bash -c 'copy_as_cloned "$1/rebuilt" && cd "$1/rebuilt" && rm -rf dist && npm ci --no-audit --no-fund >/dev/null 2>&1 &&
+             npm run -s build >/dev/null 2>&1 && diff -r "$1/rebuilt/dist" "$2/dist" >"$1/dist.diff"' _ "$work" "$package"
+sed 's/^/# /' "$work/dist.diff" 2>/dev/null | head -10
 
 echo "# node --test"
-node --test --test-reporter=tap test/ >"$CLUSTER_DIR/node-test.log" 2>&1
+cases=$(grep -cE "^test\('" test/*.mjs)
+node --test --test-reporter=tap test/ >"$work/node-test.log" 2>&1
 node_status=$?
 # One TAP line per node:test case.
-grep -E '^(not )?ok [0-9]+ - ' "$CLUSTER_DIR/node-test.log" | sed -E 's/^(not )?ok [0-9]+ - /\1ok - /' |
+grep -E '^(not )?ok [0-9]+ - ' "$work/node-test.log" | sed -E 's/^(not )?ok [0-9]+ - /\1ok - /' |
     while read -r line; do tap_count=$((tap_count + 1)); echo "${line/ok - /ok $tap_count - }"; done
-tap_count=$((tap_count + $(grep -cE '^(not )?ok [0-9]+ - ' "$CLUSTER_DIR/node-test.log")))
-if [ "$node_status" != 0 ]; then grep -E 'not ok|error|expected|actual' "$CLUSTER_DIR/node-test.log" | head -30 | sed 's/^/# /'; fi
+ran=$(grep -cE '^(not )?ok [0-9]+ - ' "$work/node-test.log")
+tap_count=$((tap_count + ran))
+if [ "$node_status" != 0 ]; then grep -E 'not ok|error|expected|actual' "$work/node-test.log" | head -30 | sed 's/^/# /'; fi
 check "node --test exits 0" test "$node_status" = 0
+check "and ran every one of the $cases cases in test/ ($ran)" test "$ran" = "$cases"
 
-echo "# npm pack, installed into an empty project"
-consumer=$(mktemp -d)
-tarball=$(npm pack --silent --pack-destination "$consumer" 2>/dev/null | tail -1)
-check "npm pack produces a tarball" test -f "$consumer/$tarball"
-(cd "$consumer" && npm init -y >/dev/null && npm install --no-audit --no-fund "./$tarball" >"$CLUSTER_DIR/npm-consumer.log" 2>&1)
+echo "# npm pack of the package as cloned, installed into an empty project"
+copy_as_cloned "$work/cloned"
+consumer="$work/consumer"
+mkdir -p "$consumer"
+tarball=$(cd "$work/cloned" && npm pack --silent --pack-destination "$consumer" 2>/dev/null | tail -1)
+check "npm pack produces a tarball with the build in it (dist/index.js, index.mjs, index.d.ts)" \
+    bash -c 'listing=$(tar -tzf "$1") && for f in dist/index.js dist/index.mjs dist/index.d.ts; do
+                 grep -qx "package/$f" <<<"$listing" || exit 1; done' _ "$consumer/$tarball"
+check "npm install of the tarball into an empty project" \
+    bash -c 'cd "$1" && npm init -y >/dev/null && npm install --no-audit --no-fund "./$2" >"$1/npm-install.log" 2>&1' \
+        _ "$consumer" "$tarball"
 cat >"$consumer/use.cjs" <<'JS'
 const { provisionProjectDatabase, closeClaudablePools } = require('claudable-client');
 provisionProjectDatabase('node-consumer', 'team-node').then(async (info) => { console.log(JSON.stringify(info)); await closeClaudablePools(); });
@@ -59,8 +82,8 @@ check "CommonJS: require('claudable-client') provisions and prints the row maske
     bash -c 'cd "$1" && DB_ADMIN_URL="$CLAUDABLE_TEST_ADMIN_URL" node use.cjs | grep -q "\"password\":\"\*\*\*\*\*\*\*\*\""' _ "$consumer"
 check "ESM: import from 'claudable-client' works" \
     bash -c 'cd "$1" && [ "$(DB_ADMIN_URL="$CLAUDABLE_TEST_ADMIN_URL" node use.mjs)" = app_db_node_consumer ]' _ "$consumer"
-check "TypeScript: the installed type declarations check" \
-    "$package/node_modules/.bin/tsc" --noEmit --strict --module commonjs --moduleResolution node --types node \
-        --typeRoots "$package/node_modules/@types" "$consumer/use.ts"
-rm -rf "$consumer"
+# The project's own TypeScript, as a Next.js project has it, reads the installed declarations.
+check "TypeScript: the project's own compiler checks it against the installed declarations" \
+    bash -c 'cd "$1" && npm install --no-audit --no-fund --save-dev typescript@5 @types/node@20 >>"$1/npm-install.log" 2>&1 &&
+             ./node_modules/.bin/tsc --noEmit --strict --module commonjs --moduleResolution node use.ts' _ "$consumer"
 tap_done

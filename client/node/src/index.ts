@@ -73,11 +73,11 @@ export function rotateProjectDatabasePassword(projectId: string, ownerId: string
               [projectId, ownerId], false, projectInfo);
 }
 
-/** Every project, from claudable.databases. */
+/** Every project: the rows of claudable.databases, through claudable_databases() (EXECUTE is all it needs). */
 export function listProjectDatabases(options: ClaudableOptions = {}): Promise<ProjectDatabaseSummary[]> {
-  return call(options, 'claudable.databases',
+  return call(options, 'claudable_databases',
               'SELECT project_id, owner_id, database_name, username, status, size_bytes, connections, created_at,' +
-                ' updated_at FROM claudable.databases ORDER BY project_id', [], true,
+                ' updated_at FROM claudable_databases() ORDER BY project_id', [], true,
               (rows) => rows.map((r) => ({
                 projectId: r.project_id, ownerId: r.owner_id, databaseName: r.database_name, username: r.username,
                 status: r.status, sizeBytes: r.size_bytes === null ? null : Number(r.size_bytes),

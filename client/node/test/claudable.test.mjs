@@ -1,6 +1,8 @@
 // claudable-client against a real throwaway cluster (test/node/node_suite.sh starts it):
-// CLAUDABLE_TEST_ADMIN_URL (an EXECUTE-only role with a password, over TCP),
-// CLAUDABLE_TEST_SUPERUSER (host,port of a superuser socket), CLAUDABLE_TEST_SERVER_STOP/_START.
+// CLAUDABLE_TEST_ADMIN_URL (the deploy service's role, made by README's grant block, with its
+// password, over TCP), CLAUDABLE_TEST_SUPERUSER (host,port of a superuser socket) and
+// CLAUDABLE_TEST_DATABASE (the metadata database), CLAUDABLE_TEST_SERVER_STOP/_START.
+// The superuser only sets up what a DBA would and looks at what a call changed.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
@@ -20,7 +22,7 @@ import {
 const adminUrl = process.env.CLAUDABLE_TEST_ADMIN_URL;
 const adminPassword = /:\/\/[^:]+:([^@]+)@/.exec(adminUrl ?? '')?.[1];
 const [superHost, superPort] = (process.env.CLAUDABLE_TEST_SUPERUSER ?? ',').split(',');
-const superuser = new pg.Pool({ host: superHost, port: Number(superPort), user: 'postgres', database: 'claudable_node' });
+const superuser = new pg.Pool({ host: superHost, port: Number(superPort), user: 'postgres', database: process.env.CLAUDABLE_TEST_DATABASE });
 superuser.on('error', () => {});  // its idle connections end with the server restart below
 const scratch = [];  // directories the env file tests made, removed at the end
 function scratchDirectory() {
@@ -116,8 +118,11 @@ test('invalid input is InvalidInputError (400)', async () => {
   await rejectsWith(provisionProjectDatabase('bad id!', 'team-node', { adminUrl }), InvalidInputError, '22023', 400);
 });
 
-test('another owner is PermissionDeniedError (403)', async () => {
+test('another owner is PermissionDeniedError (403), and the refusal changes nothing', async () => {
+  const before = await provisionProjectDatabase('node-app', 'team-node', { adminUrl });
   await rejectsWith(provisionProjectDatabase('node-app', 'intruder', { adminUrl }), PermissionDeniedError, '42501', 403);
+  const after = await provisionProjectDatabase('node-app', 'team-node', { adminUrl });
+  assert.ok(after.password === before.password && after.ownerId === 'team-node', 'same owner, same password');
 });
 
 test('a name collision is ConflictError (409)', async () => {
@@ -125,14 +130,22 @@ test('a name collision is ConflictError (409)', async () => {
   await rejectsWith(provisionProjectDatabase('Node-Shop', 'team-node', { adminUrl }), ConflictError, '42710', 409);
 });
 
-test('a project limit is LimitError (429)', async () => {
-  const limited = new pg.Pool({ host: superHost, port: Number(superPort), user: 'postgres', database: 'claudable_node',
-                                options: '-c claudable.max_projects_per_owner=0' });
+test('a project limit is LimitError (429), and nothing is created', async () => {
+  // The DBA sets the limit for the metadata database; the deploy role's next session has it.
+  const database = process.env.CLAUDABLE_TEST_DATABASE;
+  await superuser.query(`ALTER DATABASE ${database} SET claudable.max_projects_per_owner = 0`);
+  await closeClaudablePools();
   try {
-    await rejectsWith(provisionProjectDatabase('node-over', 'team-limited', { pool: limited }), LimitError, '53400', 429);
+    await rejectsWith(provisionProjectDatabase('node-over', 'team-limited', { adminUrl }), LimitError, '53400', 429);
   } finally {
-    await limited.end();
+    await superuser.query(`ALTER DATABASE ${database} RESET claudable.max_projects_per_owner`);
+    await closeClaudablePools();
   }
+  const { rows } = await superuser.query(
+    "SELECT (SELECT count(*) FROM claudable.projects WHERE project_id = 'node-over')" +
+    "     + (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_node_over')" +
+    "     + (SELECT count(*) FROM pg_database WHERE datname = 'app_db_node_over') AS n");
+  assert.equal(Number(rows[0].n), 0, 'no row, role or database for the refused project');
 });
 
 test('an unreachable server is UnavailableError (503) after retries', async () => {
@@ -171,6 +184,16 @@ test('a rotation whose connection is lost is OutcomeUnknownError (503) and is no
   await holder.query('ROLLBACK');
   holder.release();
   assert.equal(retries, 0, 'a rotation is never re-sent');
+  // The worker of the one rotation that was sent finishes alone; the server saw one call.
+  for (let i = 0; i < 100; i++) {
+    const { rows } = await superuser.query(
+      "SELECT count(*) AS n FROM claudable.events WHERE project_id = 'node-lost' AND action = 'rotate'");
+    if (Number(rows[0].n) >= 1) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const { rows } = await superuser.query(
+    "SELECT count(*) AS n FROM claudable.events WHERE project_id = 'node-lost' AND action = 'rotate'");
+  assert.equal(Number(rows[0].n), 1, 'the server recorded exactly one rotation');
 });
 
 test('anything else maps to 500', () => {
@@ -221,10 +244,13 @@ test('writeEnvFile follows no symlink, refuses a FIFO and a file over the cap', 
   mkdirSync(path.join(dir, 'fifo'));
   execSync(`mkfifo ${path.join(dir, 'fifo/.env.production')}`);
   await rejectsWith(writeEnvFile(dir, 'fifo', 'postgresql://x'), InvalidInputError, '22023', 400);
+  assert.ok(statSync(path.join(dir, 'fifo/.env.production')).isFIFO(), 'the FIFO is left as it was');
   mkdirSync(path.join(dir, 'big'));
   writeFileSync(path.join(dir, 'big/.env.production'), 'x'.repeat((1 << 20) + 1));
   await rejectsWith(writeEnvFile(dir, 'big', 'postgresql://x'), InvalidInputError, '22023', 400);
+  assert.equal(statSync(path.join(dir, 'big/.env.production')).size, (1 << 20) + 1, 'the big file is left as it was');
   await rejectsWith(writeEnvFile(dir, '..', 'postgresql://x'), InvalidInputError, '22023', 400);
+  assert.ok(!existsSync(path.join(dir, '..', '.env.production')), 'nothing is written above the projects directory');
 });
 
 test('envForApp sets DATABASE_URL and drops DB_ADMIN_URL and every PG* variable', () => {
