@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job (`make demo`): on a throwaway local cluster, a deploy role that holds
-# nothing but EXECUTE provisions a project; the row is shown with the password masked,
-# and the DATABASE_URL is proven by logging in with it.
+# nothing but README's grants (CONNECT on meta, EXECUTE) provisions a project over TCP; the
+# row is shown with the password masked, and the DATABASE_URL is proven by logging in with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,20 +14,25 @@ source test/lib/cluster.sh
 cluster_start
 echo "== throwaway cluster on port $PGPORT ($CLUSTER_DIR)"
 
-psql -X -q -c "CREATE EXTENSION claudable" \
-     -c "CREATE ROLE deploy_service LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" \
-     -c "GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO deploy_service"
-echo "== role deploy_service: $(psql -X -At -c "SELECT format('superuser=%s createdb=%s createrole=%s', rolsuper, rolcreatedb, rolcreaterole) FROM pg_roles WHERE rolname = 'deploy_service'"), EXECUTE on claudable_provision only"
+# As README's Install does it: the metadata database meta, hardened, and the deploy
+# service's role made by README's grant block, with a password set by \password.
+source test/lib/readme.sh
+deploy_password=$(random_password)
+readme_grants deploy >"$CLUSTER_DIR/deploy-grants.sql"
+psql -X -q -c "CREATE DATABASE meta"
+psql -X -q -v ON_ERROR_STOP=1 -d meta -c "CREATE EXTENSION claudable" -f test/lib/harden.sql -f "$CLUSTER_DIR/deploy-grants.sql"
+printf '%s\n%s\n' "$deploy_password" "$deploy_password" | setsid -w psql -X -q -d meta -c '\password deploy_service' >/dev/null 2>&1
+echo "== role deploy_service: $(psql -X -At -d meta -c "SELECT format('superuser=%s createdb=%s createrole=%s', rolsuper, rolcreatedb, rolcreaterole) FROM pg_roles WHERE rolname = 'deploy_service'"), README's grants: CONNECT on meta, EXECUTE on $(psql -X -At -d meta -c "SELECT string_agg(p.proname, ', ' ORDER BY p.proname) FROM pg_proc p WHERE has_function_privilege('deploy_service', p.oid, 'EXECUTE') AND p.proname LIKE 'claudable%'")"
 
 mask_url() { sed -E 's#(://[^:/@]+:)[^@]*@#\1********@#'; }
 
 provision() {
-    psql -X -At -F $'\t' -U deploy_service -d postgres \
+    PGPASSWORD="$deploy_password" psql -X -At -F $'\t' "postgresql://deploy_service@127.0.0.1:$PGPORT/meta" \
         -c "SELECT project_id, owner_id, database_name, username, password, host, port, database_url, created, created_at
               FROM claudable_provision('demo-app', 'demo-team')"
 }
 
-echo "== deploy_service: SELECT * FROM claudable_provision('demo-app', 'demo-team')"
+echo "== deploy_service, over TCP: SELECT * FROM claudable_provision('demo-app', 'demo-team')"
 started=$(date +%s%N)
 IFS=$'\t' read -r project_id owner_id database_name username password host port url created created_at <<<"$(provision)"
 first_ms=$(( ($(date +%s%N) - started) / 1000000 ))

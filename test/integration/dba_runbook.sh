@@ -15,6 +15,9 @@ source "$here/../lib/tap.sh"
 source "$here/../lib/cluster.sh"   # free_port, random_password
 export -f absent
 
+# A DBA's root shell has no PG* variables; make test's own (the shared cluster's) must not
+# steer README's commands to another cluster.
+unset PGHOST PGPORT PGUSER PGDATABASE PGHOSTADDR PGPASSWORD
 version=15
 name="claudable-runbook-$$"
 port=$(free_port) || exit 1
@@ -121,8 +124,8 @@ check "and rotates a project's password (claudable rotate)" \
     bash -c 'deploy rotate runbook-app team-runbook --json | grep -q "\"password\":\"" && \
              [ "$(deploy provision runbook-app team-runbook --json | sed -E "s/.*\"password\":\"([^\"]*)\".*/\1/")" != "$1" ]' \
         _ "$app_password"
-url=$(deploy provision runbook-app team-runbook --json | sed -E 's/.*"database_url":"([^"]*)".*/\1/')
-app_password=$(deploy provision runbook-app team-runbook --json | sed -E 's/.*"password":"([^"]*)".*/\1/')
+url=$(deploy provision runbook-app team-runbook --json 2>/dev/null | sed -E 's/.*"database_url":"([^"]*)".*/\1/')
+app_password=$(deploy provision runbook-app team-runbook --json 2>/dev/null | sed -E 's/.*"password":"([^"]*)".*/\1/')
 check "and deprovisions one (claudable deprovision)" \
     bash -c 'deploy provision runbook-gone team-runbook >/dev/null && [ "$(deploy deprovision runbook-gone team-runbook)" = "deprovisioned runbook-gone" ]'
 
@@ -182,7 +185,7 @@ q -c "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC" >/dev/null
 
 # ---- step 8: the server's address changes ------------------------------------------------
 check "README step runs as printed: $(describe "$move_block")" run_block_logged "$move_block"
-moved=$(deploy provision runbook-app team-runbook --json)
+moved=$(deploy provision runbook-app team-runbook --json 2>/dev/null)
 check "afterwards the project's URL names the new host, with the same password" \
     bash -c '[[ "$1" == *"@db2.internal:$2/app_db_runbook_app"* ]] && [[ "$1" == *"\"password\":\"$3\""* ]]' \
         _ "$moved" "$port" "$app_password"
