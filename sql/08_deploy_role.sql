@@ -18,16 +18,6 @@ DO $$ BEGIN
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO bystander', current_database());
 END $$;
 
--- The value of `sql` (one text column) on connection `conn`, or 'SQLSTATE: message' if it fails.
-CREATE FUNCTION pg_temp.on(conn text, sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE result text; m text;
-BEGIN
-    SELECT v INTO result FROM dblink(conn, sql) AS t(v text);
-    RETURN result;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT;
-    RETURN SQLSTATE || ': ' || m;
-END $$;
 
 SELECT plan(15);
 

@@ -32,24 +32,14 @@ DO $$ BEGIN
 END $$;
 GRANT EXECUTE ON FUNCTION claudable_check(), claudable_databases() TO claudable_monitor;
 CALL pg_temp.connect_as('monitor', 'claudable_monitor');
--- The value of `sql` (one text column) as the monitoring role, or 'SQLSTATE: message' if it fails.
-CREATE FUNCTION pg_temp.as_monitor(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE result text; m text;
-BEGIN
-    SELECT v INTO result FROM dblink('monitor', sql) AS t(v text);
-    RETURN result;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT;
-    RETURN SQLSTATE || ': ' || m;
-END $$;
-SELECT ok(pg_temp.as_monitor($$SELECT size_bytes::text FROM claudable_databases() WHERE project_id = 'mon-1'$$)::bigint > 1000000,
+SELECT ok(pg_temp.on('monitor', $$SELECT size_bytes::text FROM claudable_databases() WHERE project_id = 'mon-1'$$)::bigint > 1000000,
     'the monitoring role lists the projects with their sizes (claudable_databases())');
-SELECT is(pg_temp.as_monitor('SELECT count(*)::text FROM claudable_check()'), '0', 'and runs claudable_check()');
-SELECT is(pg_temp.as_monitor('SELECT count(*)::text FROM claudable.projects'), '42501: permission denied for schema claudable',
+SELECT is(pg_temp.on('monitor', 'SELECT count(*)::text FROM claudable_check()'), '0', 'and runs claudable_check()');
+SELECT is(pg_temp.on('monitor', 'SELECT count(*)::text FROM claudable.projects'), '42501: permission denied for schema claudable',
     'but cannot read claudable.projects (42501)');
-SELECT is(pg_temp.as_monitor('SELECT count(*)::text FROM claudable.events'), '42501: permission denied for schema claudable',
+SELECT is(pg_temp.on('monitor', 'SELECT count(*)::text FROM claudable.events'), '42501: permission denied for schema claudable',
     'nor claudable.events');
-SELECT is(pg_temp.as_monitor($$SELECT project_id FROM claudable_provision('mon-2', 'owner-mon')$$),
+SELECT is(pg_temp.on('monitor', $$SELECT project_id FROM claudable_provision('mon-2', 'owner-mon')$$),
     '42501: permission denied for function claudable_provision', 'nor call claudable_provision');
 SELECT ok(NOT EXISTS (SELECT 1 FROM claudable.projects WHERE project_id = 'mon-2'), 'which created nothing');
 SELECT dblink_disconnect('monitor') AS disconnected \gset

@@ -8,16 +8,6 @@ CREATE FUNCTION pg_temp.connect(name text, db text) RETURNS text LANGUAGE sql AS
     SELECT dblink_connect(name, format('host=%s port=%s dbname=%s user=postgres',
                                        current_setting('unix_socket_directories'), current_setting('port'), db))
 $$;
--- The value of `sql` run in database `conn` (one text column), or 'SQLSTATE: message' if it fails.
-CREATE FUNCTION pg_temp.on(conn text, sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE result text; m text;
-BEGIN
-    SELECT v INTO result FROM dblink(conn, sql) AS t(v text);
-    RETURN result;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT;
-    RETURN SQLSTATE || ': ' || m;  -- dblink passes the remote SQLSTATE and message on
-END $$;
 -- 'SQLSTATE: message | detail | hint' of the error `sql` raises in database `conn` (NULL if none).
 CREATE FUNCTION pg_temp.error_on(conn text, sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE m text; d text; h text;
