@@ -420,11 +420,12 @@ SELECT 'error', 'database ' || d.name, 'PUBLIC holds ' || a.privilege_type || ' 
   FROM project_databases AS d CROSS JOIN LATERAL pg_catalog.aclexplode(d.acl) AS a
  WHERE a.grantee = 0 AND a.privilege_type IN ('CONNECT', 'TEMPORARY')
 UNION ALL
-SELECT 'error', 'role ' || r.name, 'can connect to database ' || d.name || ' of project ' || d.project_id,
+-- Any role but the owner that may connect: another project's, the deploy service, a
+-- monitoring role (a grant by the tenant; PUBLIC's is reported on its own).
+SELECT 'error', 'role ' || pg_catalog.pg_get_userbyid(a.grantee), 'can connect to database ' || d.name || ' of project ' || d.project_id,
        d.project_id, true
-  FROM project_roles AS r JOIN project_databases AS d ON d.project_id <> r.project_id
- WHERE EXISTS (SELECT 1 FROM pg_catalog.aclexplode(d.acl) AS a
-                WHERE a.grantee = r.oid AND a.privilege_type = 'CONNECT')  -- PUBLIC's is reported on its own
+  FROM project_databases AS d CROSS JOIN LATERAL pg_catalog.aclexplode(d.acl) AS a
+ WHERE a.privilege_type = 'CONNECT' AND a.grantee <> 0 AND a.grantee <> d.datdba
 UNION ALL
 SELECT 'error', 'role ' || r.name, 'is a member of role ' || o.name || ' of project ' || o.project_id,
        o.project_id, true
@@ -487,16 +488,25 @@ SELECT 'error', 'database ' || t.name, 'PUBLIC may connect to the database that 
 UNION ALL
 -- Every other database a tenant could log in to: postgres and template1 as initdb made
 -- them, and any a DBA added. Project databases and spares are reported above and below.
+-- The statements named close every grant of it: one granted by a role other than the owner
+-- (which held the grant option) is revoked as that role (PostgreSQL 15's REVOKE ... GRANTED BY
+-- takes only the current role).
 SELECT 'error', 'database ' || d.datname,
-       'PUBLIC may connect to database ' || d.datname || ', so every project''s role can log in there'
-           || ' (REVOKE CONNECT, TEMPORARY ON DATABASE ' || pg_catalog.quote_ident(d.datname) || ' FROM PUBLIC)',
+       'PUBLIC may connect to database ' || d.datname || ', so every project''s role can log in there ('
+           || pg_catalog.string_agg(CASE WHEN a.grantor = d.datdba THEN ''
+                                         ELSE 'SET ROLE ' || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantor)) || '; ' END
+                                    || 'REVOKE CONNECT, TEMPORARY ON DATABASE ' || pg_catalog.quote_ident(d.datname) || ' FROM PUBLIC'
+                                    || CASE WHEN a.grantor = d.datdba THEN '' ELSE '; RESET ROLE' END,
+                                    '; ' ORDER BY a.grantor)
+           || ')',
        NULL, false
   FROM pg_catalog.pg_database AS d
+ CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a
  WHERE d.datallowconn AND d.datname <> pg_catalog.current_database()
+   AND a.grantee = 0 AND a.privilege_type = 'CONNECT'
    AND NOT EXISTS (SELECT 1 FROM project_databases AS p WHERE p.oid = d.oid)
    AND NOT EXISTS (SELECT 1 FROM claudable.spares AS s WHERE s.name = d.datname::text)
-   AND EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a
-                WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT')
+ GROUP BY d.datname, d.datdba
 UNION ALL
 SELECT 'error', 'function ' || f.oid::regprocedure::text, 'PUBLIC may execute a claudable function', NULL, false
   FROM pg_catalog.pg_proc AS f

@@ -12,7 +12,7 @@ SELECT dblink_exec(format('host=%s port=%s dbname=claudable_tmpl_with_ext user=p
 CREATE DATABASE claudable_tmpl_clean;
 REVOKE CONNECT ON DATABASE claudable_tmpl_clean FROM PUBLIC;
 
-SELECT plan(19);
+SELECT plan(24);
 
 SET claudable.template = 'claudable_tmpl_public';
 SELECT throws_ok($$SELECT claudable_provision('tmpl-1', 'owner-t')$$, '55000',
@@ -79,6 +79,40 @@ GRANT CONNECT ON DATABASE contrib_regression TO app_u_tmpl_1;
 SELECT is((SELECT problem FROM claudable_check() WHERE object = 'role app_u_tmpl_1'),
     'a project role can reach the claudable metadata', 'a project role that may connect to the metadata database is reported');
 REVOKE CONNECT ON DATABASE contrib_regression FROM app_u_tmpl_1;
+
+-- PUBLIC's CONNECT granted by a role that held the grant option: the finding's statement
+-- names that grantor, and run as printed it closes the database.
+ALTER DATABASE claudable_tmpl_public ALLOW_CONNECTIONS true;
+CREATE ROLE tmpl_dba NOLOGIN;
+GRANT CONNECT ON DATABASE claudable_tmpl_public TO tmpl_dba WITH GRANT OPTION;
+SET ROLE tmpl_dba;
+GRANT CONNECT ON DATABASE claudable_tmpl_public TO PUBLIC;
+RESET ROLE;
+SELECT is((SELECT problem FROM claudable_check() WHERE object = 'database claudable_tmpl_public'),
+    'PUBLIC may connect to database claudable_tmpl_public, so every project''s role can log in there'
+        || ' (SET ROLE tmpl_dba; REVOKE CONNECT, TEMPORARY ON DATABASE claudable_tmpl_public FROM PUBLIC; RESET ROLE)',
+    'PUBLIC''s CONNECT granted by another grantor is reported with the REVOKE, run as that grantor, that closes it');
+DO $$ BEGIN
+    EXECUTE (SELECT substring(problem FROM '\(((SET ROLE [^;]*; )?REVOKE [^)]*)\)$') FROM claudable_check()
+              WHERE object = 'database claudable_tmpl_public');
+END $$;
+SELECT is((SELECT count(*) FROM claudable_check() WHERE object = 'database claudable_tmpl_public'), 0::bigint,
+    'and that statement, run as printed, closes it');
+REVOKE CONNECT ON DATABASE claudable_tmpl_public FROM tmpl_dba CASCADE;
+DROP ROLE tmpl_dba;
+
+-- The tenant gives CONNECT on its own database to a role that is no project's (as it may,
+-- being the owner): reported, and reconcile takes it back.
+CREATE ROLE tmpl_outsider NOLOGIN;
+SELECT dblink_exec((SELECT database_url FROM claudable_provision('tmpl-1', 'owner-t')),
+                   'GRANT CONNECT ON DATABASE app_db_tmpl_1 TO tmpl_outsider') AS granted \gset
+SELECT is((SELECT problem FROM claudable_check() WHERE object = 'role tmpl_outsider'),
+    'can connect to database app_db_tmpl_1 of project tmpl-1',
+    'a tenant''s CONNECT grant to a role that is no project''s is reported');
+SELECT is((SELECT action FROM claudable_reconcile() WHERE object = 'project tmpl-1'), 'repaired',
+    'claudable_reconcile() repairs the project');
+SELECT ok(NOT has_database_privilege('tmpl_outsider', 'app_db_tmpl_1', 'CONNECT'), 'and the grant is gone');
+DROP ROLE tmpl_outsider;
 
 SELECT is((SELECT count(*) FROM claudable_check()), 0::bigint, 'with every grant revoked, nothing is reported');
 SELECT is((SELECT count(*) FROM claudable_reconcile() WHERE action = 'repaired'), 0::bigint,

@@ -120,6 +120,19 @@ void refuse_malformed(const std::string& conninfo) {
                                     " (quoted parts are masked: they may hold the password)");
 }
 
+// libpq gives a failed login no SQLSTATE, only the server's FATAL inside its message. A FATAL
+// sent while the server starts, stops or is full is worth a retry; any other is the server
+// refusing this login (password, role, database, CONNECT, pg_hba.conf), which no retry changes.
+bool server_refused_login(const std::string& message) {
+    if (message.find("FATAL:") == std::string::npos) return false;
+    for (const char* passing : {"the database system is starting up", "the database system is shutting down",
+                                "the database system is in recovery mode", "the database system is not yet accepting",
+                                "the database system is not accepting", "too many clients already",
+                                "remaining connection slots are reserved"})
+        if (message.find(passing) != std::string::npos) return false;
+    return true;
+}
+
 std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& conninfo, int connect_timeout) {
     refuse_malformed(conninfo);
     const std::string timeout = std::to_string(connect_timeout);
@@ -128,6 +141,10 @@ std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& co
     std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdbParams(keywords, values, 1), PQfinish);
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
         std::string message = conn ? PQerrorMessage(conn.get()) : "out of memory";
+        while (!message.empty() && message.back() == '\n') message.pop_back();
+        if (server_refused_login(message))
+            throw Error("08001", "the server refused the admin login: " + scrub(message, conninfo) +
+                                     " (check the admin URL's role, password and database, and pg_hba.conf; not retried)");
         // A refused or lost connection may be a restart: worth a retry.
         throw NotSent("08001", "cannot connect to the server: " + scrub(message, conninfo));
     }

@@ -179,6 +179,17 @@ TEST_F(WithServer, AnUnreachableServerExitsWith6AfterRetries) {
     expect_no_secret(r);
     EXPECT_EQ(r.err.find(unreachable), std::string::npos);
 }
+TEST_F(WithServer, AWrongAdminPasswordIsRefusedAtOnceAndNotRetried) {
+    std::string wrong = admin_url();
+    wrong.replace(wrong.find(admin_password()), admin_password().size(), "not-the-password");
+    CliRun r = claudable({"--admin-url", wrong, "--retry-seconds", "30", "provision", "cli-wrong-pw", "team-cli"});
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("the server refused the admin login"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("password authentication failed for user \"deploy_service\""), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("retrying"), std::string::npos) << "a refused login is not a transient fault: " << r.err;
+    EXPECT_EQ(r.err.find("not-the-password"), std::string::npos) << "stderr holds the password it was given";
+    expect_no_secret(r);
+}
 TEST_F(WithServer, TheAdminUrlCanComeFromDbAdminUrl) {
     CliRun r = claudable({"provision", "cli-env-var", "team-cli"}, "DB_ADMIN_URL=" + quote(admin_url()));
     EXPECT_EQ(r.code, 0) << r.err;

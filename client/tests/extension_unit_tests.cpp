@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include "rules/connection_url.hpp"
 #include "rules/failure.hpp"
 #include "rules/project_names.hpp"
 #include "crypto/secret_box.hpp"
@@ -208,4 +210,24 @@ TEST(SqlText, QuotesEveryIdentifierAndDoublesQuotes) {
 TEST(SqlText, QuotesLiteralsAndRefusesBackslashes) {
     EXPECT_EQ(quoted_literal("it's"), "'it''s'");
     EXPECT_EQ(failure_of([] { quoted_literal("a\\b"); }), "XX000: literal contains a backslash or NUL byte");
+}
+
+TEST(ValidHost, AcceptsNamesDottedQuadsAndIpv6Addresses) {
+    const std::string label(63, 'a'), longest = label + "." + label + "." + label + "." + std::string(61, 'b');
+    ASSERT_EQ(longest.size(), 253u);
+    for (const std::string& host : std::vector<std::string>{"localhost", "db.internal", "db-1.example.com", "a_b.internal", "DB2.Internal",
+                                   "127.0.0.1", "10.0.0.255", "::1", "fe80::1", "2001:db8::8a2e:370:7334",
+                                   "::ffff:10.0.0.1", "1host.example", label, longest})
+        EXPECT_TRUE(is_valid_host(host)) << host;
+}
+TEST(ValidHost, RefusesWhatAUrlCannotCarryOrResolversReadDifferently) {
+    const std::string label(64, 'a'), too_long = std::string(63, 'a') + "." + std::string(63, 'a') + "." +
+                                                  std::string(63, 'a') + "." + std::string(62, 'b');
+    ASSERT_EQ(too_long.size(), 254u);
+    for (const std::string& host :
+         std::vector<std::string>{"", " ", "a b", "/var/run/postgresql", "db:5432", "db.example.com:5432", "a:5432", "1::2::3", ":::", "::1::",
+          "12345::1", "1:2:3:4:5:6:7:8:9", "[::1]", "fe80::1%eth0", "user@db", "db/x", "db?x", "db#x", "db'x",
+          "127.1", "2130706433", "0x7f.1", "0177.0.0.1", "999.2.3.4", "1.2.3.4.5", "_", "_a", "a_", "-a", "a-",
+          "a..b", ".a", "a.", ".", "...", "caf\xc3\xa9.example", std::string("a\0b", 3), "a\nb", label, too_long})
+        EXPECT_FALSE(is_valid_host(host)) << host;
 }

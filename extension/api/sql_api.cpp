@@ -244,7 +244,9 @@ pg::Result move_host(const pg::Arguments& arguments) {
         fail(sqlstate::invalid_parameter_value, "claudable: new_port must be between 1 and 65535",
              {}, "Leave it NULL to keep each project's port.");
     const int moved = move_projects_host(*old_host, *new_host, new_port.value_or(0));
-    pg::log("claudable: moved " + std::to_string(moved) + " projects from host \"" + *old_host + "\" to \"" +
+    // old_host is only compared, never checked: the log line names it only if it is a host.
+    pg::log("claudable: moved " + std::to_string(moved) + " projects from host " +
+            (is_valid_host(*old_host) ? "\"" + *old_host + "\"" : std::string("(not a valid host name)")) + " to \"" +
             *new_host + "\"" + (new_port ? " port " + std::to_string(*new_port) : std::string()));
     return moved;
 }

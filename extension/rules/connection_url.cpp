@@ -2,6 +2,8 @@
 
 #include "rules/connection_url.hpp"
 
+#include <arpa/inet.h>
+
 #include <array>
 
 namespace claudable {
@@ -38,28 +40,35 @@ std::string database_url(const ConnectionTarget& target) {
 
 bool is_valid_host(std::string_view value) {
     if (value.empty() || value.size() > 253) return false;
-    const auto is_hex = [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    const std::string text(value);
+    if (value.find(':') != std::string_view::npos) {  // only an IPv6 address has a colon
+        in6_addr address{};
+        return ::inet_pton(AF_INET6, text.c_str(), &address) == 1;
+    }
+    const auto is_alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     };
-    if (value.find(':') != std::string_view::npos) {  // IPv6, possibly with an embedded IPv4 tail
-        for (char c : value)
-            if (!is_hex(c) && c != ':' && c != '.') return false;
-        return true;
-    }
-    std::size_t label = 0;
-    char previous = '.';
-    for (char c : value) {
-        const bool name_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                               c == '-' || c == '_';
-        if (c == '.') {
-            if (label == 0 || previous == '-') return false;
-            label = 0;
-        } else if (!name_char || (label == 0 && c == '-') || ++label > 63) {
-            return false;
+    std::size_t label_start = 0;
+    bool last_label_numeric = false;
+    while (label_start <= text.size()) {
+        std::size_t label_end = text.find('.', label_start);
+        if (label_end == std::string::npos) label_end = text.size();
+        const std::string_view label(text.data() + label_start, label_end - label_start);
+        if (label.empty() || label.size() > 63 || !is_alnum(label.front()) || !is_alnum(label.back())) return false;
+        last_label_numeric = true;
+        for (char c : label) {
+            if (!is_alnum(c) && c != '-' && c != '_') return false;
+            if (c < '0' || c > '9') last_label_numeric = false;
         }
-        previous = c;
+        label_start = label_end + 1;
     }
-    return label > 0 && previous != '-';
+    // A name that ends in digits is read as an IPv4 address by resolvers (127.1, 2130706433,
+    // 0x7f.1, 0177.0.0.1 all mean 127.0.0.1 to glibc): only the dotted quad is accepted.
+    if (last_label_numeric) {
+        in_addr address{};
+        return ::inet_pton(AF_INET, text.c_str(), &address) == 1;
+    }
+    return true;
 }
 
 bool is_valid_sslmode(std::string_view value) {

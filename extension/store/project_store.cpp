@@ -142,9 +142,12 @@ int move_projects_host(const std::string& old_host, const std::string& new_host,
         "         RETURNING p.project_id, p.owner_id, p.database_name, old.port AS old_port, p.port AS new_port),"
         " audited AS (INSERT INTO claudable.events (action, project_id, owner_id, database_name, outcome, detail)"
         "             SELECT 'move_host', m.project_id, m.owner_id, m.database_name, 'succeeded',"
-        "                    pg_catalog.format('connection details moved from %s:%s to %s:%s', $1, m.old_port, $2,"
-        "                                      m.new_port)"
-        "               FROM moved AS m RETURNING 1)"
+        "                    pg_catalog.format('connection details moved from %s:%s to %s:%s', a.old_host, m.old_port,"
+        "                                      a.new_host, m.new_port)"
+        "               FROM moved AS m,"  // an IPv6 address is bracketed, as in a URL, so its port stays apart
+        "                    LATERAL (SELECT CASE WHEN $1 LIKE '%:%' THEN '[' || $1 || ']' ELSE $1 END AS old_host,"
+        "                                    CASE WHEN $2 LIKE '%:%' THEN '[' || $2 || ']' ELSE $2 END AS new_host) AS a"
+        "             RETURNING 1)"
         " SELECT pg_catalog.count(*) FROM audited",
         {pg::text_param(old_host), pg::text_param(new_host), pg::int4_param(new_port)});
     return static_cast<int>(pg::as_int64(rows[0][0]));

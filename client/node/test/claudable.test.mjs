@@ -158,6 +158,16 @@ test('an unreachable server is UnavailableError (503) after retries', async () =
   assert.ok(!error.message.includes(closed));
 });
 
+test('a wrong admin password is refused at once (28P01, 500), never retried', async () => {
+  const wrong = adminUrl.replace(`:${adminPassword}@`, ':not-the-password@');
+  let retries = 0;
+  const error = await rejectsWith(
+    provisionProjectDatabase('node-wrong-pw', 'team-node', { adminUrl: wrong, retryBudgetMs: 30000, onRetry: () => retries++ }),
+    InternalError, '28P01', 500);
+  assert.equal(retries, 0, 'a refused login is not a transient fault');
+  assert.ok(!error.message.includes('not-the-password'));
+});
+
 test('a malformed admin URL is refused without echoing it', async () => {
   const error = await rejectsWith(provisionProjectDatabase('node-app', 'team-node',
                                                            { adminUrl: 'postgresql://admin:s3cr%zzet@127.0.0.1:1/db' }),
