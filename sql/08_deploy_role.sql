@@ -7,16 +7,12 @@ CREATE EXTENSION IF NOT EXISTS dblink;
 
 -- README, Install: the deploy service's grant block, on this (hardened) metadata database.
 CREATE ROLE deploy_service LOGIN;
-DO $$ BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO deploy_service', current_database());
-END $$;
+GRANT CONNECT ON DATABASE :"db" TO deploy_service;
 GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text),
                           claudable_rotate_password(text, text), claudable_databases(),
                           claudable_check() TO deploy_service;
 CREATE ROLE bystander LOGIN;
-DO $$ BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO bystander', current_database());
-END $$;
+GRANT CONNECT ON DATABASE :"db" TO bystander;
 
 
 SELECT plan(15);

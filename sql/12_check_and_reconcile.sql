@@ -99,9 +99,7 @@ SELECT ok(NOT has_function_privilege('public', 'claudable_check()', 'EXECUTE')
 -- README's monitoring role: it logs in over TCP, and may connect and run the check.
 CREATE EXTENSION IF NOT EXISTS dblink;
 CREATE ROLE rec_monitor LOGIN;
-DO $$ BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO rec_monitor', current_database());
-END $$;
+GRANT CONNECT ON DATABASE :"db" TO rec_monitor;
 GRANT EXECUTE ON FUNCTION claudable_check() TO rec_monitor;
 CALL pg_temp.connect_as('monitor', 'rec_monitor');
 SELECT is((SELECT n FROM dblink('monitor', 'SELECT count(*) FROM claudable_check()') AS t(n bigint)), 1::bigint,
@@ -112,8 +110,6 @@ SELECT * FROM finish();
 
 DROP DATABASE app_db_rec_orphan_db;
 DROP ROLE rec_orphan_owner;
-DO $$ BEGIN
-    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM rec_monitor', current_database());
-END $$;
+REVOKE CONNECT ON DATABASE :"db" FROM rec_monitor;
 DROP OWNED BY rec_monitor;
 DROP ROLE rec_monitor;

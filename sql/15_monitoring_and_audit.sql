@@ -27,9 +27,7 @@ SELECT dblink_disconnect('app') AS app_disconnected \gset
 -- README's monitoring role: it logs in over TCP, lists the projects with their sizes and
 -- runs the check through the two functions it may execute, and reads nothing else.
 CREATE ROLE claudable_monitor LOGIN;
-DO $$ BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO claudable_monitor', current_database());
-END $$;
+GRANT CONNECT ON DATABASE :"db" TO claudable_monitor;
 GRANT EXECUTE ON FUNCTION claudable_check(), claudable_databases() TO claudable_monitor;
 CALL pg_temp.connect_as('monitor', 'claudable_monitor');
 SELECT ok(pg_temp.on('monitor', $$SELECT size_bytes::text FROM claudable_databases() WHERE project_id = 'mon-1'$$)::bigint > 1000000,
@@ -44,9 +42,7 @@ SELECT is(pg_temp.on('monitor', $$SELECT project_id FROM claudable_provision('mo
 SELECT ok(NOT EXISTS (SELECT 1 FROM claudable.projects WHERE project_id = 'mon-2'), 'which created nothing');
 SELECT dblink_disconnect('monitor') AS disconnected \gset
 REVOKE EXECUTE ON FUNCTION claudable_check(), claudable_databases() FROM claudable_monitor;
-DO $$ BEGIN
-    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM claudable_monitor', current_database());
-END $$;
+REVOKE CONNECT ON DATABASE :"db" FROM claudable_monitor;
 DROP ROLE claudable_monitor;
 
 SELECT columns_are('claudable', 'events',

@@ -75,9 +75,7 @@ SELECT is((SELECT count(*) FROM claudable_pooler_entries() AS e, rotated AS r
 -- README's pooler role: it logs in over TCP and may run claudable_pooler_entries() only.
 CREATE EXTENSION IF NOT EXISTS dblink;
 CREATE ROLE pool_reader LOGIN;
-DO $$ BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO pool_reader', current_database());
-END $$;
+GRANT CONNECT ON DATABASE :"db" TO pool_reader;
 GRANT EXECUTE ON FUNCTION claudable_pooler_entries() TO pool_reader;
 SELECT database_name AS pool_2_database FROM first_row \gset
 CALL pg_temp.connect_as('pooler', 'pool_reader');
@@ -111,7 +109,5 @@ SELECT dblink_disconnect('upgrade') AS disconnected \gset
 DROP DATABASE claudable_pool_upgrade;
 SELECT bool_and(claudable_deprovision(p, 'owner-pool')) AS removed FROM unnest(ARRAY['pool-1', 'pool-2']) AS p \gset
 REVOKE EXECUTE ON FUNCTION claudable_pooler_entries() FROM pool_reader;
-DO $$ BEGIN
-    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM pool_reader', current_database());
-END $$;
+REVOKE CONNECT ON DATABASE :"db" FROM pool_reader;
 DROP ROLE pool_reader;

@@ -28,9 +28,7 @@ SELECT is((SELECT prosecdef::text || ' ' || array_to_string(proconfig, ',') FROM
 
 -- A role that was granted EXECUTE and logs in is still refused: the move is a superuser's.
 CREATE ROLE move_probe LOGIN;
-DO $$ BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO move_probe', current_database());
-END $$;
+GRANT CONNECT ON DATABASE :"db" TO move_probe;
 GRANT EXECUTE ON FUNCTION claudable_move_host(text, text, integer) TO move_probe;
 CALL pg_temp.connect_as('probe', 'move_probe');
 SELECT is(pg_temp.error_text($$SELECT * FROM dblink('probe', 'SELECT claudable_move_host(''old.example'', ''evil.example'')')
@@ -88,7 +86,5 @@ SELECT is(claudable_move_host('nobody.example', 'db.moved.example'), 0, 'a host 
 SELECT * FROM finish();
 SELECT bool_and(claudable_deprovision(p, 'owner-move')) AS removed FROM unnest(ARRAY['move-1', 'move-2', 'move-other']) AS p \gset
 REVOKE EXECUTE ON FUNCTION claudable_move_host(text, text, integer) FROM move_probe;
-DO $$ BEGIN
-    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM move_probe', current_database());
-END $$;
+REVOKE CONNECT ON DATABASE :"db" FROM move_probe;
 DROP ROLE move_probe;

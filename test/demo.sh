@@ -11,23 +11,17 @@ echo "== building and installing the extension"
 make -s >/dev/null && make -s install >/dev/null
 
 source test/lib/cluster.sh
-cluster_start
-echo "== throwaway cluster on port $PGPORT ($CLUSTER_DIR)"
-
+source test/lib/deploy_role.sh
 # As README's Install does it: the metadata database meta, hardened, and the deploy
 # service's role made by README's grant block, with a password set by \password.
-source test/lib/readme.sh
-deploy_password=$(random_password)
-readme_grants deploy >"$CLUSTER_DIR/deploy-grants.sql"
-psql -X -q -c "CREATE DATABASE meta"
-psql -X -q -v ON_ERROR_STOP=1 -d meta -c "CREATE EXTENSION claudable" -f test/lib/harden.sql -f "$CLUSTER_DIR/deploy-grants.sql"
-printf '%s\n%s\n' "$deploy_password" "$deploy_password" | setsid -w psql -X -q -d meta -c '\password deploy_service' >/dev/null 2>&1
+start_cluster_with_deploy_role
+echo "== throwaway cluster on port $PGPORT ($CLUSTER_DIR)"
 echo "== role deploy_service: $(psql -X -At -d meta -c "SELECT format('superuser=%s createdb=%s createrole=%s', rolsuper, rolcreatedb, rolcreaterole) FROM pg_roles WHERE rolname = 'deploy_service'"), README's grants: CONNECT on meta, EXECUTE on $(psql -X -At -d meta -c "SELECT string_agg(p.proname, ', ' ORDER BY p.proname) FROM pg_proc p WHERE has_function_privilege('deploy_service', p.oid, 'EXECUTE') AND p.proname LIKE 'claudable%'")"
 
 mask_url() { sed -E 's#(://[^:/@]+:)[^@]*@#\1********@#'; }
 
 provision() {
-    PGPASSWORD="$deploy_password" psql -X -At -F $'\t' "postgresql://deploy_service@127.0.0.1:$PGPORT/meta" \
+    psql -X -At -F $'\t' "$CLAUDABLE_TEST_ADMIN_URL" \
         -c "SELECT project_id, owner_id, database_name, username, password, host, port, database_url, created, created_at
               FROM claudable_provision('demo-app', 'demo-team')"
 }

@@ -10,6 +10,8 @@ source "$here/../lib/cluster.sh"
 source "$here/../lib/nodes.sh"
 source "$here/../lib/tap.sh"
 source "$here/../lib/fleet.sh"
+source "$here/../lib/node_package.sh"
+source "$here/../lib/readme.sh"
 unset PGHOST PGPORT PGUSER PGDATABASE
 export -f absent absent_all fleet_write_pgbouncer_config pgbouncer_reload
 export FLEET_DIR POOLER_ADMIN_URL PGBOUNCER_PID 2>/dev/null
@@ -259,9 +261,7 @@ check "a project's role cannot reach the servers' metadata database through PgBo
 
 echo "# node-postgres through PgBouncer, with the package installed as a user installs it"
 # The package as a clone has it (tracked files only: nothing built here), packed and installed.
-mkdir -p "$FLEET_DIR/package"
-(cd "$root" && git ls-files -z client/node | tar --null -T - -cf -) | tar -xf - -C "$FLEET_DIR/package" --strip-components=2
-tarball=$(cd "$FLEET_DIR/package" && npm pack --silent --pack-destination "$FLEET_DIR" 2>/dev/null | tail -1)
+tarball=$(node_package_tarball "$FLEET_DIR")
 check "the package installs from its npm pack tarball" \
     bash -c 'cd "$1" && npm init -y >/dev/null && npm install --no-audit --no-fund "./$2" >npm-install.log 2>&1' _ "$FLEET_DIR" "$tarball"
 cat >"$FLEET_DIR/pooled.mjs" <<'JS'
@@ -316,10 +316,7 @@ check "claudable_deprovision is routed to the project's server and drops the pla
 
 echo "# README's fleet examples, run as printed (the add-server one with this machine's address)"
 node_start readme "log_statement = 'all'" >/dev/null || exit 1
-readme_example() {  # the ```sql block after <!-- readme-example: $1 -->
-    awk -v name="$1" '$0 == "<!-- readme-example: " name " -->" { armed = 1; next }
-        armed && /^```sql$/ { inside = 1; armed = 0; next } inside && /^```$/ { exit } inside { print }' "$root/README.md"
-}
+readme_example() { readme_sql_after "<!-- readme-example: $1 -->"; }
 nq readme -c "CREATE DATABASE meta" >/dev/null && nq readme -d meta -c "CREATE EXTENSION claudable" >/dev/null
 run_example() { readme_example "$1" | grep -q . && readme_example "$1" | nq readme -d "$2" -f -; }
 check "the directory example runs as printed" run_example fleet-directory postgres

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$here/../lib/tap.sh"
 source "$here/../lib/cluster.sh"   # free_port, random_password
-export -f absent
+export -f absent login_refused
 
 # A DBA's root shell has no PG* variables; make test's own (the shared cluster's) must not
 # steer README's commands to another cluster.
@@ -129,19 +129,13 @@ app_password=$(deploy provision runbook-app team-runbook --json 2>/dev/null | se
 check "and deprovisions one (claudable deprovision)" \
     bash -c 'deploy provision runbook-gone team-runbook >/dev/null && [ "$(deploy deprovision runbook-gone team-runbook)" = "deprovisioned runbook-gone" ]'
 
-# A refused login: psql's exit status 2 and the server's FATAL.
-refused() {  # URL DATABASE MESSAGE
-    local stderr status
-    stderr=$(tcp_psql -X -At "${1%/*}/$2" -c 'SELECT 1' 2>&1 >/dev/null)
-    status=$?
-    [ "$status" = 2 ] && [[ "$stderr" == *"FATAL:  $3"* ]]
-}
 for database in meta postgres template1; do
     check "the tenant's role is refused by $database despite README's 'host all all' line (permission denied, 42501)" \
-        refused "$url" "$database" "permission denied for database \"$database\""
+        env PGHOSTADDR=127.0.0.1 bash -c 'login_refused "$1" "$2"' _ "${url%/*}/$database" "permission denied for database \"$database\""
 done
 check "the deploy service is refused by postgres (no CONNECT there)" \
-    env PGPASSWORD="$deploy_password" bash -c "$(declare -f refused); refused \"\$1\" postgres 'permission denied for database \"postgres\"'" _ "$deploy_url"
+    env PGHOSTADDR=127.0.0.1 PGPASSWORD="$deploy_password" bash -c 'login_refused "$1" "$2"' \
+        _ "${deploy_url%/*}/postgres" 'permission denied for database "postgres"'
 check "the deploy service cannot read the metadata (permission denied for schema claudable)" \
     bash -c 'PGPASSWORD="$1" tcp_psql -X -At "$2" -c "SELECT count(*) FROM claudable.projects" 2>&1 | grep -q "permission denied for schema claudable"' \
         _ "$deploy_password" "$deploy_url"

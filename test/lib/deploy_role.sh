@@ -1,4 +1,4 @@
-# For client suites: a throwaway cluster (test/lib/cluster.sh) set up as README's Install
+# For the client suites and `make demo`: a throwaway cluster (test/lib/cluster.sh) set up as README's Install
 # does it: the metadata database `meta`, hardened, and the deploy service's role made by
 # exactly README's grant block (<!-- readme-grants: deploy -->), its password set with psql's
 # \password. The suites then act as the deploy service does: over TCP, with that password.

@@ -40,3 +40,11 @@ absent_all() {
     grep -qFf "$needles" -- "$@"
     [ $? = 1 ]
 }
+
+# login_refused URL MESSAGE: psql cannot log in with URL (exit status 2) and shows the
+# server's FATAL with MESSAGE: the server's own refusal, not any failure.
+login_refused() {
+    local stderr
+    stderr=$(psql -X -At "$1" -c 'SELECT 1' 2>&1 >/dev/null)
+    [ $? = 2 ] && [[ "$stderr" == *"FATAL:  $2"* ]]
+}

@@ -12,6 +12,7 @@ source "$here/../lib/cluster.sh"
 source "$here/../lib/tap.sh"
 source "$here/../lib/deploy_role.sh"
 source "$here/../lib/install-deps.sh"
+source "$here/../lib/node_package.sh"
 
 start_cluster_with_deploy_role || exit 1
 export CLAUDABLE_TEST_SUPERUSER="$CLUSTER_DIR,$PGPORT"
@@ -19,20 +20,14 @@ unset PGHOSTADDR PGHOST PGUSER PGDATABASE
 work="$CLUSTER_DIR/node"
 mkdir -p "$work"
 
-# copy_as_cloned DIR: the package's files as a fresh clone has them (git's tracked files, as
-# they are in the working tree), without node_modules or any build the tree may hold.
-copy_as_cloned() {
-    mkdir -p "$1" && (cd "$root" && git ls-files -z client/node | tar --null -T - -cf -) | tar -xf - -C "$1" --strip-components=2
-}
-export -f copy_as_cloned
-export root
+export -f node_package_as_cloned
 
 cd "$package" || exit 1
 check "Node is version 20 or later ($(node --version 2>/dev/null))" node_is_20_or_later
 check "npm installs the package's dependencies (npm ci)" bash -c 'npm ci --no-audit --no-fund >"$1/npm-ci.log" 2>&1' _ "$work"
 check "tsc --noEmit passes on the sources and the route example" npm run -s typecheck
 check "the sources build (CommonJS, ESM entry, type declarations) to exactly the dist/ the repository ships" \
-    bash -c 'copy_as_cloned "$1/rebuilt" && cd "$1/rebuilt" && rm -rf dist && npm ci --no-audit --no-fund >/dev/null 2>&1 &&
+    bash -c 'node_package_as_cloned "$1/rebuilt" && cd "$1/rebuilt" && rm -rf dist && npm ci --no-audit --no-fund >/dev/null 2>&1 &&
              npm run -s build >/dev/null 2>&1 && diff -r "$1/rebuilt/dist" "$2/dist" >"$1/dist.diff"' _ "$work" "$package"
 sed 's/^/# /' "$work/dist.diff" 2>/dev/null | head -10
 
@@ -50,10 +45,9 @@ check "node --test exits 0" test "$node_status" = 0
 check "and ran every one of the $cases cases in test/ ($ran)" test "$ran" = "$cases"
 
 echo "# npm pack of the package as cloned, installed into an empty project"
-copy_as_cloned "$work/cloned"
 consumer="$work/consumer"
 mkdir -p "$consumer"
-tarball=$(cd "$work/cloned" && npm pack --silent --pack-destination "$consumer" 2>/dev/null | tail -1)
+tarball=$(node_package_tarball "$consumer")
 check "npm pack produces a tarball with the build in it (dist/index.js, index.mjs, index.d.ts)" \
     bash -c 'listing=$(tar -tzf "$1") && for f in dist/index.js dist/index.mjs dist/index.d.ts; do
                  grep -qx "package/$f" <<<"$listing" || exit 1; done' _ "$consumer/$tarball"
