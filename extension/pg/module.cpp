@@ -1,6 +1,7 @@
 // Library entry: PostgreSQL's magic block and the settings.
 #include "testing/fault_injection.hpp"
 #include "pg/boundary.hpp"
+#include "pg/setting_provenance.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -10,9 +11,11 @@ PGDLLEXPORT void _PG_init(void);
 
 namespace {
 void initialize(Datum) {
+    claudable::settings::note_placeholders();
     claudable::settings::define();
     claudable::define_fault_injection_setting();  // a no-op in production builds
     claudable::settings::reserve_prefix();
+    claudable::settings::note_refused_placeholders();
 }
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include "rules/connection_url.hpp"
 #include "pg/boundary.hpp"
+#include "pg/setting_provenance.hpp"
 #include "testing/fault_injection.hpp"
 
 namespace claudable::settings {
@@ -202,6 +203,7 @@ void reserve_prefix() {
 }
 
 Values current() {
+    require_server_values();
     // PostPortNumber and DataDir are plain globals set at backend start.
     return Values{text_or(host_setting, "localhost"),
                   port_setting != 0 ? port_setting : PostPortNumber,

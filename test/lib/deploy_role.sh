@@ -3,14 +3,14 @@
 # exactly README's grant block (<!-- readme-grants: deploy -->), its password set with psql's
 # \password. The suites then act as the deploy service does: over TCP, with that password.
 # Source it, then:
-#   start_cluster_with_deploy_role
+#   start_cluster_with_deploy_role [postgresql.conf lines...]
 # exports CLAUDABLE_TEST_ADMIN_URL, CLAUDABLE_TEST_DATABASE (meta) and
 # CLAUDABLE_TEST_SERVER_STOP / _START (shell commands).
 start_cluster_with_deploy_role() {
     local lib password grants
     lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     source "$lib/readme.sh"
-    cluster_start >/dev/null || return 1
+    cluster_start "$@" >/dev/null || return 1
     password=$(random_password)
     grants="$CLUSTER_DIR/deploy-grants.sql"
     readme_grants deploy >"$grants"
