@@ -715,22 +715,37 @@ COMMENT ON FUNCTION @extschema@.claudable_databases(text) IS
     'The row of claudable.databases for one project, if this server holds it.';
 REVOKE ALL ON FUNCTION @extschema@.claudable_databases(text) FROM PUBLIC;
 
+-- end section
+
+-- section: verifiers
+-- The roles whose SCRAM verifier is the one claudable wrote for the stored password. A tenant
+-- may set its own verifier (any rounds, any salt): that one is never exported, and telling
+-- it apart costs no more than claudable's own 4096 rounds (crypto/scram.hpp).
+CREATE FUNCTION claudable.written_verifiers()
+RETURNS TABLE (username text, scram_verifier text)
+AS 'MODULE_PATHNAME', 'claudable_written_verifiers'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION claudable.written_verifiers() FROM PUBLIC;
+
 -- A connection pooler in front of this server needs each ready project's database, role
 -- and SCRAM verifier (never a password): with the verifier the pooler checks a client's
--- proof, and SCRAM pass-through logs it in to this server.
-CREATE FUNCTION @extschema@.claudable_pooler_entries()
+-- proof, and SCRAM pass-through logs it in to this server. A project whose role carries a
+-- verifier claudable did not write is left out: claudable_check() reports it, and
+-- claudable_reconcile() puts claudable's back.
+CREATE OR REPLACE FUNCTION @extschema@.claudable_pooler_entries()
 RETURNS TABLE (database_name text, username text, host text, port integer, scram_verifier text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT p.database_name, p.username, p.host, p.port, a.rolpassword
+SELECT p.database_name, p.username, p.host, p.port, v.scram_verifier
   FROM claudable.projects AS p
+  JOIN claudable.written_verifiers() AS v ON v.username OPERATOR(pg_catalog.=) p.username
   JOIN pg_catalog.pg_authid AS a ON a.rolname OPERATOR(pg_catalog.=) p.username
  WHERE p.status OPERATOR(pg_catalog.=) 'ready' AND a.rolcanlogin
-   AND a.rolpassword OPERATOR(pg_catalog.~) '^SCRAM-SHA-256\$'
  ORDER BY p.database_name
 $$;
 COMMENT ON FUNCTION @extschema@.claudable_pooler_entries() IS
-    'Each ready project''s database, role, host, port and SCRAM verifier, for a connection pooler''s configuration.';
+    'Each ready project''s database, role, host, port and the SCRAM verifier claudable wrote, for a connection pooler''s configuration.';
 REVOKE ALL ON FUNCTION @extschema@.claudable_pooler_entries() FROM PUBLIC;
 -- end section

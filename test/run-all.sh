@@ -77,7 +77,7 @@ cluster_stop
 
 # Suites that need clusters of their own: they size or restart them; the fleet suite
 # starts three clusters and PgBouncer; the Perl TAP suites make their own servers.
-for suite in test/load/*.sh test/client/*.sh test/node/*.sh test/fleet/*.sh; do
+for suite in test/attack/*.sh test/load/*.sh test/client/*.sh test/node/*.sh test/fleet/*.sh; do
     run_suite "$(basename "$(dirname "$suite")")/$(basename "$suite" .sh)" "$suite_timeout" bash "$suite"
 done
 for suite in test/t/*.pl; do

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "crypto/scram.hpp"
 #include "crypto/secret_box.hpp"
 #include "pg/server.hpp"
 #include "pg/settings.hpp"
@@ -134,6 +135,38 @@ std::optional<ProjectRecord> find_project_with_key(const std::string& project_id
     return record;
 }
 
+// Each recorded project, its stored password opened, and its role's verifier: the password
+// lives only for the visit.
+struct Credential {
+    std::string project_id, username, status;
+    std::optional<std::string> verifier;  // the role's rolpassword; none without role or password
+    bool opened = false;
+    std::string password;  // when opened
+    std::string why_not;   // when not
+};
+
+template <typename Visit>
+void for_each_credential(const settings::Values& values, Visit&& visit) {
+    auto rows = pg::query(
+        "SELECT p.project_id, p.username, p.password_sealed, p.key_fingerprint, p.status, a.rolpassword"
+        "  FROM claudable.projects AS p LEFT JOIN pg_catalog.pg_authid AS a ON a.rolname = p.username"
+        " ORDER BY p.project_id");
+    for (const auto& row : rows) {
+        pg::check_for_interrupts();
+        Credential c{row[0].value_or(""), row[1].value_or(""), row[4].value_or(""), row[5], false, {}, {}};
+        try {
+            c.password = open_sealed(key_with_fingerprint(row[3].value_or(""), values.key_file), row[2].value_or(""),
+                                     c.project_id);
+            c.opened = true;
+        } catch (const Failure& failure) {
+            if (failure.from_postgres()) throw;
+            c.why_not = failure.report().message;
+        }
+        visit(c);
+        wipe(c.password);
+    }
+}
+
 // One row of claudable.credential_findings().
 struct CredentialFinding {
     std::string severity, object, problem, project_id;
@@ -152,32 +185,17 @@ std::vector<CredentialFinding> findings_needing_the_key(const settings::Values& 
             return findings;  // every row would repeat it
         }
     }
-    auto rows = pg::query(
-        "SELECT p.project_id, p.username, p.password_sealed, p.key_fingerprint, p.status, a.rolpassword"
-        "  FROM claudable.projects AS p LEFT JOIN pg_catalog.pg_authid AS a ON a.rolname = p.username"
-        " ORDER BY p.project_id");
-    for (const auto& row : rows) {
-        const std::string project_id = row[0].value_or("");
-        std::string password;
-        try {
-            password = open_sealed(key_with_fingerprint(row[3].value_or(""), values.key_file), row[2].value_or(""),
-                                   project_id);
-        } catch (const Failure& failure) {
-            if (failure.from_postgres()) throw;
-            findings.push_back({"error", "project " + project_id,
-                                "stored password does not decrypt: " + failure.report().message, project_id, false});
-            continue;
+    for_each_credential(values, [&](const Credential& c) {
+        if (!c.opened) {
+            findings.push_back({"error", "project " + c.project_id, "stored password does not decrypt: " + c.why_not,
+                                c.project_id, false});
+        } else if (c.status == "ready" && c.verifier &&
+                   match_verifier(c.password, *c.verifier) != VerifierMatch::same_password) {
+            findings.push_back({"error", "role " + c.username,
+                                "password was changed outside claudable (claudable_reconcile() puts the stored one back)",
+                                c.project_id, true});
         }
-        if (row[4] == "ready" && row[5]) {
-            const bool matches = pg::scram_matches(*row[1], password, *row[5]);
-            if (!matches)
-                findings.push_back({"error", "role " + *row[1],
-                                    "password was changed outside claudable (claudable_reconcile() puts the stored "
-                                    "one back)",
-                                    project_id, true});
-        }
-        wipe(password);
-    }
+    });
     return findings;
 }
 
@@ -303,6 +321,16 @@ pg::Result credential_findings(const pg::Arguments&) {
     for (const CredentialFinding& f : findings_needing_the_key(settings::current()))
         rows.rows.push_back(pg::ResultRow{{f.severity, f.object, f.problem,
                                      f.project_id.empty() ? pg::ResultCell{} : pg::ResultCell{f.project_id}, f.repairable}});
+    return rows;
+}
+
+pg::Result written_verifiers(const pg::Arguments&) {
+    pg::ResultRows rows;
+    for_each_credential(settings::current(), [&](const Credential& c) {
+        if (c.opened && c.status == "ready" && c.verifier &&
+            match_verifier(c.password, *c.verifier) == VerifierMatch::same_password)
+            rows.rows.push_back(pg::ResultRow{{c.username, *c.verifier}});
+    });
     return rows;
 }
 

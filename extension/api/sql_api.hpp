@@ -11,6 +11,7 @@
 //  claudable_export_key(path) / _import_key(path)   move the key by hand (superuser)
 //  claudable.repair_project(project_id)             run every step again (claudable_reconcile)
 //  claudable.credential_findings()                  what claudable_check() needs the key for
+//  claudable.written_verifiers()                    roles whose verifier claudable wrote, for the pooler
 //  claudable.adopt_key_of_0_2_0()                   the 0.2.0 -> 0.3.0 upgrade's key migration
 //  claudable_refill_spares()                        fill the spare pool now (worker/spare_pool.hpp)
 //  claudable.limits()                               the limits in force, for SQL functions
@@ -31,6 +32,7 @@ pg::Result export_key(const pg::Arguments& arguments);
 pg::Result import_key(const pg::Arguments& arguments);
 pg::Result adopt_key_of_0_2_0(const pg::Arguments& arguments);
 pg::Result credential_findings(const pg::Arguments& arguments);
+pg::Result written_verifiers(const pg::Arguments& arguments);
 pg::Result limits(const pg::Arguments& arguments);
 pg::Result refill_spares(const pg::Arguments& arguments);
 pg::Result spare_settings(const pg::Arguments& arguments);

@@ -14,15 +14,8 @@ void strong_random(unsigned char* buffer, std::size_t size) {
         fail(sqlstate::internal_error, "claudable: could not generate random bytes");
 }
 
-bool scram_matches(const std::string& username, const std::string& password, const std::string& secret) {
-    const char* role = username.c_str();
-    const char* plain = password.c_str();
-    const char* stored = secret.c_str();
-    return call([role, plain, stored]() noexcept {
-        const char* why = nullptr;
-        return get_password_type(stored) == PASSWORD_TYPE_SCRAM_SHA_256 &&
-               plain_crypt_verify(role, stored, plain, &why) == STATUS_OK;
-    });
+void check_for_interrupts() {
+    call([]() noexcept { CHECK_FOR_INTERRUPTS(); });
 }
 
 bool recovery_in_progress() {

@@ -21,8 +21,9 @@ void report_activity(const std::string& what);
 
 // Bytes from the server's strong random source (pg_strong_random).
 void strong_random(unsigned char* buffer, std::size_t size);
-// Whether `password` matches the stored SCRAM verifier `secret` of role `username`.
-bool scram_matches(const std::string& username, const std::string& password, const std::string& secret);
+// Raises the pending cancel or statement_timeout, if any: every loop whose length a caller
+// or tenant sets calls it once per round.
+void check_for_interrupts();
 
 bool recovery_in_progress();
 bool transaction_active();

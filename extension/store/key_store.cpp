@@ -199,6 +199,7 @@ std::string rotate_key(const std::string& key_file, const std::string& actor) {
             " ORDER BY p.project_id FOR UPDATE");
         std::vector<std::pair<std::string, std::string>> resealed_rows;
         for (const auto& row : rows) {
+            pg::check_for_interrupts();
             const std::string project_id = row[0].value_or("");
             std::string password;
             try {

@@ -71,9 +71,11 @@ void apply_role_settings(const std::string& username, const ProjectSettings& set
             "  JOIN pg_catalog.pg_database AS d ON d.oid = s.setdatabase"
             " WHERE r.rolname = $1",
             {pg::text_param(username)});
-        for (const auto& row : per_database)
+        for (const auto& row : per_database) {
+            pg::check_for_interrupts();  // a tenant sets how many databases it has settings in
             pg::run_top_level("ALTER ROLE " + role + " IN DATABASE " + quoted_identifier(row[0].value_or("")) +
                               " RESET ALL");
+        }
     }
     for (const auto& [name, value] : settings::parse_role_settings(settings.role_settings))
         pg::run_top_level("ALTER ROLE " + role + " SET " + quoted_identifier(name) + " = " + quoted_literal(value));
@@ -89,9 +91,11 @@ void revoke_role_memberships(const std::string& username) {
         " WHERE m.rolname = $1"
         "    OR (g.rolname = $1 AND pg_catalog.shobj_description(m.oid, 'pg_authid') ~ claudable.marker_pattern())",
         {pg::text_param(username)});
-    for (const auto& row : grants)
+    for (const auto& row : grants) {
+        pg::check_for_interrupts();
         pg::run_top_level("REVOKE " + quoted_identifier(row[0].value_or("")) + " FROM " +
                           quoted_identifier(row[1].value_or("")) + " CASCADE");
+    }
 }
 
 void ensure_role(const ProjectNames& names, const std::string& verifier, const std::string& marker,
@@ -124,9 +128,11 @@ void revoke_database_grants(const std::string& database_name) {
         "  FROM pg_catalog.pg_database AS d, pg_catalog.aclexplode(d.datacl) AS a, pg_catalog.pg_roles AS r"
         " WHERE d.datname = $1 AND r.oid = a.grantee AND a.grantee <> d.datdba",
         {pg::text_param(database_name)});
-    for (const auto& row : grantees)
+    for (const auto& row : grantees) {
+        pg::check_for_interrupts();  // a tenant sets how many roles it granted its database to
         pg::run_top_level("REVOKE ALL ON DATABASE " + database + " FROM " + quoted_identifier(row[0].value_or("")) +
                           " CASCADE");
+    }
     pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");
 }
 

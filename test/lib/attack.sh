@@ -44,3 +44,16 @@ sqlstate_of() {
     sed -n 's/^\(psql:[^ ]* \)\{0,1\}\(ERROR\|FATAL\):  \([0-9A-Z]\{5\}\): .*/\3/p' <<<"$output" | head -1
 }
 tenant_url() { as_deploy "SELECT database_url FROM claudable_provision('$1', '$2')"; }
+# readme_actor ACTOR: README's grant block for ACTOR (monitoring, pooler) run as printed, a
+# password given to the role it creates; prints that role's URL for meta over TCP.
+readme_actor() {
+    local grants role password
+    grants=$(readme_grants "$1")
+    role=$(sed -n 's/^CREATE ROLE \([a-z_]*\) .*/\1/p' <<<"$grants" | head -1)
+    [ -n "$role" ] || return 1
+    psql -X -q -v ON_ERROR_STOP=1 -d meta -c "$grants" >/dev/null || return 1
+    password=$(random_password)
+    printf '%s\n%s\n' "$password" "$password" | setsid -w psql -X -q -d meta -c "\\password $role" >/dev/null 2>&1 ||
+        return 1
+    echo "postgresql://$role:$password@127.0.0.1:$PGPORT/meta"
+}
