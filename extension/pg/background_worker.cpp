@@ -241,6 +241,12 @@ void set_worker_timeout(int timeout_ms) {
     });
 }
 
+void set_lock_timeout(int timeout_ms) {
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", timeout_ms);
+    call([&timeout]() noexcept { SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE); });
+}
+
 void connect_background_worker(unsigned int database_id, unsigned int role_id, bool bypass_allowconn, int timeout_ms,
                                const char* application_name) {
     const uint32 flags = bypass_allowconn ? BGWORKER_BYPASS_ALLOWCONN : 0;

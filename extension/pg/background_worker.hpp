@@ -43,6 +43,8 @@ void finish_with_caller();
 unsigned int await_next_call(unsigned int database_id, unsigned int role_id, long idle_ms);
 // The bound on every lock wait and statement of the next job (lock_timeout, statement_timeout).
 void set_worker_timeout(int timeout_ms);
+// lock_timeout alone, for one step (worker/tenant_rows.hpp).
+void set_lock_timeout(int timeout_ms);
 
 // ---- a worker nobody waits for ---------------------------------------------------------
 enum class DetachedWorker {

@@ -8,6 +8,7 @@
 #include "crypto/password.hpp"
 #include "crypto/scram.hpp"
 #include "pg/server.hpp"
+#include "worker/tenant_rows.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/spare_pool.hpp"
 #include "worker/template_rules.hpp"
@@ -338,19 +339,24 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
     try {
         // The spare seen before the lock was gone, or an interrupted creation resumes.
         if (!template_checked) validate_template(request.settings.template_name, context);
+        const std::string what = std::string(job_verb(request)) + " " + describe(request.project_id, request.owner_id);
         in_transaction([&] {
-            lock_provisioning(LockStrength::shared);  // no key rotation between reading and using the key
+            // The record's row lock, not claudable.provisioning_lock, keeps a key rotation
+            // from resealing the password between reading and using the key: the rotation
+            // locks every record. So a tenant that holds its role's row delays no other project.
             record = lock_live_project(request.project_id);
             std::string password = open_sealed(key_with_fingerprint(record->key_fingerprint, context.key_file),
                                                record->sealed_password, request.project_id);
             const std::string verifier = scram_sha256_verifier(password);
             wipe(password);
-            ensure_role(names, verifier, marker, request.settings);
+            change_tenant_rows(what, names.username, context.worker_timeout_ms,
+                               [&] { ensure_role(names, verifier, marker, request.settings); });
         });
         reach_fault_point(context.fault_point, "after_role");
         in_transaction([&] {
             record = lock_live_project(request.project_id);
-            ensure_database(names, marker, request.settings, record->read_only);
+            change_tenant_rows(what, names.username, context.worker_timeout_ms,
+                               [&] { ensure_database(names, marker, request.settings, record->read_only); });
         });
         reach_fault_point(context.fault_point, "after_database");
         in_transaction([&] {
@@ -479,7 +485,9 @@ ProjectReply rotate_password(const RotatePasswordRequest& request, const CallerC
 
     std::optional<ProjectRecord> record;
     in_transaction([&] {
-        lock_provisioning(LockStrength::shared);
+        // The record's row lock first: a key rotation reseals this row only after this
+        // commit, so the key read below stays the active one (no claudable.provisioning_lock,
+        // which every new project needs, is held while the tenant's role row is waited for).
         const std::string marker = ownership_marker(request.project_id);
         record = lock_project(request.project_id);
         if (!record) fail("P0002", "claudable: project \"" + request.project_id + "\" is not provisioned");
@@ -494,7 +502,11 @@ ProjectReply rotate_password(const RotatePasswordRequest& request, const CallerC
         const std::string sealed = seal(*key.key, password, request.project_id);
         wipe(password);
         // Role and record change in one transaction: no caller ever sees one without the other.
-        pg::run_top_level("ALTER ROLE " + quoted_identifier(names.username) + " PASSWORD " + quoted_literal(verifier));
+        change_tenant_rows("rotating the password of " + describe(request.project_id, request.owner_id), names.username,
+                           context.worker_timeout_ms, [&] {
+                               pg::run_top_level("ALTER ROLE " + quoted_identifier(names.username) + " PASSWORD " +
+                                                 quoted_literal(verifier));
+                           });
         replace_sealed_password(request.project_id, sealed, key.fingerprint);
         record = find_project(request.project_id);
         record_event(event_for(request, context, "rotate", "succeeded", "password replaced"));
@@ -524,7 +536,7 @@ void record_failure(const WorkerRequest& request, const Failure& failure) {
 // (lock_timeout, statement_timeout): the caller learns what it waited for.
 Failure as_timeout_if_it_is(const WorkerRequest& request, const Failure& failure) {
     const std::string& state = failure.sqlstate();
-    if (state != "55P03" && state != "57014") return failure;
+    if (!failure.from_postgres() || (state != "55P03" && state != "57014")) return failure;
     return Failure(ErrorReport{
         sqlstate::object_not_in_prerequisite_state,
         "claudable: " + std::string(job_verb(request.job)) + " did not finish within claudable.worker_timeout",
