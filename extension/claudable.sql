@@ -293,12 +293,15 @@ LANGUAGE C STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION claudable.spare_settings() FROM PUBLIC;
 
+-- section: spare_rules
 -- Every recorded spare: does it fit the template (same name, same database: a template
 -- dropped and made again is another), and is it intact (nobody can log in as its role or
 -- connect to its database, both carry the spare marker, nothing was granted or set on
--- them). Only a ready spare that fits and is intact is ever claimed; the refill retires
--- the others. The one definition the C++ code and claudable_check() share.
-CREATE FUNCTION claudable.spare_pool(template_name text)
+-- them, and its role holds nothing anywhere: a tenant may grant what it owns to a spare's
+-- role, which pg_shdepend records in the tenant's database). Only a ready spare that fits
+-- and is intact is ever claimed; the refill retires the others. The one definition the
+-- C++ code and claudable_check() share.
+CREATE OR REPLACE FUNCTION claudable.spare_pool(template_name text)
 RETURNS TABLE (name text, state text, template_name text, fits boolean, intact boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -314,13 +317,19 @@ SELECT s.name, s.state, s.template_name,
                                  WHERE a.grantee <> d.datdba)
                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members AS am WHERE am.member = r.oid OR am.roleid = r.oid)
                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting AS rs
-                                 WHERE rs.setrole = r.oid OR rs.setdatabase = d.oid), false)
+                                 WHERE rs.setrole = r.oid OR rs.setdatabase = d.oid)
+                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_shdepend AS sd
+                                 WHERE sd.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
+                                   AND sd.refobjid = r.oid
+                                   AND NOT (sd.deptype = 'o' AND sd.dbid = 0 AND sd.objid = d.oid
+                                            AND sd.classid = 'pg_catalog.pg_database'::pg_catalog.regclass)), false)
   FROM claudable.spares AS s
   CROSS JOIN (SELECT claudable.spare_marker() AS marker) AS m
   LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname = s.name
   LEFT JOIN pg_catalog.pg_database AS d ON d.datname = s.name
 $$;
 REVOKE ALL ON FUNCTION claudable.spare_pool(text) FROM PUBLIC;
+-- end section
 
 -- Fills the pool now (a worker retires spares that no longer fit, then copies the
 -- template until claudable.spare_databases are ready) and returns how many are ready.

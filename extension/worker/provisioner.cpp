@@ -8,6 +8,7 @@
 #include "crypto/password.hpp"
 #include "crypto/scram.hpp"
 #include "pg/server.hpp"
+#include "worker/role_removal.hpp"
 #include "worker/tenant_rows.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/spare_pool.hpp"
@@ -397,19 +398,6 @@ void terminate_sessions_of(const std::string& username) {
         {pg::text_param(username)});
 }
 
-// Databases other than this one where the role owns objects or holds privileges.
-std::vector<unsigned int> databases_with_dependencies_of(const std::string& username) {
-    auto rows = pg::query(
-        "SELECT DISTINCT s.dbid FROM pg_catalog.pg_shdepend AS s JOIN pg_catalog.pg_roles AS r ON r.oid = s.refobjid"
-        " WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND r.rolname = $1"
-        "   AND s.dbid <> 0"
-        "   AND s.dbid <> (SELECT d.oid FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database())",
-        {pg::text_param(username)});
-    std::vector<unsigned int> databases;
-    for (const auto& row : rows) databases.push_back(static_cast<unsigned int>(pg::as_int64(row[0])));
-    return databases;
-}
-
 // Whatever the tenant did with its own rights, the removal goes through: first the role
 // loses LOGIN and its sessions (committed, so it never logs in again even if a later
 // step fails), then what would block the drops is undone, then both are dropped.
@@ -452,12 +440,7 @@ DeprovisionReply deprovision_project(const DeprovisionRequest& request, const Ca
             pg::run_top_level("DROP DATABASE " + database + " WITH (FORCE)");
     });
     if (role_is_ours) {
-        // Privileges on shared objects (another project's database) and objects here.
-        in_transaction([&] { pg::run_top_level("DROP OWNED BY " + role + " CASCADE"); });
-        std::vector<unsigned int> elsewhere;
-        in_transaction([&] { elsewhere = databases_with_dependencies_of(names.username); });
-        for (unsigned int database_id : elsewhere)
-            drop_owned_in_worker(DropOwnedRequest{names.username}, context, database_id);
+        drop_owned_everywhere(names.username, context);
     }
     in_transaction([&] {
         if (role_ownership(names.username, marker) == Ownership::ours) pg::run_top_level("DROP ROLE " + role);

@@ -14,6 +14,7 @@
 #include "store/key_store.hpp"
 #include "store/project_store.hpp"
 #include "store/spare_store.hpp"
+#include "worker/role_removal.hpp"
 #include "worker/single_runner.hpp"
 #include "worker/template_rules.hpp"
 
@@ -24,9 +25,10 @@ std::string runner_path() {
     return pg::data_directory() + "/claudable_spares." + std::to_string(pg::current_database_id());
 }
 
-// Drops a spare in three steps: marked retiring (never claimed again), its database, then
-// its role and row. Only what carries the spare marker is dropped.
-void retire(const std::string& name, const std::string& marker, const std::string& why) {
+// Drops a spare in four steps: marked retiring (never claimed again), its database, what
+// a tenant granted its role anywhere, then its role and row. Only what carries the spare
+// marker is dropped.
+void retire(const std::string& name, const std::string& marker, const std::string& why, const CallerContext& context) {
     bool ours = false;
     in_transaction([&] {
         ours = lock_spare(name);  // a claim holding it wins
@@ -37,6 +39,9 @@ void retire(const std::string& name, const std::string& marker, const std::strin
         if (database_ownership(name, name, marker) == Ownership::ours)
             pg::run_top_level("DROP DATABASE " + quoted_identifier(name) + " WITH (FORCE)");
     });
+    bool role_is_ours = false;
+    in_transaction([&] { role_is_ours = role_ownership(name, marker) == Ownership::ours; });
+    if (role_is_ours) drop_owned_everywhere(name, context);
     in_transaction([&] {
         if (!lock_spare(name)) return;
         if (role_ownership(name, marker) == Ownership::ours) pg::run_top_level("DROP ROLE " + quoted_identifier(name));
@@ -45,7 +50,7 @@ void retire(const std::string& name, const std::string& marker, const std::strin
     pg::log("claudable: retired spare database \"" + name + "\" (" + why + ")");
 }
 
-// Role first (with its row), then the copy, then the lock-down that makes it claimable.
+// Role first (with its row), then the copy with the lock-down that makes it claimable.
 // The role gets its password's SCRAM verifier now (PBKDF2, the costliest step of a claim
 // otherwise); it stays NOLOGIN until a claim, and a SCRAM verifier does not depend on the
 // role's name, so it survives the rename.
@@ -68,12 +73,12 @@ void make_spare(const std::string& template_name, const std::string& marker, con
         pg::run_top_level("COMMENT ON ROLE " + role + " IS " + quoted_literal(marker));
     });
     const std::string database = quoted_identifier(name);
+    // Created and closed in one transaction, as a project's database is: no session ever
+    // sees the copy with PUBLIC's default CONNECT and TEMPORARY.
     in_transaction([&] {
         pg::report_activity("claudable: copying template \"" + template_name + "\" into spare \"" + name + "\"");
         pg::run_top_level("CREATE DATABASE " + database + " OWNER " + database + " TEMPLATE " +
                           quoted_identifier(template_name));
-    });
-    in_transaction([&] {
         pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
         pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");
         set_spare_state(name, "ready");
@@ -136,15 +141,24 @@ int refill(const PoolTarget& request, const CallerContext& context) {
     });
     int ready = 0;
     for (const SpareRow& spare : spares) {
-        if (!spare.claimable())
-            retire(spare.name, marker,
-                   spare.state != "ready" ? "left " + spare.state
-                   : !spare.fits          ? "made from another template than \"" + request.template_name + "\""
-                                          : "changed or incomplete");
-        else if (ready >= request.size)
-            retire(spare.name, marker, "beyond claudable.spare_databases = " + std::to_string(request.size));
-        else
+        if (spare.claimable() && ready < request.size) {
             ++ready;
+            continue;
+        }
+        const std::string why = !spare.claimable()
+                                    ? (spare.state != "ready" ? "left " + spare.state
+                                       : !spare.fits ? "made from another template than \"" + request.template_name + "\""
+                                                     : "changed or incomplete")
+                                    : "beyond claudable.spare_databases = " + std::to_string(request.size);
+        // A spare that cannot be retired now stays retiring (never claimed) for the next
+        // refill: whatever was done to it, the pool is still filled.
+        try {
+            retire(spare.name, marker, why, context);
+        } catch (const Failure& failure) {
+            if (failure.from_postgres() && failure.sqlstate() == "57014") throw;  // a cancel is never swallowed
+            pg::log("claudable: could not retire spare database \"" + spare.name + "\" (" + why +
+                    "): " + failure.report().message);
+        }
     }
     if (ready < request.size) {
         validate_template(request.template_name, context);  // spares become project databases
