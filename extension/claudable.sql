@@ -558,6 +558,36 @@ SELECT 'warning', o.kind || ' ' || o.name, 'carries the spare marker but is not 
          WHERE pg_catalog.shobj_description(d.oid, 'pg_database') = claudable.spare_marker()) AS o
  WHERE NOT EXISTS (SELECT 1 FROM claudable.spares AS s WHERE s.name = o.name)
 UNION ALL
+-- Roles that can still read the key and the sealed passwords, or stall every call, past
+-- row level security (which stops pg_read_all_data and pg_write_all_data on claudable's
+-- tables): what lets them, and so what a DBA revokes.
+SELECT 'error', 'role ' || r.rolname::text, w.why, NULL, false
+  FROM pg_catalog.pg_roles AS r
+  CROSS JOIN LATERAL (
+      SELECT CASE
+          WHEN r.rolbypassrls THEN
+              'has BYPASSRLS, so it reads claudable''s key and sealed passwords if it can read the tables '
+              || '(ALTER ROLE ' || pg_catalog.quote_ident(r.rolname) || ' NOBYPASSRLS)'
+          WHEN b.rolname IS NOT NULL THEN
+              'is a member of ' || pg_catalog.quote_ident(b.rolname) || ', which has BYPASSRLS: it reads claudable''s '
+              || 'key and sealed passwords if it can read the tables (REVOKE ' || pg_catalog.quote_ident(b.rolname)
+              || ' FROM ' || pg_catalog.quote_ident(r.rolname) || ')'
+          WHEN pg_catalog.pg_has_role(r.oid, 'pg_read_server_files', 'MEMBER')
+            OR pg_catalog.pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER') THEN
+              'can read any file of the server (pg_read_server_files or pg_execute_server_program), the data files '
+              || 'and claudable.key_file with the key included (REVOKE that role FROM '
+              || pg_catalog.quote_ident(r.rolname) || ')'
+          WHEN pg_catalog.pg_has_role(r.oid, 'pg_write_all_data', 'MEMBER') THEN
+              'is a member of pg_write_all_data, so it may LOCK claudable''s tables and stall every call '
+              || '(REVOKE pg_write_all_data FROM ' || pg_catalog.quote_ident(r.rolname) || ')'
+          END AS why
+        FROM (SELECT NULL) AS one
+        LEFT JOIN LATERAL (SELECT o.rolname FROM pg_catalog.pg_roles AS o
+                            WHERE o.rolbypassrls AND NOT o.rolsuper AND o.oid <> r.oid
+                              AND pg_catalog.pg_has_role(r.oid, o.oid, 'MEMBER')
+                            ORDER BY o.rolname LIMIT 1) AS b ON true) AS w
+ WHERE NOT r.rolsuper AND w.why IS NOT NULL AND r.rolname !~ '^pg_'
+UNION ALL
 SELECT c.severity, c.object, c.problem, c.project_id, c.repairable FROM claudable.credential_findings() AS c
 $$;
 REVOKE ALL ON FUNCTION claudable.findings() FROM PUBLIC;
@@ -757,4 +787,19 @@ $$;
 COMMENT ON FUNCTION @extschema@.claudable_pooler_entries() IS
     'Each ready project''s database, role, host, port and the SCRAM verifier claudable wrote, for a connection pooler''s configuration.';
 REVOKE ALL ON FUNCTION @extschema@.claudable_pooler_entries() FROM PUBLIC;
+-- end section
+
+-- section: row_security
+-- Row level security with no policy on every table of claudable: the extension's owner (a
+-- superuser) and the functions that run as it see every row; pg_read_all_data and
+-- pg_write_all_data, which hold SELECT and INSERT/UPDATE/DELETE on every table, see and
+-- change none: not the key, not a sealed password, not a host, not the audit trail.
+-- claudable_check() reports the roles that could still get past it.
+ALTER TABLE claudable.projects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE claudable.installation ENABLE ROW LEVEL SECURITY;
+ALTER TABLE claudable.events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE claudable.key_ring ENABLE ROW LEVEL SECURITY;
+ALTER TABLE claudable.key_material ENABLE ROW LEVEL SECURITY;
+ALTER TABLE claudable.provisioning_lock ENABLE ROW LEVEL SECURITY;
+ALTER TABLE claudable.spares ENABLE ROW LEVEL SECURITY;
 -- end section
