@@ -33,10 +33,43 @@ constexpr std::size_t key_file_chars = SecretKey::size * 2;
 }
 
 
+std::string directory_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// A directory others may write to lets them pre-create, replace or remove the key's file;
+// one with the sticky bit owned by root or by the server's own user (/tmp) only lets
+// them pre-create a name, which O_EXCL and link() refuse.
+void refuse_shared_directory(const std::string& path) {
+    const std::string directory = directory_of(path);
+    struct stat st;
+    if (::stat(directory.c_str(), &st) != 0) key_file_failure("cannot stat the directory of", path, errno);
+    const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+    const bool sticky_and_owned = (st.st_mode & S_ISVTX) != 0 && (st.st_uid == 0 || st.st_uid == ::geteuid());
+    if (others_write && !sticky_and_owned)
+        fail(sqlstate::config_file_error,
+             "claudable: will not write key file \"" + path + "\": its directory is writable by other users",
+             "Another user could replace or remove the file there.",
+             "Use a directory only the server's OS user can write to (mode 0700 or 0755), or one with the sticky bit.");
+}
+
+// A temporary name beside `path` that nobody can guess ahead of the call.
+std::string temporary_name(const std::string& path) {
+    unsigned char random[8];
+    if (RAND_bytes(random, sizeof random) != 1) fail(sqlstate::internal_error, "claudable: could not generate a name");
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string name = path + ".tmp.";
+    for (unsigned char b : random) {
+        name += hex[b >> 4];
+        name += hex[b & 0x0f];
+    }
+    return name;
+}
+
 // A created or renamed file survives a crash only once its directory entry is on disk.
 void fsync_directory_of(const std::string& path) {
-    const std::size_t slash = path.rfind('/');
-    const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string directory = directory_of(path);
     UniqueFd dir{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
     if (dir.fd < 0 || ::fsync(dir.fd) != 0) key_file_failure("cannot fsync the directory of", path, errno);
 }
@@ -132,14 +165,20 @@ void write_key_file(const std::string& path, const SecretKey& key, bool replace)
         text[2 * i + 1] = hex[key.data()[i] & 0x0f];
     }
     text[key_file_chars] = '\n';
-    // Written beside the target and linked (or renamed) into place: a reader never sees
-    // half a key, and link() lets exactly one of two concurrent writers win.
-    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+    // Written beside the target under an unguessable name, created here (O_EXCL: never a
+    // file someone else made, with its owner and mode) and never through a symlink, then
+    // linked (or renamed) into place: a reader never sees half a key, and link() lets
+    // exactly one of two concurrent writers win.
+    refuse_shared_directory(path);
+    const std::string temporary = temporary_name(path);
     {
-        UniqueFd file{
-            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, S_IRUSR | S_IWUSR)};
-        if (file.fd < 0) key_file_failure("cannot create", temporary, errno);
-        bool written = ::write(file.fd, text, sizeof text) == static_cast<ssize_t>(sizeof text) &&
+        UniqueFd file{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, S_IRUSR | S_IWUSR)};
+        if (file.fd < 0) {
+            OPENSSL_cleanse(text, sizeof text);
+            key_file_failure("cannot create", temporary, errno);
+        }
+        bool written = ::fchmod(file.fd, S_IRUSR | S_IWUSR) == 0 &&  // 0600 whatever the umask
+                       ::write(file.fd, text, sizeof text) == static_cast<ssize_t>(sizeof text) &&
                        ::fsync(file.fd) == 0;
         int err = errno;
         OPENSSL_cleanse(text, sizeof text);
