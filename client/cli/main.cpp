@@ -1,7 +1,8 @@
 // The `claudable` command: the deploy path and operators' shell access to the extension.
 // Exit codes (README): 0 ok, 1 other failure, 2 usage, 3 invalid input, 4 permission or
 // ownership, 5 conflict, 6 server unavailable or transient fault after retries, 7 the
-// outcome of a deprovision or rotate is unknown (the connection broke after it was sent).
+// outcome of a deprovision or rotate is unknown (the connection broke after it was sent),
+// 8 pgbouncer-config wrote every usable entry and skipped at least one (named on stderr).
 #include <unistd.h>
 
 #include <cstdlib>
@@ -23,6 +24,19 @@ namespace {
 
 using claudable::ProvisionedProject;
 using nlohmann::json;
+
+// pgbouncer-config wrote the files but left at least one project's entry out.
+constexpr int exit_entries_skipped = 8;
+
+json null_if_empty(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+// `database "app_db_x" (project "x") on server "a"`: the names sort_pooler_entries lets through.
+std::string describe(const claudable::SkippedPoolerEntry& entry) {
+    std::string text = "database \"" + entry.database_name + "\"";
+    if (!entry.project_id.empty()) text += " (project \"" + entry.project_id + "\")";
+    if (!entry.server.empty()) text += " on server \"" + entry.server + "\"";
+    return text;
+}
 
 struct Options {
     std::string admin_url;
@@ -124,6 +138,9 @@ int run(int argc, char** argv) {
     pgbouncer->add_option("--out", o.out_dir, "Directory for pgbouncer-databases.ini and userlist.txt")->required();
     pgbouncer->add_option("--pool-mode", o.pool_mode, "PgBouncer pool_mode of each entry (default transaction)")
         ->check(CLI::IsMember({"transaction", "session", "statement"}));
+    pgbouncer->footer("An entry PgBouncer cannot use (a role whose verifier is not a usable SCRAM-SHA-256 verifier, "
+                      "a name or host that could break a line) is skipped and named on stderr, every other entry is "
+                      "written, and the exit code is 8. With --json, stdout lists the written and skipped entries.");
 
     try {
         app.parse(argc, argv);
@@ -184,17 +201,40 @@ int run(int argc, char** argv) {
                       << "/.env.production (mode 0600)\n";
         } else if (pgbouncer->parsed()) {
             const std::vector<claudable::PoolerEntry> entries = make_client(o).pooler_entries();
-            claudable::write_pgbouncer_config(o.out_dir, entries, o.pool_mode);
+            // Every usable entry is written; one that is not (a verifier a tenant set with
+            // ALTER ROLE ... PASSWORD that PgBouncer cannot use) is left out and named here,
+            // by its names and the reason only: never its verifier.
+            const claudable::PgbouncerConfigResult result =
+                claudable::write_pgbouncer_config(o.out_dir, entries, o.pool_mode);
             std::set<std::string> servers;
-            for (const auto& e : entries) servers.insert(e.server);
-            if (o.json_output)
-                std::cout << json{{"databases", entries.size()}, {"servers", servers.size()}, {"directory", o.out_dir}}.dump()
+            for (const auto& e : result.written) servers.insert(e.server);
+            for (const auto& skipped : result.skipped)
+                std::cerr << "claudable: pgbouncer-config skipped " << describe(skipped) << ": it has "
+                          << skipped.reason << "; its pooled URL does not work until it is fixed\n";
+            if (o.json_output) {
+                json written = json::array(), skipped = json::array();
+                for (const auto& e : result.written)
+                    written.push_back({{"database", e.database_name}, {"project_id", null_if_empty(e.project_id)},
+                                       {"server", null_if_empty(e.server)}});
+                for (const auto& e : result.skipped)
+                    skipped.push_back({{"database", e.database_name}, {"project_id", null_if_empty(e.project_id)},
+                                       {"server", null_if_empty(e.server)}, {"reason", e.reason}});
+                std::cout << json{{"databases", result.written.size()}, {"servers", servers.size()},
+                                  {"directory", o.out_dir}, {"written", written}, {"skipped", skipped}}
+                                 .dump()
                           << "\n";
-            else
-                std::cout << "wrote " << entries.size() << " database entries (" << servers.size() << " server"
+            } else {
+                std::cout << "wrote " << result.written.size() << " database entries (" << servers.size() << " server"
                           << (servers.size() == 1 ? "" : "s") << ") to " << o.out_dir << "/"
                           << claudable::pgbouncer_databases_file << " and their roles' SCRAM verifiers to "
                           << o.out_dir << "/" << claudable::pgbouncer_auth_file << "; RELOAD PgBouncer to use them\n";
+            }
+            if (!result.skipped.empty()) {
+                std::cerr << "claudable: pgbouncer-config skipped " << result.skipped.size() << " of " << entries.size()
+                          << " entries and wrote the other " << result.written.size() << " (exit code "
+                          << exit_entries_skipped << ")\n";
+                return exit_entries_skipped;
+            }
         } else if (exec->parsed()) {
             ProvisionedProject p = make_client(o).provision(o.project_id, o.owner_id);
             // The app gets its own URL and none of the admin's credentials.

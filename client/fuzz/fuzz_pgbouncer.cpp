@@ -1,5 +1,7 @@
 // libFuzzer: whatever a server returns as pooler entries, PgBouncer's files get exactly one
-// line per entry (plus the header) or nothing at all: no value starts a line of its own.
+// line per entry (plus the header) or nothing at all: no value starts a line of its own. The
+// entries pgbouncer-config keeps (sort_pooler_entries) always render, one line each, and no
+// report of a skipped one breaks a line.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -17,12 +19,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     std::vector<claudable::PoolerEntry> entries;
     for (size_t i = 0; i + 5 <= fields.size(); i += 5)
-        entries.push_back({"s", fields[i], fields[i + 1], fields[i + 2], std::atoi(fields[i + 3].c_str()), fields[i + 4]});
+        entries.push_back({"s", fields[i], fields[i + 1], fields[i + 2], std::atoi(fields[i + 3].c_str()), fields[i + 4],
+                           fields[i]});  // the project id: whatever the database name is
     auto lines = [](const std::string& text) {
         size_t n = 0;
         for (char c : text) n += c == '\n' || c == '\r';
         return n;
     };
+    try {
+        const claudable::PgbouncerConfigResult sorted = claudable::sort_pooler_entries(entries);
+        if (sorted.written.size() + sorted.skipped.size() != entries.size()) std::abort();
+        if (lines(claudable::render_pgbouncer_databases(sorted.written, "transaction")) != sorted.written.size() + 3)
+            std::abort();
+        if (lines(claudable::render_pgbouncer_auth_file(sorted.written)) != sorted.written.size()) std::abort();
+        for (const auto& skipped : sorted.skipped)
+            if (lines(skipped.server + skipped.database_name + skipped.project_id + skipped.reason) != 0) std::abort();
+    } catch (const claudable::Conflict&) {
+        // one database on two servers: nothing would be written
+    } catch (const claudable::Error&) {
+        std::abort();  // anything else refused what sort_pooler_entries kept
+    }
     try {
         if (lines(claudable::render_pgbouncer_databases(entries, "transaction")) != entries.size() + 3) std::abort();
         if (lines(claudable::render_pgbouncer_auth_file(entries)) != entries.size()) std::abort();

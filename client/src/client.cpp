@@ -1,17 +1,19 @@
 #include "claudable/client.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <random>
 #include <thread>
+
+#include "faults.hpp"
 
 namespace claudable {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Lost after it was sent: the server may have run it.
-struct ConnectionLost : TransientError { using TransientError::TransientError; };
+using detail::LostAfterSending;
 
 struct ResultDeleter {
     void operator()(PGresult* result) const noexcept { PQclear(result); }
@@ -67,7 +69,7 @@ std::string scrub(std::string message, const std::string& conninfo) {
     const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT);
     std::string message = primary ? primary : PQresultErrorMessage(result);
     if (hint) message += " (hint: " + std::string(hint) + ")";
-    throw_for_sqlstate(state ? state : "XX000", scrub(message, conninfo));
+    detail::throw_for_answer(state ? state : "XX000", scrub(message, conninfo));
 }
 
 std::string value(const PGresult* result, int row, int column) {
@@ -120,19 +122,6 @@ void refuse_malformed(const std::string& conninfo) {
                                     " (quoted parts are masked: they may hold the password)");
 }
 
-// libpq gives a failed login no SQLSTATE, only the server's FATAL inside its message. A FATAL
-// sent while the server starts, stops or is full is worth a retry; any other is the server
-// refusing this login (password, role, database, CONNECT, pg_hba.conf), which no retry changes.
-bool server_refused_login(const std::string& message) {
-    if (message.find("FATAL:") == std::string::npos) return false;
-    for (const char* passing : {"the database system is starting up", "the database system is shutting down",
-                                "the database system is in recovery mode", "the database system is not yet accepting",
-                                "the database system is not accepting", "too many clients already",
-                                "remaining connection slots are reserved"})
-        if (message.find(passing) != std::string::npos) return false;
-    return true;
-}
-
 std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& conninfo, int connect_timeout) {
     refuse_malformed(conninfo);
     const std::string timeout = std::to_string(connect_timeout);
@@ -142,10 +131,11 @@ std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& co
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
         std::string message = conn ? PQerrorMessage(conn.get()) : "out of memory";
         while (!message.empty() && message.back() == '\n') message.pop_back();
-        if (server_refused_login(message))
+        if (!detail::login_failure_is_transient(message))
             throw Error("08001", "the server refused the admin login: " + scrub(message, conninfo) +
                                      " (check the admin URL's role, password and database, and pg_hba.conf; not retried)");
-        // A refused or lost connection may be a restart: worth a retry.
+        // A refused or lost connection, or a session ended during the login (57P01, 57P02),
+        // may be a restart: worth a retry.
         throw NotSent("08001", "cannot connect to the server: " + scrub(message, conninfo));
     }
     return conn;
@@ -155,6 +145,43 @@ std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& co
 
 struct Client::Connection {
     std::unique_ptr<PGconn, void (*)(PGconn*)> conn{nullptr, PQfinish};
+    // A FATAL that arrived while the connection was idle (libpq hands it to the notice
+    // receiver, as no request is waiting for an answer).
+    bool ended_while_idle = false;
+    // libpq's own receiver (it ignores its argument), for every other notice.
+    PQnoticeReceiver previous_receiver = nullptr;
+
+    void adopt(std::unique_ptr<PGconn, void (*)(PGconn*)> opened) {
+        conn = std::move(opened);
+        ended_while_idle = false;
+        previous_receiver = PQsetNoticeReceiver(conn.get(), &Connection::receive_notice, this);
+    }
+
+    static void receive_notice(void* self, const PGresult* notice) {
+        auto* connection = static_cast<Connection*>(self);
+        const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+        if (severity != nullptr && std::string(severity) == "FATAL") {
+            connection->ended_while_idle = true;  // handled: the next call reconnects
+            return;
+        }
+        if (connection->previous_receiver) connection->previous_receiver(nullptr, notice);
+    }
+
+    // Whether the server ended this session while it sat idle between calls (a restart:
+    // 57P01; a crash of another backend: 57P02; pg_terminate_backend): its FATAL and the end of
+    // the connection then wait unread on the socket. Read without blocking, before anything is
+    // written; a request sent on a new connection afterwards provably never reached this one.
+    // A session that ends after this look is caught by execute(), as lost after sending.
+    bool ended_before_sending() {
+        for (int round = 0; round < 16 && !ended_while_idle; ++round) {
+            pollfd socket{PQsocket(conn.get()), POLLIN, 0};
+            const int ready = ::poll(&socket, 1, 0);
+            if (ready < 0 && errno == EINTR) continue;
+            if (ready <= 0) break;  // nothing waiting (or poll failed: let the request find out)
+            if (!PQconsumeInput(conn.get()) || PQstatus(conn.get()) != CONNECTION_OK) return true;
+        }
+        return ended_while_idle;
+    }
 };
 
 Client::Client(std::string admin_connection, ClientOptions options)
@@ -164,8 +191,11 @@ Client::Client(std::string admin_connection, ClientOptions options)
 Client::~Client() = default;
 
 Client::Connection& Client::connection() {
-    if (!connection_->conn || PQstatus(connection_->conn.get()) != CONNECTION_OK)
-        connection_->conn = open_connection(admin_connection_, options_.connect_timeout_seconds);
+    if (!connection_->conn || PQstatus(connection_->conn.get()) != CONNECTION_OK ||
+        connection_->ended_before_sending()) {
+        connection_->conn.reset();
+        connection_->adopt(open_connection(admin_connection_, options_.connect_timeout_seconds));
+    }
     return *connection_;
 }
 
@@ -176,16 +206,21 @@ auto Client::with_retries(Retry retry, const char* function, Call&& call) -> dec
     for (int attempt = 1;; ++attempt) {
         try {
             return call();
-        } catch (const ConnectionLost& error) {
+        } catch (const LostAfterSending& error) {
             connection_->conn.reset();
             if (retry == Retry::only_if_not_sent)
-                throw OutcomeUnknown(error.sqlstate(),
-                                     std::string("the connection was lost after ") + function +
+                throw OutcomeUnknown("08006",
+                                     (detail::ends_session(error.sqlstate())
+                                          ? "the server ended the session (" + error.sqlstate() + ") after "
+                                          : std::string("the connection was lost after ")) +
+                                         function +
                                          " was sent: it may or may not have taken effect, so it was not sent again "
                                          "(" + error.what() + ")");
             if (!pause_before_retry(started, backoff, attempt, error)) throw;
         } catch (const TransientError& error) {
-            // Not sent, or answered by the server with a transient refusal: nothing happened.
+            // Not sent (connecting failed, or a kept connection the server had ended was
+            // replaced before anything was written), or answered by the server with a
+            // transient refusal (53000, 57P03, 40001, 08): nothing happened.
             connection_->conn.reset();  // the next attempt reconnects
             if (!pause_before_retry(started, backoff, attempt, error)) throw;
         }
@@ -222,8 +257,8 @@ Result execute(PGconn* conn, const std::string& sql, const std::vector<std::stri
         else PQclear(next);
     }
     if (!result || PQstatus(conn) != CONNECTION_OK)
-        throw ConnectionLost("08006", "the connection to the server was lost: " +
-                                          scrub(PQerrorMessage(conn), conninfo));
+        throw LostAfterSending("08006", "the connection to the server was lost: " +
+                                            scrub(PQerrorMessage(conn), conninfo));
     const ExecStatusType status = PQresultStatus(result.get());
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw_result_error(result.get(), conninfo);
     return result;
@@ -296,22 +331,35 @@ std::vector<Finding> Client::check() {
     });
 }
 
+namespace {
+// A port as the pooler entries give it; 0 (an unusable port: that entry is skipped) for
+// anything but a number, so that one row never fails the whole listing.
+int port_of(const std::string& text) {
+    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) return 0;
+    return std::stoi(text);
+}
+}  // namespace
+
 std::vector<PoolerEntry> Client::pooler_entries() {
     return with_retries(Retry::idempotent, "pooler entries", [&] {
         Result probe = execute(connection().conn.get(),
                                "SELECT pg_catalog.to_regprocedure('claudable_fleet_pooler_entries()') IS NOT NULL",
                                {}, admin_connection_);
         const bool directory = value(probe.get(), 0, 0) == "t";
+        // project_id is read by name from the row: NULL while the function returns no such column.
         Result r = execute(connection().conn.get(),
-                           directory ? "SELECT server, database_name, username, host, port, scram_verifier"
-                                       "  FROM claudable_fleet_pooler_entries()"
-                                     : "SELECT '', database_name, username, host, port, scram_verifier"
-                                       "  FROM claudable_pooler_entries()",
+                           directory ? "SELECT server, database_name, username, host, port, scram_verifier,"
+                                       "       pg_catalog.to_jsonb(r.*) ->> 'project_id'"
+                                       "  FROM claudable_fleet_pooler_entries() AS r"
+                                     : "SELECT '', database_name, username, host, port, scram_verifier,"
+                                       "       pg_catalog.to_jsonb(r.*) ->> 'project_id'"
+                                       "  FROM claudable_pooler_entries() AS r",
                            {}, admin_connection_);
         std::vector<PoolerEntry> rows;
         for (int i = 0; i < PQntuples(r.get()); ++i)
             rows.push_back(PoolerEntry{value(r.get(), i, 0), value(r.get(), i, 1), value(r.get(), i, 2),
-                                       value(r.get(), i, 3), std::stoi(value(r.get(), i, 4)), value(r.get(), i, 5)});
+                                       value(r.get(), i, 3), port_of(value(r.get(), i, 4)), value(r.get(), i, 5),
+                                       value(r.get(), i, 6)});
         return rows;
     });
 }

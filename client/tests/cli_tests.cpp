@@ -1,16 +1,19 @@
 // The `claudable` command as a deploy step or an operator runs it. Usage tests need no
 // server; the others need the throwaway cluster that `make test` starts, and fail (not
 // skip) without it: CLAUDABLE_TEST_ADMIN_URL (README's deploy role, made by its grant block,
-// with a password, over TCP), CLAUDABLE_TEST_SERVER_STOP / _START (shell commands), and
+// with a password, over TCP), CLAUDABLE_TEST_SERVER_STOP / _START (shell commands),
 // CLAUDABLE_TEST_SUPERUSER_PSQL (a psql command line a test uses to hold a lock or to look at
-// what a call changed, as a DBA would; never to make the call itself).
+// what a call changed, as a DBA would; never to make the call itself), and
+// CLAUDABLE_TEST_POOLER_URL (README's pooler role, made by its grant block, for pgbouncer-config).
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -54,11 +57,11 @@ std::string admin_url() {
     const char* url = std::getenv("CLAUDABLE_TEST_ADMIN_URL");
     return url ? url : "";
 }
-std::string admin_password() {  // postgresql://user:PASSWORD@...
-    const std::string url = admin_url();
+std::string password_in(const std::string& url) {  // postgresql://user:PASSWORD@...
     const auto colon = url.find(':', url.find("://") + 3), at = url.find('@');
     return colon != std::string::npos && at != std::string::npos ? url.substr(colon + 1, at - colon - 1) : "";
 }
+std::string admin_password() { return password_in(admin_url()); }
 
 CliRun as_admin(std::vector<std::string> args) {
     args.insert(args.begin(), {"--admin-url", admin_url()});
@@ -115,7 +118,7 @@ TEST(Usage, AMalformedAdminUrlIsRefusedWithoutEchoingIt) {
     EXPECT_EQ(r.err.find("%zz"), std::string::npos) << r.err;
 }
 TEST(Usage, HelpWorksForEverySubcommand) {
-    for (const char* sub : {"provision", "deprovision", "rotate", "list", "check", "env", "exec"}) {
+    for (const char* sub : {"provision", "deprovision", "rotate", "list", "check", "env", "exec", "pgbouncer-config"}) {
         CliRun r = claudable({sub, "--help"});
         EXPECT_EQ(r.code, 0) << sub;
         EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub;
@@ -391,4 +394,183 @@ TEST_F(WithServer, AProvisionWhoseConnectionIsLostIsRetried) {
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.err.find("retrying after a transient fault"), std::string::npos) << "the connection really was lost";
     expect_no_secret(r);
+}
+
+namespace {
+// README's pooler role (made by its grant block, with a password, over TCP): CLAUDABLE_TEST_POOLER_URL.
+std::string pooler_url() { return std::getenv("CLAUDABLE_TEST_POOLER_URL") ? std::getenv("CLAUDABLE_TEST_POOLER_URL") : ""; }
+
+// A verifier PostgreSQL accepts from ALTER ROLE ... PASSWORD (keys of 32 bytes, a salt of any
+// length) and PgBouncer's auth file cannot take: a salt of 240 base64 characters.
+std::string repeated(const std::string& text, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i) out += text;
+    return out;
+}
+const std::string tenant_salt = repeated("dGVuYW50", 30);  // "tenant" x 30, base64
+const std::string tenant_verifier = "SCRAM-SHA-256$4096:" + tenant_salt +
+                                    "$c3RvcmVkLWtleS1vZi10aGUtdGVuYW50LTMyYnl0ZXM=:c2VydmVyLWtleS1vZi10aGUtdGVuYW50LTMyYnl0ZXM=";
+
+// What the pooler's role sees of `sql` (psql over TCP with its URL), or "(failed)".
+std::string as_pooler(const std::string& sql) {
+    std::filesystem::create_directories(scratch);
+    const std::string out = (scratch / "pooler.out").string();
+    if (std::system(("psql " + quote(pooler_url()) + " -X -q -At -c " + quote(sql) + " >" + out + " 2>/dev/null").c_str()) != 0)
+        return "(failed)";
+    std::string text = slurp(out);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
+class PoolerConfig : public WithServer {
+protected:
+    void SetUp() override {
+        WithServer::SetUp();
+        ASSERT_FALSE(pooler_url().empty()) << "CLAUDABLE_TEST_POOLER_URL is not set: run test/client/client_suite.sh";
+    }
+    // `claudable pgbouncer-config` as the pooler's role (with `url`, by default its own), into
+    // a fresh directory `out`.
+    CliRun write_config(const std::string& name, std::vector<std::string> extra = {}, std::string url = {}) {
+        out = scratch / name;
+        std::filesystem::remove_all(out);
+        std::vector<std::string> args = {"--admin-url", url.empty() ? pooler_url() : url, "pgbouncer-config",
+                                         "--out", out.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return claudable(args);
+    }
+    std::string databases_file() const { return slurp((out / "pgbouncer-databases.ini").string()); }
+    std::string auth_file() const { return slurp((out / "userlist.txt").string()); }
+    // No verifier, password or URL on either stream.
+    void expect_nothing_secret(const CliRun& r) {
+        const std::string pooler_password = password_in(pooler_url());
+        for (const std::string* stream : {&r.out, &r.err}) {
+            EXPECT_EQ(stream->find("dGVuYW50"), std::string::npos) << "the tenant's verifier is shown";
+            EXPECT_EQ(stream->find("SCRAM-SHA-256$"), std::string::npos) << "a verifier is shown";
+            EXPECT_TRUE(!pooler_password.empty() && stream->find(pooler_password) == std::string::npos)
+                << "the pooler's password is shown";
+            EXPECT_EQ(stream->find("postgresql://"), std::string::npos) << "a URL is shown";
+        }
+        expect_no_secret(r);
+    }
+    std::filesystem::path out;
+};
+
+// Two projects, and a tenant that logged in with its own DATABASE_URL and, with its own rights
+// only, set that verifier on its own role. Once per test program; "" when it is in place,
+// else what went wrong.
+const std::string& tenant_with_an_unusable_verifier() {
+    static const std::string failure = [] () -> std::string {
+        for (const char* project : {"cli-pgb-one", "cli-pgb-two", "cli-pgb-tenant"})
+            if (as_admin({"provision", project, "team-pgb"}).code != 0) return std::string("cannot provision ") + project;
+        const std::string sql = "ALTER ROLE app_u_cli_pgb_tenant PASSWORD '" + tenant_verifier + "'";
+        CliRun tenant = as_admin({"exec", "cli-pgb-tenant", "team-pgb", "--", "sh", "-c",
+                                  "psql \"$DATABASE_URL\" -X -q -v ON_ERROR_STOP=1 -c \"$1\"", "sh", sql});
+        if (tenant.code != 0) return "PostgreSQL refused the tenant's ALTER ROLE: " + tenant.err;
+        if (as_superuser("SELECT rolpassword = '" + tenant_verifier +
+                         "' FROM pg_authid WHERE rolname = 'app_u_cli_pgb_tenant'") != "t")
+            return "the role does not hold the verifier as the tenant gave it";
+        return "";
+    }();
+    return failure;
+}
+
+// A stand-in for a server whose export returns an entry PgBouncer cannot use (claudable
+// 0.6.0 returned a tenant's own verifier, as the test above sets it), made by the DBA in a
+// database of its own: two usable entries and the tenant's, each with its project_id (read
+// by name, as from a server that returns one). Once per test program; "" when it is in
+// place, else what went wrong. Its URL is the pooler's, on that database.
+const std::string& stand_in_server() {
+    static const std::string failure = [] () -> std::string {
+        const char* psql = std::getenv("CLAUDABLE_TEST_SUPERUSER_PSQL");
+        if (psql == nullptr) return "CLAUDABLE_TEST_SUPERUSER_PSQL is not set";
+        const std::string usable = "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy";
+        const std::string sql =
+            "CREATE FUNCTION public.claudable_pooler_entries() RETURNS TABLE (database_name text, username text,"
+            " host text, port integer, scram_verifier text, project_id text) LANGUAGE sql AS $f$ VALUES"
+            " ('app_db_stand_in_a', 'app_u_stand_in_a', '127.0.0.1', 5432, '" + usable + "', 'stand-in-a'),"
+            " ('app_db_stand_in_tenant', 'app_u_stand_in_tenant', '127.0.0.1', 5432, '" + tenant_verifier +
+            "', 'stand-in-tenant'),"
+            " ('app_db_stand_in_b', 'app_u_stand_in_b', '127.0.0.1', 5432, '" + usable + "', 'stand-in-b') $f$;"
+            " REVOKE ALL ON FUNCTION public.claudable_pooler_entries() FROM PUBLIC;"
+            " GRANT EXECUTE ON FUNCTION public.claudable_pooler_entries() TO claudable_pooler;";
+        if (as_superuser("CREATE DATABASE pooler_stand_in") != "" ||
+            as_superuser("GRANT CONNECT ON DATABASE pooler_stand_in TO claudable_pooler") != "")
+            return "cannot make the stand-in database";
+        std::string in_stand_in = std::string(psql) + " -d pooler_stand_in";  // psql takes the last -d
+        if (std::system((in_stand_in + " -v ON_ERROR_STOP=1 -c " + quote(sql) + " >/dev/null 2>&1").c_str()) != 0)
+            return "cannot make the stand-in's claudable_pooler_entries()";
+        return "";
+    }();
+    return failure;
+}
+std::string stand_in_url() {
+    std::string url = pooler_url();
+    return url.substr(0, url.rfind('/') + 1) + "pooler_stand_in";
+}
+}  // namespace
+
+// The real server, with a tenant that set its own verifier: whatever the server's export does
+// with it, every other project is written and that verifier reaches no file. A server that
+// returns it gets it skipped and named (exit 8); one that leaves it out (claudable since
+// issue 19) gets a clean run (exit 0).
+TEST_F(PoolerConfig, ATenantsOwnVerifierNeverKeepsTheOtherProjectsOut) {
+    ASSERT_EQ(tenant_with_an_unusable_verifier(), "");
+    const std::string exported =
+        as_pooler("SELECT count(*) FROM claudable_pooler_entries() WHERE username = 'app_u_cli_pgb_tenant'");
+    ASSERT_TRUE(exported == "0" || exported == "1") << exported;
+    CliRun r = write_config("pgb-tenant");
+    const std::string databases = databases_file(), users = auth_file();
+    EXPECT_NE(databases.find("\napp_db_cli_pgb_one = host="), std::string::npos);
+    EXPECT_NE(databases.find("\napp_db_cli_pgb_two = host="), std::string::npos);
+    EXPECT_EQ(databases.find("app_db_cli_pgb_tenant"), std::string::npos) << "the tenant's entry is left out";
+    EXPECT_EQ(users.find("app_u_cli_pgb_tenant"), std::string::npos) << "and so is its role";
+    EXPECT_EQ(users.find("dGVuYW50"), std::string::npos) << "and its verifier";
+    // Every ready project but the tenant's: one entry line and one role line each.
+    const std::string others = as_superuser("SELECT count(*) - 1 FROM claudable.projects WHERE status = 'ready'");
+    EXPECT_EQ(std::to_string(std::count(databases.begin(), databases.end(), '\n') - 3), others);
+    EXPECT_EQ(std::to_string(std::count(users.begin(), users.end(), '\n')), others);
+    if (exported == "1") {
+        EXPECT_EQ(r.code, 8) << r.err;
+        EXPECT_NE(r.err.find("skipped database \"app_db_cli_pgb_tenant\""), std::string::npos) << r.err;
+    } else {
+        EXPECT_EQ(r.code, 0) << r.err;
+        EXPECT_EQ(r.err, "") << "nothing was skipped";
+    }
+    expect_nothing_secret(r);
+}
+
+TEST_F(PoolerConfig, AnUnusableEntryIsSkippedEveryOtherOneWrittenAndTheExitCodeIs8) {
+    ASSERT_EQ(stand_in_server(), "");
+    CliRun r = write_config("pgb-stand-in", {}, stand_in_url());
+    EXPECT_EQ(r.code, 8) << r.err;
+    const std::string databases = databases_file(), users = auth_file();
+    EXPECT_NE(databases.find("\napp_db_stand_in_a = host=127.0.0.1 port=5432 dbname=app_db_stand_in_a"), std::string::npos)
+        << databases;
+    EXPECT_NE(databases.find("\napp_db_stand_in_b = host=127.0.0.1 port=5432 dbname=app_db_stand_in_b"), std::string::npos)
+        << databases;
+    EXPECT_EQ(databases.find("app_db_stand_in_tenant"), std::string::npos);
+    EXPECT_EQ(users, "\"app_u_stand_in_a\" \"SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy\"\n"
+                     "\"app_u_stand_in_b\" \"SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy\"\n");
+    EXPECT_EQ(r.out.rfind("wrote 2 database entries (1 server) to ", 0), 0u) << r.out;
+}
+TEST_F(PoolerConfig, TheSkippedEntryIsNamedOnStderrWithItsReasonAndNotItsVerifier) {
+    ASSERT_EQ(stand_in_server(), "");
+    CliRun r = write_config("pgb-stand-in-stderr", {}, stand_in_url());
+    EXPECT_EQ(r.err,
+              "claudable: pgbouncer-config skipped database \"app_db_stand_in_tenant\" (project \"stand-in-tenant\"): "
+              "it has no SCRAM-SHA-256 verifier PgBouncer can use; its pooled URL does not work until it is fixed\n"
+              "claudable: pgbouncer-config skipped 1 of 3 entries and wrote the other 2 (exit code 8)\n");
+    expect_nothing_secret(r);
+}
+TEST_F(PoolerConfig, JsonListsTheWrittenAndTheSkippedEntries) {
+    ASSERT_EQ(stand_in_server(), "");
+    CliRun r = write_config("pgb-stand-in-json", {"--json"}, stand_in_url());
+    EXPECT_EQ(r.code, 8) << r.err;
+    const nlohmann::json j = json_of(r);
+    EXPECT_EQ(j["skipped"], nlohmann::json::parse(R"([{"database": "app_db_stand_in_tenant", "project_id": "stand-in-tenant",
+                                                       "server": null, "reason": "no SCRAM-SHA-256 verifier PgBouncer can use"}])"));
+    EXPECT_EQ(j["written"], nlohmann::json::parse(R"([{"database": "app_db_stand_in_a", "project_id": "stand-in-a", "server": null},
+                                                       {"database": "app_db_stand_in_b", "project_id": "stand-in-b", "server": null}])"));
+    EXPECT_EQ(j["databases"], 2);
+    expect_nothing_secret(r);
 }

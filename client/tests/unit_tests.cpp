@@ -11,6 +11,7 @@
 #include "claudable/errors.hpp"
 #include "claudable/pgbouncer_config.hpp"
 #include "claudable/secret.hpp"
+#include "faults.hpp"
 #include "rules/connection_url.hpp"
 
 using namespace claudable;
@@ -239,14 +240,69 @@ TEST(PgbouncerConfig, WritesBothFilesMode0600AndReplacesASymlinkWithoutFollowing
     EXPECT_NE(slurp(dir / pgbouncer_databases_file).find("pool_mode=session"), std::string::npos);
     std::filesystem::remove_all(dir);
 }
-TEST(PgbouncerConfig, WritesNothingWhenAnEntryIsRefused) {
+namespace {
+// A verifier PostgreSQL accepts from ALTER ROLE ... PASSWORD (its salt may be any length)
+// but PgBouncer's auth file cannot take: a salt of 200 base64 characters.
+const std::string long_salt(200, 'A');
+const std::string overlong_salt_verifier = "SCRAM-SHA-256$4096:" + long_salt + "$c3RvcmVk:c2VydmVy";
+}  // namespace
+
+TEST(PgbouncerConfig, SkipsAnEntryWithAnOverlongSaltAndWritesEveryOtherOne) {
+    const auto dir = fresh_directory("claudable-unit-pgb-skip");
+    PoolerEntry tenant = entry("a", "app_db_y", "app_u_y");
+    tenant.scram_verifier = overlong_salt_verifier;
+    const PgbouncerConfigResult result =
+        write_pgbouncer_config(dir.string(), {entry("a", "app_db_x", "app_u_x"), tenant, entry("b", "app_db_z", "app_u_z")},
+                               "transaction");
+    EXPECT_EQ(slurp(dir / pgbouncer_auth_file), "\"app_u_x\" \"" + verifier + "\"\n\"app_u_z\" \"" + verifier + "\"\n");
+    EXPECT_EQ(slurp(dir / pgbouncer_databases_file),
+              render_pgbouncer_databases({entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_z", "app_u_z")},
+                                         "transaction"));
+    ASSERT_EQ(result.written.size(), 2u);
+    EXPECT_EQ(result.written[0].database_name, "app_db_x");
+    EXPECT_EQ(result.written[1].database_name, "app_db_z");
+    std::filesystem::remove_all(dir);
+}
+TEST(PgbouncerConfig, ReportsASkippedEntryByItsNamesAndReasonWithoutItsVerifier) {
+    PoolerEntry tenant = entry("b", "app_db_y", "app_u_y");
+    tenant.scram_verifier = overlong_salt_verifier;
+    tenant.project_id = "y";
+    const PgbouncerConfigResult result = sort_pooler_entries({entry("a", "app_db_x", "app_u_x"), tenant});
+    ASSERT_EQ(result.skipped.size(), 1u);
+    const SkippedPoolerEntry& skipped = result.skipped[0];
+    EXPECT_EQ(skipped.server + " " + skipped.database_name + " " + skipped.project_id + ": " + skipped.reason,
+              "b app_db_y y: no SCRAM-SHA-256 verifier PgBouncer can use");
+    EXPECT_EQ(skipped.reason.find("AAAA"), std::string::npos) << "the reason shows the verifier's salt";
+}
+TEST(PgbouncerConfig, SkipsAnEntryWithAnUnusablePort) {
     const auto dir = fresh_directory("claudable-unit-pgb2");
     PoolerEntry hostile = entry("a", "app_db_x", "app_u_x");
     hostile.port = 0;
-    EXPECT_EQ(error_of([&] { write_pgbouncer_config(dir.string(), {hostile}, "transaction"); }),
-              "22023: pooler entry for database \"app_db_x\" has an unusable port; nothing was written");
-    EXPECT_TRUE(!std::filesystem::exists(dir) || std::filesystem::is_empty(dir))
-        << "no file at all: neither of the two, nor a temporary one";
+    const PgbouncerConfigResult result =
+        write_pgbouncer_config(dir.string(), {hostile, entry("a", "app_db_y", "app_u_y")}, "transaction");
+    ASSERT_EQ(result.skipped.size(), 1u);
+    EXPECT_EQ(result.skipped[0].database_name + ": " + result.skipped[0].reason, "app_db_x: an unusable port");
+    EXPECT_EQ(slurp(dir / pgbouncer_auth_file), "\"app_u_y\" \"" + verifier + "\"\n");
+    std::filesystem::remove_all(dir);
+}
+TEST(PgbouncerConfig, ShowsAnUnusableNameInAReportAsAQuestionMark) {
+    PoolerEntry hostile = entry("a", "app_db_x\nauth_type = trust", "app_u_x");
+    hostile.project_id = "x\ny";
+    const PgbouncerConfigResult result = sort_pooler_entries({hostile});
+    ASSERT_EQ(result.skipped.size(), 1u);
+    EXPECT_EQ(result.skipped[0].database_name + " " + result.skipped[0].project_id + ": " + result.skipped[0].reason,
+              "? ?: an unusable database name");
+}
+TEST(PgbouncerConfig, WritesNothingForOneDatabaseOnTwoServers) {
+    const auto dir = fresh_directory("claudable-unit-pgb3");
+    EXPECT_EQ(error_of([&] {
+                  write_pgbouncer_config(dir.string(),
+                                         {entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_x", "app_u_x"),
+                                          entry("a", "app_db_y", "app_u_y")},
+                                         "transaction");
+              }).substr(0, 6),
+              "42710:");
+    EXPECT_TRUE(std::filesystem::is_empty(dir)) << "no file at all: neither of the two, nor a temporary one";
     std::filesystem::remove_all(dir);
 }
 
@@ -277,4 +333,42 @@ TEST(Errors, MapSqlstateToTypeAndExitCode) {
     for (const char* transient : {"53000", "57P03", "40001", "08006", "08001"}) EXPECT_EQ(exit_code_of(transient), 6) << transient;
     EXPECT_EQ(exit_code_for(OutcomeUnknown("08006", "m")), 7);
     EXPECT_EQ(exit_code_of("XX000"), 1);
+}
+
+TEST(Errors, ASessionTheServerEndedIsTransient) {
+    for (const char* ended : {"57P01", "57P02"}) {
+        EXPECT_THROW(throw_for_sqlstate(ended, "m"), TransientError) << ended;
+        EXPECT_EQ(exit_code_of(ended), 6) << ended;
+    }
+}
+TEST(Faults, ASessionTheServerEndedAsTheAnswerToACallMayHaveRunIt) {
+    for (const char* ended : {"57P01", "57P02"})
+        EXPECT_THROW(detail::throw_for_answer(ended, "terminating connection due to administrator command"),
+                     detail::LostAfterSending)
+            << ended;
+}
+TEST(Faults, AnotherTransientAnswerMeansNothingRan) {
+    for (const char* refused : {"53000", "57P03", "40001", "08001"}) {
+        try {
+            detail::throw_for_answer(refused, "m");
+        } catch (const detail::LostAfterSending&) {
+            ADD_FAILURE() << refused << " is taken for a call that may have run";
+        } catch (const TransientError&) {
+            continue;
+        }
+        ADD_FAILURE() << refused << " is not transient";
+    }
+}
+TEST(Faults, ALoginEndedByARestartOrACrashIsWorthARetry) {
+    for (const char* ended : {"FATAL:  terminating connection due to administrator command",
+                              "FATAL:  terminating connection because of crash of another server process",
+                              "FATAL:  the database system is shutting down",
+                              "could not connect to server: Connection refused"})
+        EXPECT_TRUE(detail::login_failure_is_transient(
+            std::string("connection to server at \"127.0.0.1\", port 5432 failed: ") + ended))
+            << ended;
+}
+TEST(Faults, ALoginTheServerRefusedIsNotRetried) {
+    EXPECT_FALSE(detail::login_failure_is_transient(
+        "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  password authentication failed for user \"d\""));
 }

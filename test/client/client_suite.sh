@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The client library and CLI: GoogleTest suites through ctest (unit, usage, and the CLI
-# against a throwaway cluster, restarted once mid-call), the libFuzzer targets for a
-# bounded time, and a consumer built against the installed headers, library, pkg-config
-# file and CMake package. Prints TAP. Needs `make install` done (make test does it).
+# The client library and CLI: GoogleTest suites through ctest (unit, usage, and the library
+# and the CLI against a throwaway cluster, restarted mid-call and between calls, as README's
+# deploy and pooler roles), the libFuzzer targets for a bounded time, and a consumer built
+# against the installed headers, library, pkg-config file and CMake package. Prints TAP.
+# Needs `make install` done (make test does it).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -11,6 +12,16 @@ source "$here/../lib/tap.sh"
 source "$here/../lib/deploy_role.sh"
 
 start_cluster_with_deploy_role || exit 1
+# README's pooler role, for `claudable pgbouncer-config`: its grant block
+# (<!-- readme-grants: pooler -->), its password set with psql's \password, used over TCP.
+pooler_password=$(random_password)
+readme_grants pooler >"$CLUSTER_DIR/pooler-grants.sql"
+grep -q 'GRANT EXECUTE' "$CLUSTER_DIR/pooler-grants.sql" &&
+    psql -X -q -v ON_ERROR_STOP=1 -d meta -f "$CLUSTER_DIR/pooler-grants.sql" >/dev/null &&
+    printf '%s\n%s\n' "$pooler_password" "$pooler_password" |
+    setsid -w psql -X -q -d meta -c '\password claudable_pooler' >/dev/null 2>&1 ||
+    { echo "README's pooler role could not be made" >&2; exit 1; }
+export CLAUDABLE_TEST_POOLER_URL="postgresql://claudable_pooler:$pooler_password@127.0.0.1:$PGPORT/meta"
 # A superuser session for the tests that hold a lock to keep a call waiting.
 export CLAUDABLE_TEST_SUPERUSER_PSQL="psql -X -q -At -h $CLUSTER_DIR -p $PGPORT -U postgres -d meta"
 # Project databases are reached over TCP with their URL; nothing below needs the socket.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Node package (client/node, claudable-client): its sources type-check and build to the
-# dist/ the repository ships; its node:test suite runs against a throwaway cluster (restarted
-# once mid-call) as README's deploy role; and the package as a clone has it (tracked files
+# dist/ the repository ships; its node:test suites run, one without a server (classification,
+# on fake pools) and one against a throwaway cluster (restarted mid-call and between calls) as
+# README's deploy role; and the package as a clone has it (tracked files
 # only: nothing built, nothing installed) is packed with `npm pack` and installed into an
 # empty project, where CommonJS, ESM and the project's own TypeScript use it. Prints TAP.
 set -uo pipefail
@@ -32,7 +33,7 @@ check "the sources build (CommonJS, ESM entry, type declarations) to exactly the
 sed 's/^/# /' "$work/dist.diff" 2>/dev/null | head -10
 
 echo "# node --test"
-cases=$(grep -cE "^test\('" test/*.mjs)
+cases=$(cat test/*.mjs | grep -cE "^test\('")
 node --test --test-reporter=tap test/ >"$work/node-test.log" 2>&1
 node_status=$?
 # One TAP line per node:test case.

@@ -83,8 +83,8 @@ public:
 private:
     struct Connection;
     // Transient faults are retried for idempotent calls; the others are re-sent only when
-    // they never reached the server, and a connection lost after sending them is
-    // reported as OutcomeUnknown.
+    // they never reached the server, and a connection lost after sending them (or a session
+    // the server ended while they ran: 57P01, 57P02) is reported as OutcomeUnknown.
     enum class Retry { idempotent, only_if_not_sent };
     template <typename Call>
     auto with_retries(Retry retry, const char* function, Call&& call) -> decltype(call());

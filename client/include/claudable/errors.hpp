@@ -20,7 +20,9 @@ private:
 struct InvalidInput : Error { using Error::Error; };      // 22023
 struct PermissionDenied : Error { using Error::Error; };  // 42501
 struct Conflict : Error { using Error::Error; };          // 42710, name collisions
-struct TransientError : Error { using Error::Error; };    // connection lost/refused, 53000, 57P03, 40001
+// Connection lost or refused, 53000, 57P03, 40001, and a session the server ended (57P01
+// admin_shutdown: a restart or pg_terminate_backend; 57P02 crash_shutdown).
+struct TransientError : Error { using Error::Error; };
 // The call never reached the server (connecting failed, or the request could not be sent):
 // safe to run again whatever it was.
 struct NotSent : TransientError { using TransientError::TransientError; };

@@ -18,14 +18,41 @@ struct PoolerEntry {
     std::string host;
     int port = 0;
     std::string scram_verifier;
+    // Read by name from the row; empty while the server's function has no project_id column.
+    std::string project_id;
+};
+
+// An entry left out of PgBouncer's files, and why. Never holds the verifier; a name that
+// is not usable is shown as "?".
+struct SkippedPoolerEntry {
+    std::string server;
+    std::string database_name;
+    std::string project_id;
+    std::string reason;  // "an unusable host", "no SCRAM-SHA-256 verifier PgBouncer can use", ...
+};
+
+// What write_pgbouncer_config wrote and what it left out.
+struct PgbouncerConfigResult {
+    std::vector<PoolerEntry> written;
+    std::vector<SkippedPoolerEntry> skipped;
 };
 
 inline constexpr const char* pgbouncer_databases_file = "pgbouncer-databases.ini";
 inline constexpr const char* pgbouncer_auth_file = "userlist.txt";
 
-// Every entry's names, host and verifier are checked before anything is rendered: a value
-// that could break out of its line or quotes is refused (InvalidInput), and so is one
-// database name on two servers (Conflict).
+// Why PgBouncer cannot be given this entry (a name, host, port or verifier that could break
+// out of its line or quotes, or a verifier PgBouncer cannot use, such as one with a salt
+// longer than 128 base64 characters, which PostgreSQL accepts from ALTER ROLE ... PASSWORD);
+// empty when it can. The reason never shows the verifier.
+std::string pooler_entry_problem(const PoolerEntry& entry);
+
+// Every usable entry in `written`, every other one in `skipped` with its reason: one
+// project's entry never keeps the others out. One database name on two servers is no
+// entry's fault and is refused as a whole (Conflict, 42710).
+PgbouncerConfigResult sort_pooler_entries(const std::vector<PoolerEntry>& entries);
+
+// Refuses the first entry with a problem (InvalidInput) and one database name on two
+// servers (Conflict). The renderers call it: they never render an unusable entry.
 void check_pooler_entries(const std::vector<PoolerEntry>& entries);
 
 // "[databases]" and one line per project: name = host=... port=... dbname=... pool_mode=...
@@ -33,11 +60,13 @@ std::string render_pgbouncer_databases(const std::vector<PoolerEntry>& entries, 
 // One line per role: "username" "SCRAM-SHA-256$..."
 std::string render_pgbouncer_auth_file(const std::vector<PoolerEntry>& entries);
 
-// Writes both files into `directory` (created if missing, mode 0700), each mode 0600 and
-// replaced atomically; the auth file first, so a RELOAD between the two never meets a
-// database whose role it cannot authenticate. A file of either name that is a symlink is
-// replaced, never followed.
-void write_pgbouncer_config(const std::string& directory, const std::vector<PoolerEntry>& entries,
-                            const std::string& pool_mode);
+// Writes both files into `directory` (created if missing, mode 0700) with every usable
+// entry, each file mode 0600 and replaced atomically; the auth file first, so a RELOAD
+// between the two never meets a database whose role it cannot authenticate. A file of either
+// name that is a symlink is replaced, never followed. Unusable entries are left out and
+// returned in `skipped`; one database name on two servers, or a bad pool mode, writes
+// nothing and throws.
+PgbouncerConfigResult write_pgbouncer_config(const std::string& directory, const std::vector<PoolerEntry>& entries,
+                                             const std::string& pool_mode);
 
 }  // namespace claudable

@@ -4,6 +4,8 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.closeClaudablePools = closeClaudablePools;
+exports.classify = classify;
+exports.mayRetry = mayRetry;
 exports.call = call;
 exports.internal = internal;
 // The deploy service's connection to the claudable extension: one pg.Pool per admin URL,
@@ -58,8 +60,13 @@ function scrub(message, secrets) {
         text = text.split(secret).join(info_1.MASK);
     return text;
 }
-// A server answer becomes its kind; a broken connection becomes unavailable (not sent)
-// or outcome_unknown (sent, for calls that are not idempotent).
+/**
+ * A failure as a ClaudableError. A server answer becomes its kind; a broken connection, or a
+ * session the server ended (57P01 admin_shutdown: a restart or pg_terminate_backend; 57P02
+ * crash_shutdown), is `unavailable` when the call was not sent, else `outcome_unknown` for a
+ * call that is not idempotent (the server, or its provisioning worker, may have committed it)
+ * and `unavailable` for one that is. Exported for the package's tests, not from its index.
+ */
 function classify(error, secrets, sent, idempotent, fn) {
     if (error instanceof errors_1.ClaudableError)
         return error;
@@ -77,38 +84,83 @@ function classify(error, secrets, sent, idempotent, fn) {
             `taken effect, so it was not sent again (${message})`);
     return new errors_1.UnavailableError('08006', `the connection to the server was lost: ${message}`);
 }
-/** Runs `sql` on a connection of its own; idempotent calls retry transient faults. */
+/**
+ * Whether `failure` may be sent again: a transient fault of an idempotent call, of a call that
+ * was never sent, or an answer that says nothing ran (53000, 57P03). Exported for the tests.
+ */
+function mayRetry(failure, sent, idempotent) {
+    return failure.kind === 'unavailable' &&
+        (idempotent || !sent || failure.sqlstate === '53000' || failure.sqlstate === '57P03');
+}
+// Two turns of the event loop: a poll phase runs between them whatever phase this one is in
+// (a setImmediate queued during the poll phase runs before the next poll), so whatever was
+// already waiting on the client's socket has been read and parsed when it resolves.
+async function readWhatWaits() {
+    for (let turn = 0; turn < 2; turn++)
+        await new Promise((resolve) => setImmediate(resolve));
+}
+// How many kept connections in a row may be found ended before the call is sent and be
+// replaced at once (no pause, no retry reported); a pool holds at most 10.
+const MAX_REPLACED = 16;
+/**
+ * Runs `sql` on a connection of the pool; idempotent calls retry transient faults, the
+ * others only faults that prove the call was not sent.
+ *
+ * A pool keeps its connections between calls. One whose session the server ended while it
+ * sat idle (a restart: 57P01; a crash of another backend: 57P02; pg_terminate_backend) has
+ * the server's FATAL and the end of the connection waiting on its socket. Before the query
+ * is written, those are read (readWhatWaits): pg reports them as an 'error' of the idle
+ * client, and such a client is replaced by another before anything is written on it, so
+ * the call provably never reached the server through it. A deprovision or rotation sent
+ * on the new connection then returns its own result. A session that ends after that look,
+ * while the query is on its way or running, makes the outcome unknown for those two calls.
+ */
 async function call(options, fn, sql, params, idempotent, read) {
     const { pool, secrets } = target(options);
     const budget = options.retryBudgetMs ?? 10_000;
     const started = Date.now();
     let backoff = 100;
+    let replaced = 0;
     for (let attempt = 1;; attempt++) {
         let sent = false;
+        let endedBeforeSending = false;
         try {
             const client = await pool.connect();
-            // A connection that breaks under a running query also emits 'error' on the client;
-            // the query's own rejection is what reports it.
-            const ignore = () => { };
-            client.on?.('error', ignore);
+            // Every 'error' the client emits from here on lands here (and a late one after it is
+            // destroyed is ignored). One before the query is written means the session had ended;
+            // one under a running query is reported by the query's own rejection.
+            let ended;
+            const listener = (error) => { ended ??= error; };
+            client.on?.('error', listener);
+            let rows;
             try {
+                if (client.on)
+                    await readWhatWaits();
+                if (ended !== undefined) {
+                    endedBeforeSending = true;
+                    throw ended;
+                }
                 sent = true;
-                const result = await client.query(sql, params);
-                client.removeListener?.('error', ignore);
-                client.release();
-                return read(result.rows);
+                rows = (await client.query(sql, params)).rows;
             }
             catch (error) {
-                client.release(true); // a connection that failed is not reused; its late 'error' stays ignored
+                client.release(true); // a connection that failed is not reused
                 throw error;
             }
+            client.removeListener?.('error', listener);
+            client.release();
+            return read(rows);
         }
         catch (error) {
             const failure = classify(error, secrets, sent, idempotent, fn);
-            const retryable = failure.kind === 'unavailable' && (idempotent || !sent ||
-                failure.sqlstate === '53000' || failure.sqlstate === '57P03');
+            if (endedBeforeSending && replaced < MAX_REPLACED) {
+                replaced++;
+                attempt--;
+                continue; // nothing was sent: take another connection at once
+            }
+            replaced = 0;
             const pause = backoff * (0.5 + Math.random() / 2);
-            if (!retryable || Date.now() - started + pause > budget)
+            if (!mayRetry(failure, sent, idempotent) || Date.now() - started + pause > budget)
                 throw failure;
             options.onRetry?.(attempt, failure);
             await new Promise((resolve) => setTimeout(resolve, pause));

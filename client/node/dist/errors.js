@@ -55,7 +55,9 @@ function errorForSqlstate(sqlstate, message) {
         return new ConflictError(sqlstate, message);
     if (sqlstate === '53400')
         return new LimitError(sqlstate, message);
-    if (sqlstate === '53000' || sqlstate === '57P03' || sqlstate === '40001' || sqlstate.startsWith('08'))
+    // 57P01 (admin_shutdown) and 57P02 (crash_shutdown): the server ended the session.
+    if (sqlstate === '53000' || sqlstate === '57P03' || sqlstate === '57P01' || sqlstate === '57P02' ||
+        sqlstate === '40001' || sqlstate.startsWith('08'))
         return new UnavailableError(sqlstate, message);
     return new InternalError(sqlstate, message);
 }

@@ -222,6 +222,28 @@ test('retries survive a server restart', async () => {
   assert.ok(retries > 0, 'the server really was down');
 });
 
+test('a deprovision on a kept pool after a server restart returns its own result, not outcome unknown', async () => {
+  await provisionProjectDatabase('node-kept', 'team-node', { adminUrl });
+  const idle = await superuser.query("SELECT count(*) AS n FROM pg_stat_activity" +
+                                     " WHERE application_name = 'claudable-client (node)' AND state = 'idle'");
+  assert.ok(Number(idle.rows[0].n) >= 1, 'the pool keeps its connection, idle between calls');
+  const { rows: [before] } = await superuser.query('SELECT pg_postmaster_start_time() AS at');
+  // A fast stop ends that idle session with FATAL 57P01; the server is up again before the call.
+  execSync(process.env.CLAUDABLE_TEST_SERVER_STOP);
+  execSync(process.env.CLAUDABLE_TEST_SERVER_START);
+  let retries = 0;
+  const removed = await deprovisionProjectDatabase('node-kept', 'team-node', { adminUrl, onRetry: () => retries++ });
+  assert.equal(removed, true);
+  assert.equal(retries, 0, 'nothing failed that needed a retry: the ended session was seen before sending');
+  // The superuser's own idle connections ended too: its pool drops them as it reads their end.
+  const { rows: [after] } = await superuser.query('SELECT pg_postmaster_start_time() AS at')
+    .catch(() => superuser.query('SELECT pg_postmaster_start_time() AS at'));
+  assert.notEqual(after.at.getTime(), before.at.getTime(), 'the server really restarted');
+  const { rows } = await superuser.query("SELECT count(*) AS n FROM claudable.events" +
+                                         " WHERE project_id = 'node-kept' AND action = 'deprovision' AND outcome = 'succeeded'");
+  assert.equal(Number(rows[0].n), 1, 'the server saw exactly one deprovisioning');
+});
+
 test('32 concurrent provisions of one project from one process give one password', async () => {
   const calls = await Promise.all(Array.from({ length: 32 },
     () => provisionProjectDatabase('node-race', 'team-node', { adminUrl, retryBudgetMs: 30000 })));
