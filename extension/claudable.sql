@@ -743,16 +743,6 @@ COMMENT ON FUNCTION @extschema@.claudable_databases() IS
     'The rows of claudable.databases, for a caller that holds EXECUTE but no access to the schema claudable.';
 REVOKE ALL ON FUNCTION @extschema@.claudable_databases() FROM PUBLIC;
 
--- One project's row (none if this server does not hold it), without measuring every other
--- database: a fleet directory asks each server this before it places a project.
-CREATE FUNCTION @extschema@.claudable_databases(project_id text)
-RETURNS SETOF claudable.databases
-LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT d.* FROM claudable.databases AS d WHERE d.project_id OPERATOR(pg_catalog.=) $1 $$;
-COMMENT ON FUNCTION @extschema@.claudable_databases(text) IS
-    'The row of claudable.databases for one project, if this server holds it.';
-REVOKE ALL ON FUNCTION @extschema@.claudable_databases(text) FROM PUBLIC;
 
 -- end section
 
@@ -789,6 +779,51 @@ COMMENT ON FUNCTION @extschema@.claudable_pooler_entries() IS
 REVOKE ALL ON FUNCTION @extschema@.claudable_pooler_entries() FROM PUBLIC;
 -- end section
 
+-- section: placement
+-- A fleet directory's first call for a project asks each server whether it holds it
+-- (claudable_databases(project_id)). A server that answers "no" remembers when: a call for
+-- that project that began before the answer (its caller cancelled, timed out or went away
+-- while the worker was queued, and the directory may now place the project elsewhere)
+-- creates nothing here. Microseconds of the server's clock since 2000-01-01, as the calls
+-- carry them; rows older than an hour, far past any queued call, are pruned.
+CREATE TABLE claudable.absent_lookups (
+    project_id   text   PRIMARY KEY,
+    looked_up_at bigint NOT NULL
+);
+REVOKE ALL ON TABLE claudable.absent_lookups FROM PUBLIC;
+
+-- One project's row (none if this server does not hold it), without measuring every other
+-- database. It waits for a reservation being made at this moment (claudable.provisioning_lock),
+-- so "none" holds: no call that began before it will create the project afterwards.
+CREATE OR REPLACE FUNCTION @extschema@.claudable_databases(project_id text)
+RETURNS SETOF claudable.databases
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    now_us bigint;
+BEGIN
+    IF pg_catalog.pg_is_in_recovery() THEN  -- a standby creates nothing
+        RETURN QUERY SELECT d.* FROM claudable.databases AS d WHERE d.project_id OPERATOR(pg_catalog.=) $1;
+        RETURN;
+    END IF;
+    PERFORM 1 FROM claudable.provisioning_lock FOR SHARE;
+    RETURN QUERY SELECT d.* FROM claudable.databases AS d WHERE d.project_id OPERATOR(pg_catalog.=) $1;
+    IF NOT FOUND THEN
+        now_us := ((EXTRACT(epoch FROM pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.-) 946684800)
+                   OPERATOR(pg_catalog.*) 1000000)::bigint;
+        INSERT INTO claudable.absent_lookups AS l (project_id, looked_up_at) VALUES ($1, now_us)
+            ON CONFLICT ON CONSTRAINT absent_lookups_pkey DO UPDATE SET looked_up_at = EXCLUDED.looked_up_at;
+        DELETE FROM claudable.absent_lookups AS l
+         WHERE l.looked_up_at OPERATOR(pg_catalog.<) (now_us OPERATOR(pg_catalog.-) 3600000000);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.claudable_databases(text) IS
+    'The row of claudable.databases for one project, if this server holds it; a fleet directory asks this before it places a project.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_databases(text) FROM PUBLIC;
+-- end section
+
 -- section: row_security
 -- Row level security with no policy on every table of claudable: the extension's owner (a
 -- superuser) and the functions that run as it see every row; pg_read_all_data and
@@ -802,4 +837,5 @@ ALTER TABLE claudable.key_ring ENABLE ROW LEVEL SECURITY;
 ALTER TABLE claudable.key_material ENABLE ROW LEVEL SECURITY;
 ALTER TABLE claudable.provisioning_lock ENABLE ROW LEVEL SECURITY;
 ALTER TABLE claudable.spares ENABLE ROW LEVEL SECURITY;
+ALTER TABLE claudable.absent_lookups ENABLE ROW LEVEL SECURITY;
 -- end section

@@ -6,6 +6,7 @@
 
 #include "crypto/scram.hpp"
 #include "crypto/secret_box.hpp"
+#include "pg/background_worker.hpp"
 #include "pg/server.hpp"
 #include "pg/settings.hpp"
 #include "pg/spi_query.hpp"
@@ -41,6 +42,7 @@ CallerContext caller_context(const settings::Values& values) {
     context.key_file = values.key_file;
     context.worker_start_timeout_ms = values.worker_start_timeout_ms;
     context.worker_timeout_ms = values.worker_timeout_ms;
+    context.requested_at_us = pg::now_us();
     return context;
 }
 

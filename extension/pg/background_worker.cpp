@@ -54,6 +54,10 @@ BackgroundWorker worker_entry(const char* function, const char* type) {
 
 }  // namespace
 
+long long now_us() {
+    return call([]() noexcept { return static_cast<long long>(GetCurrentTimestamp()); });
+}
+
 long long now_ms() {
     return call([]() noexcept { return static_cast<long long>(GetCurrentTimestamp() / 1000); });
 }

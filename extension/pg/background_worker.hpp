@@ -61,6 +61,8 @@ void connect_background_worker(unsigned int database_id, unsigned int role_id, b
                                const char* application_name);
 
 // Milliseconds on the server's clock, for the caller's deadlines.
+// Microseconds since 2000-01-01 (GetCurrentTimestamp): comparable across processes.
+long long now_us();
 long long now_ms();
 
 }  // namespace claudable::pg

@@ -245,7 +245,7 @@ bool check_fault_point(char** value, void** extra, GucSource source) noexcept {
     if (*value == nullptr || **value == '\0') return true;
     for (const char* point : fault_points)
         if (strcmp(*value, point) == 0) return true;
-    GUC_check_errdetail("Known fault points: after_reservation, after_role, after_database, before_ready, "
+    GUC_check_errdetail("Known fault points: before_reservation, after_reservation, after_role, after_database, before_ready, "
                         "deprovision_marked, deprovision_locked_out, claim_locked, claim_renamed, claim_recorded.");
     return false;
 }

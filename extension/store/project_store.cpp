@@ -73,6 +73,12 @@ ProjectCounts count_projects(const std::string& owner_id) {
     return ProjectCounts{pg::as_int64(rows.at(0)[0]), pg::as_int64(rows.at(0)[1])};
 }
 
+bool looked_up_as_absent_after(const std::string& project_id, long long since_us) {
+    return !pg::query("SELECT 1 FROM claudable.absent_lookups AS l WHERE l.project_id = $1 AND l.looked_up_at > $2",
+                      {pg::text_param(project_id), pg::int8_param(since_us)})
+                .empty();
+}
+
 void refuse_other_owner(const std::string& project_id) {
     fail(sqlstate::insufficient_privilege, "permission denied for project \"" + project_id + "\"",
          "The project is registered to a different owner_id.");

@@ -44,6 +44,10 @@ struct ProjectCounts {
     std::int64_t of_owner;
 };
 ProjectCounts count_projects(const std::string& owner_id);
+
+// Whether a fleet directory was told after `since_us` that this server does not hold the
+// project (claudable_databases(project_id) found nothing): see claudable.absent_lookups.
+bool looked_up_as_absent_after(const std::string& project_id, long long since_us);
 // The refusal for an owner_id that is not the recorded one (42501); it names neither
 // the real owner nor the project's objects.
 [[noreturn]] void refuse_other_owner(const std::string& project_id);

@@ -13,7 +13,7 @@
 namespace claudable {
 
 inline constexpr const char* fault_points[] = {
-    "after_reservation", "after_role",   "after_database", "before_ready",  "deprovision_marked",
+    "before_reservation", "after_reservation", "after_role",   "after_database", "before_ready",  "deprovision_marked",
     "deprovision_locked_out",
     // inside the one transaction that claims a spare (worker/provisioner.cpp)
     "claim_locked",      "claim_renamed", "claim_recorded"};

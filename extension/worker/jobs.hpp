@@ -16,6 +16,9 @@ struct CallerContext {
     std::string key_file;     // claudable.key_file
     int worker_start_timeout_ms = 30000;
     int worker_timeout_ms = 300000;  // also bounds every lock wait and statement inside the worker
+    // When the call began, in microseconds of the server's clock since 2000-01-01: a project a
+    // fleet directory was told is not here after that is not created by it (claudable.absent_lookups).
+    long long requested_at_us = 0;
 };
 
 // The settings a project is created (or repaired) with.

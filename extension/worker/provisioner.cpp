@@ -264,6 +264,7 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
         validate_template(request.settings.template_name, context);
         template_checked = true;
     }
+    reach_fault_point(context.fault_point, "before_reservation");  // a worker that started late
     pg::report_activity("claudable: waiting for the provisioning lock");
 
     std::string marker;
@@ -291,6 +292,14 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
                  {},
                  "Project ids that differ only in letter case or in '-' versus '_' get the same names; "
                  "choose another project_id.");
+        // Its caller is gone and a fleet directory may have placed the project elsewhere.
+        if (looked_up_as_absent_after(request.project_id, context.requested_at_us))
+            fail(sqlstate::object_not_in_prerequisite_state,
+                 "claudable: project \"" + request.project_id + "\" was not created: after this call began, a fleet "
+                 "directory was told this server does not hold it",
+                 "The call's caller went away (cancelled, timed out or disconnected) while it waited for a worker, "
+                 "and the directory may have placed the project on another server.",
+                 "Call claudable_provision again through the directory: it provisions the project where it is placed.");
         refuse_foreign_objects(names, marker);
         refuse_over_limits(request.owner_id, request.settings);
         const ActiveKey key = active_key(context.key_file, true);

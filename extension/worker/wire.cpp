@@ -160,6 +160,7 @@ std::string encode_request(const WorkerRequest& request) {
     const CallerContext& c = request.context;
     Writer w;
     w.text(c.actor).text(c.fault_point).text(c.key_file).number(c.worker_start_timeout_ms).number(c.worker_timeout_ms);
+    w.number(c.requested_at_us);
     w.number(static_cast<std::int64_t>(request.job.index()));
     std::visit(RequestWriter{w}, request.job);
     return w.take();
@@ -173,6 +174,7 @@ WorkerRequest decode_request(const std::string& bytes) {
     c.key_file = in.text();
     c.worker_start_timeout_ms = in.integer();
     c.worker_timeout_ms = in.integer();
+    c.requested_at_us = in.number();
     const std::int64_t index = in.number();
     return WorkerRequest{c, read_job(in, index)};
 }
