@@ -824,6 +824,12 @@ COMMENT ON FUNCTION @extschema@.claudable_databases(text) IS
 REVOKE ALL ON FUNCTION @extschema@.claudable_databases(text) FROM PUBLIC;
 -- end section
 
+-- section: refusal_events
+-- Refusals of one actor for one project and action within a minute of the first are one
+-- event: repeats counts them, last_at is the latest (NULL for a single one).
+ALTER TABLE claudable.events ADD COLUMN repeats bigint NOT NULL DEFAULT 1, ADD COLUMN last_at timestamptz;
+-- end section
+
 -- section: row_security
 -- Row level security with no policy on every table of claudable: the extension's owner (a
 -- superuser) and the functions that run as it see every row; pg_read_all_data and

@@ -90,9 +90,9 @@ std::string required_text_argument(const pg::Arguments& arguments, const char* n
 
 // A refusal raised in this backend would vanish with the caller's transaction, so its
 // event goes through the refusal queue (worker/refusal_queue.hpp), not one worker per call.
+// Its LOG line is written by the drainer, once per event: a flood of refusals from any
+// number of sessions stays a line a minute.
 [[noreturn]] void refuse_and_audit_other_owner(const ProjectArguments& args, const char* action) {
-    pg::log("claudable: refused " + std::string(action) + " of project \"" + args.project_id + "\" for owner \"" +
-            args.owner_id + "\": registered to another owner");
     queue_refusal(Refusal{action, args.project_id, args.owner_id, pg::session_user_name()});
     refuse_other_owner(args.project_id);
 }

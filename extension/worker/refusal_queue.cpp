@@ -80,14 +80,41 @@ bool drain_once(const std::string& path) {
     UniqueFd file{::open(draining.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
     if (file.fd < 0) return false;
     std::vector<std::string> records = split(read_all(file.fd), '\n');
+    // One entry per (action, project, owner, actor) in queue order: its first and last time
+    // and how many; record_refusals merges it into that key's event of the last minute.
+    struct Burst {
+        std::vector<std::string> key;
+        std::string first, last;
+        long long count = 0;
+    };
+    std::vector<Burst> bursts;
+    for (const auto& record : records) {
+        std::vector<std::string> f = split(record, '\t');
+        if (f.size() != 5) continue;  // the empty tail, or a torn line
+        f.resize(4);
+        const std::string at = split(record, '\t')[4];
+        Burst* burst = nullptr;
+        for (Burst& b : bursts)
+            if (b.key == f) burst = &b;
+        if (burst == nullptr || std::stod(at) - std::stod(burst->first) >= refusal_window_seconds) {
+            bursts.push_back(Burst{f, at, at, 0});
+            burst = &bursts.back();
+        }
+        burst->last = at;
+        ++burst->count;
+    }
     in_transaction([&] {
-        for (const auto& record : records) {
-            std::vector<std::string> f = split(record, '\t');
-            if (f.size() != 5) continue;  // the empty tail, or a torn line
+        for (const Burst& b : bursts) {
+            pg::check_for_interrupts();
+            const std::vector<std::string>& f = b.key;
             AuditEvent event{f[0], f[1], f[2], names_for(f[1]).database_name, f[3], "failed",
                              "42501: owner_id does not match the registered owner"};
-            event.at_unix_seconds = f[4];
-            record_event(event);
+            event.at_unix_seconds = b.first;
+            // One LOG line per event, not per refused call: a flood stays a line a minute.
+            if (record_refusals(event, b.last, b.count))
+                pg::log("claudable: refused " + f[0] + " of project \"" + f[1] + "\" for owner \"" + f[2] +
+                        "\" by \"" + f[3] + "\": registered to another owner" +
+                        (b.count > 1 ? " (" + std::to_string(b.count) + " times; later ones within a minute are counted in claudable.events.repeats)" : ""));
         }
     });
     ::unlink(draining.c_str());
@@ -106,7 +133,9 @@ void queue_refusal(const Refusal& refusal) {
         const std::string record = field(refusal.action) + "\t" + field(refusal.project_id) + "\t" +
                                    field(refusal.owner_id) + "\t" + field(refusal.actor) + "\t" + at + "\n";
         if (!append(path, record)) {
-            pg::log("claudable: could not queue the refusal for the audit trail: " + std::string(std::strerror(errno)));
+            pg::log("claudable: refused " + refusal.action + " of project \"" + refusal.project_id + "\" for owner \"" +
+                    refusal.owner_id + "\": registered to another owner (could not queue it for the audit trail: " +
+                    std::string(std::strerror(errno)) + ")");
             return;
         }
         if (should_start_runner(path + ".drainer") && !pg::start_detached_worker(pg::DetachedWorker::refusal_drainer))
