@@ -344,6 +344,73 @@ REVOKE ALL ON FUNCTION @extschema@.claudable_refill_spares() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.claudable_refill_spares() IS
     'Retires spare databases that no longer fit, makes new ones up to claudable.spare_databases; returns how many are ready.';
 
+-- section: owned_elsewhere
+-- What each project's role owns in databases other than its own (a tenant may connect to
+-- any database PUBLIC may, and create tables or large objects there): counted toward its
+-- size by claudable_enforce_quotas() and reported by claudable_check(). One worker per
+-- database that holds such objects (pg_shdepend says which); none when there are none.
+CREATE FUNCTION claudable.owned_elsewhere()
+RETURNS TABLE (project_id text, database_name text, objects bigint, size_bytes bigint)
+AS 'MODULE_PATHNAME', 'claudable_owned_elsewhere'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION claudable.owned_elsewhere() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.claudable_enforce_quotas()
+RETURNS TABLE (project_id text, database_name text, action text, size_bytes bigint, limit_bytes bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    quota bigint := (SELECT l.max_database_size FROM claudable.limits() AS l);
+    p record;
+    size bigint;
+BEGIN
+    FOR p IN
+        SELECT pr.project_id, pr.owner_id, pr.database_name, pr.read_only_since, COALESCE(e.size, 0) AS elsewhere,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting AS s
+                        WHERE s.setdatabase = d.oid AND s.setrole = 0
+                          AND 'default_transaction_read_only=on' = ANY (s.setconfig)) AS read_only_set
+          FROM claudable.projects AS pr
+          JOIN pg_catalog.pg_database AS d ON d.datname = pr.database_name
+          JOIN pg_catalog.pg_roles AS r ON r.oid = d.datdba AND r.rolname = pr.username
+          LEFT JOIN (SELECT o.project_id, pg_catalog.sum(o.size_bytes)::bigint AS size
+                       FROM claudable.owned_elsewhere() AS o GROUP BY o.project_id) AS e ON e.project_id = pr.project_id
+         WHERE pr.status = 'ready'
+         ORDER BY pr.project_id
+    LOOP
+        -- What the role owns in other databases (postgres, if PUBLIC may connect) counts too.
+        size := pg_catalog.pg_database_size(p.database_name) + p.elsewhere;
+        IF quota > 0 AND size > quota AND (p.read_only_since IS NULL OR NOT p.read_only_set) THEN
+            EXECUTE pg_catalog.format('ALTER DATABASE %I SET default_transaction_read_only = on', p.database_name);
+            UPDATE claudable.projects AS t SET read_only_since = COALESCE(t.read_only_since, pg_catalog.now()),
+                                               updated_at = pg_catalog.now()
+             WHERE t.project_id = p.project_id;
+            action := CASE WHEN p.read_only_since IS NULL THEN 'made read-only'
+                           ELSE 're-applied read-only (the setting had been removed)' END;
+        ELSIF p.read_only_since IS NOT NULL AND (quota = 0 OR size <= quota) THEN
+            EXECUTE pg_catalog.format('ALTER DATABASE %I RESET default_transaction_read_only', p.database_name);
+            UPDATE claudable.projects AS t SET read_only_since = NULL, updated_at = pg_catalog.now()
+             WHERE t.project_id = p.project_id;
+            action := 'made writable';
+        ELSE
+            CONTINUE;
+        END IF;
+        INSERT INTO claudable.events (action, project_id, owner_id, database_name, outcome, detail)
+        VALUES ('enforce_quota', p.project_id, p.owner_id, p.database_name, 'succeeded',
+                action || ': ' || size || ' bytes, limit ' || quota);
+        RAISE LOG 'claudable: % database "%" of project "%" (% bytes, limit %)',
+            action, p.database_name, p.project_id, size, quota;
+        project_id := p.project_id; database_name := p.database_name;
+        size_bytes := size; limit_bytes := quota;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.claudable_enforce_quotas() FROM PUBLIC;
+-- end section
+
 -- section: report
 -- ---- the report ----------------------------------------------------------------------
 -- A project's role is the role of its recorded name carrying this installation's marker
@@ -358,6 +425,8 @@ AS $$
 WITH limits AS (
     SELECT l.connection_limit, l.max_database_size, claudable.expected_role_settings() AS role_settings
       FROM claudable.limits() AS l
+), owned_elsewhere AS MATERIALIZED (
+    SELECT o.* FROM claudable.owned_elsewhere() AS o
 ), spare_settings AS (
     SELECT t.target, t.template_name FROM claudable.spare_settings() AS t
 ), spares AS (
@@ -486,10 +555,22 @@ SELECT 'error', 'database ' || d.name,
                       AND 'default_transaction_read_only=on' = ANY (s.setconfig))
 UNION ALL
 SELECT 'warning', 'database ' || d.name,
-       'size ' || pg_catalog.pg_database_size(d.oid) || ' bytes exceeds claudable.max_database_size '
-           || l.max_database_size || ' (claudable_enforce_quotas() makes it read-only)', d.project_id, false
-  FROM project_databases AS d, limits AS l
- WHERE l.max_database_size > 0 AND d.read_only_since IS NULL AND pg_catalog.pg_database_size(d.oid) > l.max_database_size
+       'size ' || (pg_catalog.pg_database_size(d.oid) + COALESCE(e.size, 0)) || ' bytes'
+           || CASE WHEN e.size > 0 THEN ' (' || e.size || ' of them in other databases)' ELSE '' END
+           || ' exceeds claudable.max_database_size ' || l.max_database_size
+           || ' (claudable_enforce_quotas() makes it read-only)', d.project_id, false
+  FROM project_databases AS d CROSS JOIN limits AS l
+  LEFT JOIN (SELECT o.project_id, pg_catalog.sum(o.size_bytes)::bigint AS size FROM owned_elsewhere AS o
+              GROUP BY o.project_id) AS e ON e.project_id = d.project_id
+ WHERE l.max_database_size > 0 AND d.read_only_since IS NULL
+   AND pg_catalog.pg_database_size(d.oid) + COALESCE(e.size, 0) > l.max_database_size
+UNION ALL
+SELECT 'warning', 'role ' || p.username,
+       'owns ' || o.objects || ' objects (' || o.size_bytes || ' bytes) in database ' || o.database_name
+           || ', outside its own database: they count toward its size; REVOKE CONNECT, TEMPORARY ON DATABASE '
+           || pg_catalog.quote_ident(o.database_name) || ' FROM PUBLIC keeps tenants out of it',
+       p.project_id, false
+  FROM owned_elsewhere AS o JOIN claudable.projects AS p ON p.project_id = o.project_id
 UNION ALL
 SELECT 'error', 'database ' || t.name, 'PUBLIC may connect to the database that holds the claudable metadata', NULL, false
   FROM this_database AS t
@@ -678,56 +759,6 @@ REVOKE ALL ON FUNCTION @extschema@.claudable_reconcile() FROM PUBLIC;
 -- already open keeps its setting, and a tenant may still SET it off (a soft quota).
 -- Checks the setting that is really there, not only the state it last wrote: a quota the
 -- tenant removed (ALTER DATABASE ... RESET) is put back on the next run and recorded.
-CREATE OR REPLACE FUNCTION @extschema@.claudable_enforce_quotas()
-RETURNS TABLE (project_id text, database_name text, action text, size_bytes bigint, limit_bytes bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    quota bigint := (SELECT l.max_database_size FROM claudable.limits() AS l);
-    p record;
-    size bigint;
-BEGIN
-    FOR p IN
-        SELECT pr.project_id, pr.owner_id, pr.database_name, pr.read_only_since,
-               EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting AS s
-                        WHERE s.setdatabase = d.oid AND s.setrole = 0
-                          AND 'default_transaction_read_only=on' = ANY (s.setconfig)) AS read_only_set
-          FROM claudable.projects AS pr
-          JOIN pg_catalog.pg_database AS d ON d.datname = pr.database_name
-          JOIN pg_catalog.pg_roles AS r ON r.oid = d.datdba AND r.rolname = pr.username
-         WHERE pr.status = 'ready'
-         ORDER BY pr.project_id
-    LOOP
-        size := pg_catalog.pg_database_size(p.database_name);
-        IF quota > 0 AND size > quota AND (p.read_only_since IS NULL OR NOT p.read_only_set) THEN
-            EXECUTE pg_catalog.format('ALTER DATABASE %I SET default_transaction_read_only = on', p.database_name);
-            UPDATE claudable.projects AS t SET read_only_since = COALESCE(t.read_only_since, pg_catalog.now()),
-                                               updated_at = pg_catalog.now()
-             WHERE t.project_id = p.project_id;
-            action := CASE WHEN p.read_only_since IS NULL THEN 'made read-only'
-                           ELSE 're-applied read-only (the setting had been removed)' END;
-        ELSIF p.read_only_since IS NOT NULL AND (quota = 0 OR size <= quota) THEN
-            EXECUTE pg_catalog.format('ALTER DATABASE %I RESET default_transaction_read_only', p.database_name);
-            UPDATE claudable.projects AS t SET read_only_since = NULL, updated_at = pg_catalog.now()
-             WHERE t.project_id = p.project_id;
-            action := 'made writable';
-        ELSE
-            CONTINUE;
-        END IF;
-        INSERT INTO claudable.events (action, project_id, owner_id, database_name, outcome, detail)
-        VALUES ('enforce_quota', p.project_id, p.owner_id, p.database_name, 'succeeded',
-                action || ': ' || size || ' bytes, limit ' || quota);
-        RAISE LOG 'claudable: % database "%" of project "%" (% bytes, limit %)',
-            action, p.database_name, p.project_id, size, quota;
-        project_id := p.project_id; database_name := p.database_name;
-        size_bytes := size; limit_bytes := quota;
-        RETURN NEXT;
-    END LOOP;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@.claudable_enforce_quotas() FROM PUBLIC;
 
 -- section: fleet
 -- ---- a fleet's view of this server ---------------------------------------------------

@@ -336,6 +336,41 @@ pg::Result written_verifiers(const pg::Arguments&) {
     return rows;
 }
 
+pg::Result owned_elsewhere(const pg::Arguments&) {
+    // pg_shdepend, a shared catalog, says in which databases each project role owns
+    // something; a worker connected to each such database measures it.
+    auto found = pg::query(
+        "SELECT s.dbid, p.project_id, p.username, d.datname::text"
+        "  FROM pg_catalog.pg_shdepend AS s"
+        "  JOIN pg_catalog.pg_roles AS r ON r.oid = s.refobjid"
+        "  JOIN claudable.projects AS p ON p.username = r.rolname::text"
+        "  JOIN pg_catalog.pg_database AS d ON d.oid = s.dbid"
+        " WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND s.deptype = 'o'"
+        "   AND d.datname::text <> p.database_name"
+        " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2");
+    pg::ResultRows rows;
+    const CallerContext context = caller_context(settings::current());
+    for (std::size_t i = 0; i < found.size();) {
+        pg::check_for_interrupts();
+        const long long database_id = pg::as_int64(found[i][0]);
+        const std::string database_name = found[i][3].value_or("");
+        MeasureOwnedRequest request;
+        std::vector<std::string> projects;
+        for (; i < found.size() && pg::as_int64(found[i][0]) == database_id; ++i) {
+            projects.push_back(found[i][1].value_or(""));
+            request.usernames.push_back(found[i][2].value_or(""));
+        }
+        const MeasureOwnedReply reply =
+            measure_owned_in_worker(request, context, static_cast<unsigned int>(database_id));
+        for (const OwnedThere& owned : reply.owned)
+            for (std::size_t k = 0; k < request.usernames.size(); ++k)
+                if (request.usernames[k] == owned.username)
+                    rows.rows.push_back(pg::ResultRow{{projects[k], database_name, pg::Bigint{owned.objects},
+                                                       pg::Bigint{owned.size_bytes}}});
+    }
+    return rows;
+}
+
 pg::Result limits(const pg::Arguments&) {
     const settings::Values values = settings::current();
     return pg::ResultRow{{values.connection_limit, values.role_settings, pg::Bigint{values.max_database_size},

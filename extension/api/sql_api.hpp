@@ -33,6 +33,7 @@ pg::Result import_key(const pg::Arguments& arguments);
 pg::Result adopt_key_of_0_2_0(const pg::Arguments& arguments);
 pg::Result credential_findings(const pg::Arguments& arguments);
 pg::Result written_verifiers(const pg::Arguments& arguments);
+pg::Result owned_elsewhere(const pg::Arguments& arguments);
 pg::Result limits(const pg::Arguments& arguments);
 pg::Result refill_spares(const pg::Arguments& arguments);
 pg::Result spare_settings(const pg::Arguments& arguments);

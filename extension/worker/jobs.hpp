@@ -4,6 +4,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "store/project_store.hpp"
 
@@ -61,8 +62,11 @@ struct DropOwnedRequest {  // connected to another database: DROP OWNED BY the r
     std::string username;
 };
 struct RefillSparesRequest {};  // claudable_refill_spares(): the pool, filled now, to the server's settings
+struct MeasureOwnedRequest {     // connected to another database: what these roles own there
+    std::vector<std::string> usernames;
+};
 using JobRequest = std::variant<ProvisionRequest, DeprovisionRequest, RotatePasswordRequest, RotateKeyRequest,
-                                InspectTemplateRequest, DropOwnedRequest, RefillSparesRequest>;
+                                InspectTemplateRequest, DropOwnedRequest, RefillSparesRequest, MeasureOwnedRequest>;
 
 struct WorkerRequest {
     CallerContext context;
@@ -86,8 +90,16 @@ struct DropOwnedReply {};
 struct RefillSparesReply {
     int ready = 0;  // spares ready to be claimed
 };
+struct OwnedThere {
+    std::string username;
+    long long objects = 0;     // relations and large objects it owns in that database
+    long long size_bytes = 0;  // their size on disk (relations with indexes and TOAST, large objects' data)
+};
+struct MeasureOwnedReply {
+    std::vector<OwnedThere> owned;
+};
 using WorkerReply = std::variant<ProjectReply, DeprovisionReply, RotateKeyReply, InspectTemplateReply, DropOwnedReply,
-                                 RefillSparesReply>;
+                                 RefillSparesReply, MeasureOwnedReply>;
 
 // What the job is doing, for messages: "provisioning", "rotating the password", ...
 const char* job_verb(const JobRequest& job);

@@ -471,6 +471,30 @@ DropOwnedReply drop_owned_here(const DropOwnedRequest& request) {
     return DropOwnedReply{};
 }
 
+// Connected to another database: what the given roles own here, and its size on disk.
+MeasureOwnedReply measure_owned_here(const MeasureOwnedRequest& request) {
+    MeasureOwnedReply reply;
+    in_transaction([&] {
+        for (const std::string& username : request.usernames) {
+            pg::check_for_interrupts();
+            auto rows = pg::query(
+                "SELECT pg_catalog.count(*), COALESCE(pg_catalog.sum(o.size), 0)::bigint FROM ("
+                "  SELECT pg_catalog.pg_total_relation_size(c.oid) AS size FROM pg_catalog.pg_class AS c"
+                "   JOIN pg_catalog.pg_roles AS r ON r.oid = c.relowner"
+                "   WHERE r.rolname = $1 AND c.relkind IN ('r', 'm', 'p')"
+                "  UNION ALL"
+                "  SELECT (SELECT COALESCE(pg_catalog.sum(pg_catalog.octet_length(l.data)), 0)"
+                "            FROM pg_catalog.pg_largeobject AS l WHERE l.loid = m.oid)"
+                "    FROM pg_catalog.pg_largeobject_metadata AS m JOIN pg_catalog.pg_roles AS r ON r.oid = m.lomowner"
+                "   WHERE r.rolname = $1) AS o",
+                {pg::text_param(username)});
+            const long long objects = pg::as_int64(rows.at(0)[0]);
+            if (objects > 0) reply.owned.push_back(OwnedThere{username, objects, pg::as_int64(rows.at(0)[1])});
+        }
+    });
+    return reply;
+}
+
 ProjectReply rotate_password(const RotatePasswordRequest& request, const CallerContext& context) {
     const ProjectNames names = names_for(request.project_id);
     pg::report_activity("claudable: rotating the password of " + describe(request.project_id, request.owner_id));
@@ -548,6 +572,7 @@ const char* job_verb(const JobRequest& job) {
     if (std::holds_alternative<RotateKeyRequest>(job)) return "rotating the key";
     if (std::holds_alternative<InspectTemplateRequest>(job)) return "inspecting the template";
     if (std::holds_alternative<RefillSparesRequest>(job)) return "refilling the spare pool";
+    if (std::holds_alternative<MeasureOwnedRequest>(job)) return "measuring what project roles own in another database";
     return "dropping what the role owns in another database";
 }
 
@@ -564,6 +589,7 @@ WorkerReply run_worker_job(const WorkerRequest& request) {
     const CallerContext& context = request.context;
     if (std::holds_alternative<InspectTemplateRequest>(request.job)) return in_transaction_result(inspect_template);
     if (const auto* r = std::get_if<DropOwnedRequest>(&request.job)) return drop_owned_here(*r);
+    if (const auto* r = std::get_if<MeasureOwnedRequest>(&request.job)) return measure_owned_here(*r);
     if (std::holds_alternative<RefillSparesRequest>(request.job)) return RefillSparesReply{refill_spares_now(context)};
     try {
         try {

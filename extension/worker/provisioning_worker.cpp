@@ -92,6 +92,11 @@ void drop_owned_in_worker(const DropOwnedRequest& request, const CallerContext& 
     call_worker<DropOwnedReply>(request, context, database_id);
 }
 
+MeasureOwnedReply measure_owned_in_worker(const MeasureOwnedRequest& request, const CallerContext& context,
+                                          unsigned int database_id) {
+    return call_worker<MeasureOwnedReply>(request, context, database_id);
+}
+
 RefillSparesReply refill_spares_in_worker(const RefillSparesRequest& request, const CallerContext& context) {
     return call_worker<RefillSparesReply>(request, context);
 }
@@ -109,7 +114,8 @@ void run_provisioning_worker(unsigned int segment) {
                 // Templates usually refuse connections (datallowconn = false), and so may a
                 // database a tenant locked; the inspection and DROP OWNED still go in.
                 const bool elsewhere = std::holds_alternative<InspectTemplateRequest>(request.job) ||
-                                       std::holds_alternative<DropOwnedRequest>(request.job);
+                                       std::holds_alternative<DropOwnedRequest>(request.job) ||
+                                       std::holds_alternative<MeasureOwnedRequest>(request.job);
                 pg::connect_background_worker(database_id, role_id, elsewhere, request.context.worker_timeout_ms,
                                               "claudable provisioner");
                 connected = true;

@@ -101,6 +101,10 @@ struct RequestWriter {
     void operator()(const InspectTemplateRequest& r) const { w.text(r.template_name); }
     void operator()(const DropOwnedRequest& r) const { w.text(r.username); }
     void operator()(const RefillSparesRequest&) const {}
+    void operator()(const MeasureOwnedRequest& r) const {
+        w.number(static_cast<std::int64_t>(r.usernames.size()));
+        for (const std::string& name : r.usernames) w.text(name);
+    }
 };
 
 JobRequest read_job(Reader& in, std::int64_t index) {
@@ -137,6 +141,11 @@ JobRequest read_job(Reader& in, std::int64_t index) {
         case 4: return InspectTemplateRequest{in.text()};
         case 5: return DropOwnedRequest{in.text()};
         case 6: return RefillSparesRequest{};
+        case 7: {
+            MeasureOwnedRequest r;
+            for (std::int64_t n = in.number(); n > 0; --n) r.usernames.push_back(in.text());
+            return r;
+        }
         default: fail(sqlstate::internal_error, "claudable: a worker request names an unknown job");
     }
 }
@@ -152,6 +161,10 @@ struct ReplyWriter {
     void operator()(const InspectTemplateReply& r) const { w.number(r.has_claudable); }
     void operator()(const DropOwnedReply&) const {}
     void operator()(const RefillSparesReply& r) const { w.number(r.ready); }
+    void operator()(const MeasureOwnedReply& r) const {
+        w.number(static_cast<std::int64_t>(r.owned.size()));
+        for (const OwnedThere& o : r.owned) w.text(o.username).number(o.objects).number(o.size_bytes);
+    }
 };
 
 }  // namespace
@@ -200,6 +213,17 @@ WorkerReply decode_reply(const std::string& bytes) {
         case 3: return InspectTemplateReply{in.flag()};
         case 4: return DropOwnedReply{};
         case 5: return RefillSparesReply{in.integer()};
+        case 6: {
+            MeasureOwnedReply r;
+            for (std::int64_t n = in.number(); n > 0; --n) {
+                OwnedThere o;
+                o.username = in.text();
+                o.objects = in.number();
+                o.size_bytes = in.number();
+                r.owned.push_back(std::move(o));
+            }
+            return r;
+        }
         default: fail(sqlstate::internal_error, "claudable: a worker reply names an unknown job");
     }
 }
