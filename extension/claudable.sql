@@ -221,9 +221,9 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.claudable_import_key(text) FROM PUBLIC;
 
--- Per-project findings that need the key or PostgreSQL's SCRAM code: stored passwords
--- that do not decrypt, a key that does not match the recorded fingerprint, and roles
--- whose password was changed outside claudable.
+-- Per-project findings that need the key: stored passwords that do not decrypt, a key that
+-- does not match the recorded fingerprint, and roles whose verifier is not the one claudable
+-- wrote for the stored password (crypto/scram.hpp: never at a cost the verifier sets).
 CREATE FUNCTION claudable.credential_findings()
 RETURNS TABLE (severity text, object text, problem text, project_id text, repairable boolean)
 AS 'MODULE_PATHNAME', 'claudable_credential_findings'

@@ -46,7 +46,8 @@ REVOKE CONNECT ON DATABASE :"db" FROM claudable_monitor;
 DROP ROLE claudable_monitor;
 
 SELECT columns_are('claudable', 'events',
-    ARRAY['id', 'at', 'action', 'project_id', 'owner_id', 'database_name', 'actor', 'outcome', 'detail'],
+    ARRAY['id', 'at', 'action', 'project_id', 'owner_id', 'database_name', 'actor', 'outcome', 'detail',
+          'repeats', 'last_at'],
     'claudable.events has the documented columns');
 SELECT ok('claudable.events'::regclass = ANY (SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'claudable'),
     'claudable.events is kept by pg_dump');

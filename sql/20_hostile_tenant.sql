@@ -21,7 +21,7 @@ CREATE TEMP TABLE two AS SELECT * FROM claudable_provision('evil-2', 'owner-evil
 SELECT dblink_connect('t1', (SELECT database_url FROM one)) AS t1 \gset
 SELECT dblink_connect('t2', (SELECT database_url FROM two)) AS t2 \gset
 
-SELECT plan(37);
+SELECT plan(38);
 
 -- ---- what the tenant changes is reported and repaired --------------------------------
 SELECT is(pg_temp.tenant('t1', 'ALTER DATABASE app_db_evil_1 IS_TEMPLATE true'), '',
@@ -120,13 +120,18 @@ SELECT is((SELECT created FROM claudable_provision('evil-3', 'owner-evil')), tru
 SELECT is(pg_temp.tenant('t2', 'BEGIN'), '', 'a tenant opens a transaction');
 SELECT is(pg_temp.tenant('t2', $$ALTER ROLE app_u_evil_2 PASSWORD 'holding-the-row'$$), '',
     'and locks its role''s row by changing its password in it');
-SET claudable.worker_timeout = 2000;
+-- worker_timeout far above the 1 s a step waits for a row its tenant can lock.
+SET claudable.worker_timeout = 60000;
+SELECT is(pg_temp.sqlstate_of($$SELECT claudable_rotate_password('evil-2', 'owner-evil')$$), '55P03',
+    'a rotation waits about a second for the tenant''s row, not claudable.worker_timeout, and fails with 55P03');
 SELECT is(pg_temp.error_text($$SELECT claudable_rotate_password('evil-2', 'owner-evil')$$),
-    'claudable: rotating the password did not finish within claudable.worker_timeout | ' ||
-    'The worker waited for a lock that another session holds (canceling statement due to lock timeout); ' ||
-    'the step that waited changed nothing. | ' ||
-    'Find the blocking session in pg_locks and pg_stat_activity, or call again later: calls are idempotent.',
-    'a rotation waits no longer than claudable.worker_timeout, then says what it waited for');
+    'claudable: rotating the password of project "evil-2" for owner "owner-evil" stopped: a session holds a lock on '
+    'role "app_u_evil_2" or its database | '
+    'Another session (a session of the project''s own role, after ALTER ROLE or ALTER DATABASE in a transaction '
+    'still open) held the row for more than 1000 ms; nothing was changed, and no other project waited. | '
+    'End that transaction (pg_stat_activity shows it as ''idle in transaction'' for role "app_u_evil_2") or '
+    'terminate the session, then call again.',
+    'and says what it waited for and what to do');
 RESET claudable.worker_timeout;
 SELECT ok((SELECT p.password = t.password FROM claudable_provision('evil-2', 'owner-evil') AS p, two AS t)
           AND NOT EXISTS (SELECT 1 FROM claudable.events

@@ -10,7 +10,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
 source "$here/../lib/wait.sh"
 start_attack_cluster || exit 1
-q() { psql -X -At -d meta "$@"; }
 fault_lock=$((0x636c6402))
 # hold_fault_lock, then park_first_call PROJECT: a first call whose worker parks before its
 # reservation; the call itself is cancelled by statement_timeout while the worker waits.

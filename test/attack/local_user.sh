@@ -8,7 +8,6 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
 start_attack_cluster || exit 1
-q() { psql -X -At -d meta "$@"; }
 as_local_user() { runuser -u nobody -- "$@"; }
 export_to() { q -v VERBOSITY=verbose -c "SELECT claudable_export_key('$1')" 2>&1; }
 tenant_url first owner-local >/dev/null  # the first project makes the key

@@ -9,7 +9,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
 start_attack_cluster "claudable.max_database_size = '16MB'" || exit 1
 monitor=$(readme_actor monitoring) || exit 1
-q() { psql -X -At -d meta "$@"; }
 psql -X -q -d postgres -c "GRANT CONNECT, TEMPORARY ON DATABASE postgres TO PUBLIC"
 tenant=$(tenant_url hoarder owner-hoard)
 tenant_url quiet owner-hoard >/dev/null  # stores nothing elsewhere

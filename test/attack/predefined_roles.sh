@@ -8,7 +8,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
 start_attack_cluster || exit 1
 monitor=$(readme_actor monitoring) || exit 1
-q() { psql -X -At -d meta "$@"; }
 # login_with ROLE PREDEFINED: a login role holding PREDEFINED and CONNECT on meta; prints its URL.
 login_with() {
     local password

@@ -8,7 +8,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
 source "$here/../lib/wait.sh"
 start_attack_cluster || exit 1
-q() { psql -X -At -d meta "$@"; }
 tenant_url victim owner-real >/dev/null
 calls=$(mktemp)
 for i in $(seq 1 2000); do echo "SELECT 1 FROM claudable_provision('victim', 'intruder');"; done >"$calls"
@@ -18,7 +17,14 @@ drained() {  # COUNT: the queue is drained and the trail counts COUNT refusals o
     wait_for_row "SELECT 1 WHERE (SELECT coalesce(sum(repeats), 0) FROM claudable.events
                                    WHERE project_id = 'victim' AND owner_id = 'intruder') = $1"
 }
-check "claudable.events counts all 2,000 (sum of repeats)" drained 2000
+counted=ok
+drained 2000 || {  # what to look at when it did not: the count, the queue files, the drainer's errors
+    counted=short
+    echo "# counted: $(q -c "SELECT coalesce(sum(repeats), 0) FROM claudable.events WHERE owner_id = 'intruder'")"
+    ls -la "$CLUSTER_DIR"/data/claudable_refusals* 2>&1 | sed 's/^/# /'
+    grep -E 'drainer|claudable_refusals|could not' "$CLUSTER_LOG" | tail -5 | sed 's/^/# /'
+}
+check "claudable.events counts all 2,000 (sum of repeats)" test "$counted" = ok
 events=$(q -c "SELECT count(*) FROM claudable.events WHERE project_id = 'victim' AND owner_id = 'intruder'")
 echo "# 2,000 refusals from one session: $events event(s) in claudable.events"
 check "in at most two events (one per minute a burst spans)" test "$events" -le 2

@@ -8,7 +8,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
 start_attack_cluster "claudable.spare_databases = 2" || exit 1
 monitor=$(readme_actor monitoring) || exit 1
-q() { psql -X -At -d meta "$@"; }
 spares() { q -c "SELECT string_agg(name, ' ' ORDER BY name) FROM claudable.spares WHERE state = 'ready'"; }
 
 tenant=$(tenant_url granter owner-spares)

@@ -9,7 +9,6 @@ source "$here/../lib/attack.sh"
 source "$here/../lib/wait.sh"
 # worker_timeout well above the tenant bound: a call that waited for the tenant would take it.
 start_attack_cluster "claudable.worker_timeout = '60s'" || exit 1
-q() { psql -X -At -d meta "$@"; }
 ms() { date +%s%3N; }
 
 # hold TENANT_URL SQL: the tenant runs SQL in a transaction it keeps open (30 s at most).

@@ -276,6 +276,10 @@ def main():
     if os.environ.get("BENCH_ONLY") == "spares":  # a quicker run of rows 8-13 alone
         spare_rows_only(verifier)
         return
+    if os.environ.get("BENCH_ONLY") == "attacks":  # rows 20-22 alone
+        attack_rows()
+        print_table()
+        return
     # 10 projects exist: the warm path and the small end of the scale comparison.
     for i in range(10):
         psql(f"SELECT 1 FROM claudable_provision('warm-{i}', 'owner')")
@@ -331,6 +335,7 @@ def main():
            timed([f"{BINDIR}/psql", "-X", "-At", "-d", DB, "-c", "SELECT * FROM claudable_provision('warm-1', 'owner')"]),
            "ms", 1.20, note="whole process: start, connect, call, print")
 
+    attack_rows()
     spare_rows_only(verifier)
 
 
@@ -340,6 +345,72 @@ def spare_rows_only(verifier):
     for fsync in ("off", "on"):
         spare_benchmarks(verifier, fsync, big_template_bytes)
     print_table()
+
+
+def attack_rows():
+    """20-22: what a hostile tenant or deploy service costs everyone else (issue 19)."""
+    db = "bench_attack"
+    psql(f"CREATE DATABASE {db}", db="postgres")
+    psql("CREATE EXTENSION claudable", db=db)
+    session = Session(db)
+    session.run([f"SELECT 1 FROM claudable_provision('quiet-{i}', 'owner')" for i in range(99)])
+    session.close()
+    port, host = os.environ["PGPORT"], "127.0.0.1"
+    password = psql("SELECT password FROM claudable_provision('stall', 'owner')", db=db).stdout.strip()
+    tenant_url = f"postgresql://app_u_stall:{password}@{host}:{port}/app_db_stall"
+
+    # 20. A cold provision alone, and while a tenant holds its role's row and its own
+    # rotation waits for it (and fails after 1 s with 55P03).
+    alone, stalled = [], []
+    timing = Session(db)
+    for i in range(REPS + 1):
+        a = sum(timing.run([f"SELECT 1 FROM claudable_provision('alone-{i}', 'owner')"]))
+        tenant = subprocess.Popen([f"{BINDIR}/psql", "-X", "-q", "-At", tenant_url], stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        tenant.stdin.write("BEGIN;\nALTER ROLE CURRENT_USER PASSWORD 'tenant-chose-this';\n")
+        tenant.stdin.flush()
+        time.sleep(0.3)
+        rotation = subprocess.Popen([f"{BINDIR}/psql", "-X", "-q", "-At", "-d", db, "-c",
+                                     "SELECT 1 FROM claudable_rotate_password('stall', 'owner')"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.2)  # the rotation's worker now waits for the tenant's row
+        s_ = sum(timing.run([f"SELECT 1 FROM claudable_provision('during-{i}', 'owner')"]))
+        rotation.wait()
+        tenant.stdin.write("ROLLBACK;\n")
+        tenant.stdin.close()
+        tenant.wait()
+        if i:
+            alone.append(a)
+            stalled.append(s_)
+    timing.close()
+    record("20. cold provision while a tenant stalls its own rotation vs alone (ms)", statistics.median(stalled),
+           statistics.median(alone), "ms", 1.10,
+           note="the tenant holds its role's row (ALTER ROLE self PASSWORD in an open transaction)")
+
+    # 21. claudable_check() on 100 projects, one role carrying a 2,000,000,000-round verifier
+    # (the state a tenant reaches with its own ALTER ROLE, after PostgreSQL's own check of it).
+    def check_ms():
+        session = Session(db)
+        times = session.run(["SELECT count(*) FROM claudable_check()"] * (REPS + 1))[1:]
+        session.close()
+        return statistics.median(times)
+    clean = check_ms()
+    psql("UPDATE pg_authid SET rolpassword = 'SCRAM-SHA-256$2000000000:" + "A" * 22 + "==$" + "B" * 43 + "=:" +
+         "C" * 43 + "=' WHERE rolname = 'app_u_quiet_1'", db=db)
+    record("21. claudable_check() on 100 projects, one with a 2,000,000,000-round verifier, vs none (ms)",
+           check_ms(), clean, "ms", 1.10, note="the verifier is reported as changed without running its rounds")
+
+    # 22. 2,000 wrong-owner refusals from one session: rows added to claudable.events.
+    script = "\n".join("SELECT 1 FROM claudable_provision('quiet-1', 'intruder');" for _ in range(2000))
+    subprocess.run([f"{BINDIR}/psql", "-X", "-q", "-d", db], input=script, capture_output=True, text=True)
+    for _ in range(100):
+        counted = psql("SELECT coalesce(sum(repeats), 0), count(*) FROM claudable.events WHERE owner_id = 'intruder'",
+                       db=db).stdout.strip().split("|")
+        if counted[0] == "2000":
+            break
+        time.sleep(0.1)
+    record("22. audit rows for 2,000 wrong-owner refusals vs one row per refusal (rows)", float(counted[1]), 2000.0,
+           "rows", 0.001, note=f"all {counted[0]} refusals counted in claudable.events.repeats")
 
 
 def print_table():

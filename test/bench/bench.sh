@@ -18,6 +18,8 @@ cluster_start "max_connections = 200" "max_worker_processes = 40" "log_min_messa
 export PG_BINDIR
 echo "# machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); PostgreSQL $(psql -X -At -c 'SHOW server_version')"
 time python3 test/bench/bench.py
+# BENCH_ONLY=spares or attacks: those rows alone.
+[ -n "${BENCH_ONLY:-}" ] && exit 0
 
 # 7. The Node package's warm call against a raw pg query of the same SELECT (client/node).
 (cd client/node && npm ci --no-audit --no-fund >/dev/null 2>&1 && npm run -s build) || { echo "node package build failed" >&2; exit 1; }

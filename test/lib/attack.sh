@@ -5,6 +5,7 @@
 #   start_attack_cluster [postgresql.conf lines...]  exports DEPLOY_URL
 #   as_deploy SQL...          psql as the deploy service (PGOPTIONS passes through)
 #   as_super SQL...           psql as the cluster's superuser, in meta
+#   q PSQL-ARGS...            psql -At as the superuser in meta (what test/lib/wait.sh polls with)
 #   as_url URL SQL...         psql with URL
 #   sqlstate_of URL SQL...    the SQLSTATE of the first error, or "ok"
 #   tenant_url PROJECT OWNER  provisions through the deploy role and prints its DATABASE_URL
@@ -27,6 +28,7 @@ as_url() {
     psql -X -q -At -v ON_ERROR_STOP=1 "$url" "${args[@]}"
 }
 as_deploy() { as_url "$DEPLOY_URL" "$@"; }
+q() { psql -X -At -d meta "$@"; }
 as_super() {
     local args=()
     for sql in "$@"; do args+=(-c "$sql"); done
