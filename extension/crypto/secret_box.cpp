@@ -38,15 +38,17 @@ std::string directory_of(const std::string& path) {
     return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
-// A directory others may write to lets them pre-create, replace or remove the key's file;
-// one with the sticky bit owned by root or by the server's own user (/tmp) only lets
-// them pre-create a name, which O_EXCL and link() refuse.
+// A directory others may write to (its owner, if that is another user, or anyone through
+// group or other write bits) lets them pre-create, replace or remove the key's file; one
+// with the sticky bit owned by root or by the server's own user (/tmp) only lets them
+// pre-create a name, which O_EXCL and link() refuse.
 void refuse_shared_directory(const std::string& path) {
     const std::string directory = directory_of(path);
     struct stat st;
     if (::stat(directory.c_str(), &st) != 0) key_file_failure("cannot stat the directory of", path, errno);
-    const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-    const bool sticky_and_owned = (st.st_mode & S_ISVTX) != 0 && (st.st_uid == 0 || st.st_uid == ::geteuid());
+    const bool owned = st.st_uid == 0 || st.st_uid == ::geteuid();
+    const bool others_write = !owned || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+    const bool sticky_and_owned = (st.st_mode & S_ISVTX) != 0 && owned;
     if (others_write && !sticky_and_owned)
         fail(sqlstate::config_file_error,
              "claudable: will not write key file \"" + path + "\": its directory is writable by other users",
