@@ -447,7 +447,7 @@ WITH limits AS (
     SELECT r.*, p.status FROM managed_roles AS r
       JOIN claudable.projects AS p ON p.project_id = r.project_id AND p.username = r.name
 ), project_databases AS (
-    SELECT d.oid, d.datname::text AS name, d.datconnlimit, d.datistemplate, d.datdba,
+    SELECT d.oid, d.datname::text AS name, d.datconnlimit, d.datistemplate, d.datallowconn, d.datdba,
            COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba)) AS acl,
            pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
            p.project_id, p.status, p.read_only_since
@@ -493,6 +493,13 @@ SELECT 'error', 'database ' || d.name, 'is marked as a template (IS_TEMPLATE), s
        d.project_id, true
   FROM project_databases AS d
  WHERE d.datistemplate
+UNION ALL
+SELECT 'error', 'database ' || d.name,
+       'refuses every connection (ALLOW_CONNECTIONS false, which its owner may set), so the project''s URL does '
+           || 'not work (claudable_reconcile() allows them again)',
+       d.project_id, true
+  FROM project_databases AS d
+ WHERE NOT d.datallowconn
 UNION ALL
 SELECT 'error', 'database ' || d.name, 'PUBLIC holds ' || a.privilege_type || ' on a managed database', d.project_id, true
   FROM project_databases AS d CROSS JOIN LATERAL pg_catalog.aclexplode(d.acl) AS a

@@ -157,7 +157,9 @@ void ensure_database(const ProjectNames& names, const std::string& marker, const
             pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
             break;
         case Ownership::ours:
-            pg::run_top_level("ALTER DATABASE " + database + " WITH" + connection_limit_clause(settings));
+            // A tenant may have closed its own database (ALLOW_CONNECTIONS false): the URL must work.
+            pg::run_top_level("ALTER DATABASE " + database + " WITH ALLOW_CONNECTIONS true" +
+                              connection_limit_clause(settings));
             if (is_template(names.database_name))
                 pg::run_top_level("ALTER DATABASE " + database + " WITH IS_TEMPLATE false");
             pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
