@@ -1,9 +1,10 @@
 // libFuzzer: whatever a server returns as pooler entries, PgBouncer's files get exactly one
 // line per entry (plus the header) or nothing at all: no value starts a line of its own. The
-// entries pgbouncer-config keeps (sort_pooler_entries) always render, one line each, and no
-// report of a skipped one breaks a line.
+// entries pgbouncer-config keeps (sort_pooler_entries) always render, one line each, no
+// database or role name among them twice, and no report of a skipped one breaks a line.
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (lines(claudable::render_pgbouncer_databases(sorted.written, "transaction")) != sorted.written.size() + 3)
             std::abort();
         if (lines(claudable::render_pgbouncer_auth_file(sorted.written)) != sorted.written.size()) std::abort();
+        std::set<std::string> databases, roles;
+        for (const auto& kept : sorted.written)
+            if (!databases.insert(kept.database_name).second || !roles.insert(kept.username).second) std::abort();
         for (const auto& skipped : sorted.skipped)
             if (lines(skipped.server + skipped.database_name + skipped.project_id + skipped.reason) != 0) std::abort();
-    } catch (const claudable::Conflict&) {
-        // one database on two servers: nothing would be written
     } catch (const claudable::Error&) {
-        std::abort();  // anything else refused what sort_pooler_entries kept
+        std::abort();  // sorting never refuses (a name two entries have is skipped), nor does rendering what it kept
     }
     try {
         if (lines(claudable::render_pgbouncer_databases(entries, "transaction")) != entries.size() + 3) std::abort();

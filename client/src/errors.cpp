@@ -28,7 +28,9 @@ namespace detail {
 bool ends_session(const std::string& sqlstate) noexcept { return sqlstate == "57P01" || sqlstate == "57P02"; }
 
 void throw_for_answer(const std::string& sqlstate, const std::string& message) {
-    if (ends_session(sqlstate)) throw LostAfterSending(sqlstate, message);
+    // 08006 as an answer: a fleet directory's connection to the project's server broke
+    // during the call, which may have run there (README, "Fleet"). Not "nothing happened".
+    if (ends_session(sqlstate) || sqlstate == "08006") throw LostAfterSending(sqlstate, message);
     throw_for_sqlstate(sqlstate, message);
 }
 

@@ -26,7 +26,8 @@ struct LostAfterSending : TransientError { using TransientError::TransientError;
 bool ends_session(const std::string& sqlstate) noexcept;
 
 // The Error for a server's answer to a request that was sent: LostAfterSending for a session
-// the server ended, else what throw_for_sqlstate throws.
+// the server ended, or for a fleet directory's 08006 (its connection to the project's server
+// broke during the call), else what throw_for_sqlstate throws.
 [[noreturn]] void throw_for_answer(const std::string& sqlstate, const std::string& message);
 
 // libpq gives a failed login no SQLSTATE, only the server's FATAL inside its message. True

@@ -28,19 +28,39 @@ std::string shown_name(const std::string& name) {
     return name.empty() || std::regex_match(name, showable) ? name : "?";
 }
 
-// Conflict for one database name on two servers (names that are not usable are the
-// entries' own problem, reported with them).
-void refuse_a_database_on_two_servers(const std::vector<PoolerEntry>& entries) {
-    std::map<std::string, const PoolerEntry*> by_database;
-    for (const PoolerEntry& entry : entries) {
-        if (!std::regex_match(entry.database_name, safe_name)) continue;
-        auto [at, inserted] = by_database.emplace(entry.database_name, &entry);
-        if (!inserted)
-            throw Conflict("42710", "database \"" + entry.database_name + "\" is on server \"" +
-                                        shown_name(at->second->server) + "\" and on server \"" +
-                                        shown_name(entry.server) +
-                                        "\"; run claudable_fleet_check() on the directory. Nothing was written");
+// Where an entry's database or role name is also another entry's (one project on two servers:
+// two databases of one name, two roles of one name with two verifiers): why that entry cannot
+// be given to PgBouncer, whose [databases] and auth file hold one line per name. Every entry
+// of such a name is left out, not only the later one: PgBouncer would send the apps of that
+// name to one of the copies, and nothing says which one they use. Empty when it is alone.
+// Names that are not usable are the entries' own problem, reported with them.
+std::vector<std::string> name_shared_with_another_entry(const std::vector<PoolerEntry>& entries) {
+    std::map<std::string, std::vector<size_t>> by_database, by_role;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        if (std::regex_match(entries[i].database_name, safe_name)) by_database[entries[i].database_name].push_back(i);
+        if (std::regex_match(entries[i].username, safe_name)) by_role[entries[i].username].push_back(i);
     }
+    std::vector<std::string> problems(entries.size());
+    auto mark = [&](const std::map<std::string, std::vector<size_t>>& by_name, const char* what) {
+        for (const auto& [name, indexes] : by_name) {
+            if (indexes.size() < 2) continue;
+            for (size_t i : indexes) {
+                if (!problems[i].empty()) continue;
+                std::string other;  // another server that has it, if the entries name their servers
+                for (size_t j : indexes)
+                    if (j != i && !entries[j].server.empty() && entries[j].server != entries[i].server) {
+                        other = shown_name(entries[j].server);
+                        break;
+                    }
+                problems[i] = std::string("a ") + what + " name that " +
+                              (other.empty() ? std::string("another entry") : "server \"" + other + "\"") +
+                              " also has (one project on two servers: run claudable_fleet_check() on the directory)";
+            }
+        }
+    };
+    mark(by_database, "database");
+    mark(by_role, "role");
+    return problems;
 }
 
 }  // namespace
@@ -56,10 +76,12 @@ std::string pooler_entry_problem(const PoolerEntry& entry) {
 }
 
 PgbouncerConfigResult sort_pooler_entries(const std::vector<PoolerEntry>& entries) {
-    refuse_a_database_on_two_servers(entries);
+    const std::vector<std::string> shared = name_shared_with_another_entry(entries);
     PgbouncerConfigResult sorted;
-    for (const PoolerEntry& entry : entries) {
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const PoolerEntry& entry = entries[i];
         std::string problem = pooler_entry_problem(entry);
+        if (problem.empty()) problem = shared[i];
         if (problem.empty())
             sorted.written.push_back(entry);
         else
@@ -76,7 +98,11 @@ void check_pooler_entries(const std::vector<PoolerEntry>& entries) {
             throw InvalidInput("22023", "pooler entry for database \"" + shown_name(entry.database_name) + "\" has " +
                                             problem + "; nothing was written");
     }
-    refuse_a_database_on_two_servers(entries);
+    const std::vector<std::string> shared = name_shared_with_another_entry(entries);
+    for (size_t i = 0; i < entries.size(); ++i)
+        if (!shared[i].empty())
+            throw InvalidInput("22023", "pooler entry for database \"" + shown_name(entries[i].database_name) +
+                                            "\" has " + shared[i] + "; nothing was written");
 }
 
 std::string render_pgbouncer_databases(const std::vector<PoolerEntry>& entries, const std::string& pool_mode) {

@@ -216,13 +216,13 @@ TEST(PgbouncerConfig, RefusesAPlainPasswordOrMd5HashInsteadOfAScramVerifier) {
         EXPECT_EQ(std::string(e.what()).find("md5"), std::string::npos) << "the message shows the secret";
     }
 }
-TEST(PgbouncerConfig, RefusesOneDatabaseOnTwoServers) {
+TEST(PgbouncerConfig, RefusesToRenderOneDatabaseOnTwoServers) {
     EXPECT_EQ(error_of([] {
                   render_pgbouncer_databases({entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_x", "app_u_x")},
                                              "transaction");
               }),
-              "42710: database \"app_db_x\" is on server \"a\" and on server \"b\"; run claudable_fleet_check() on the "
-              "directory. Nothing was written");
+              "22023: pooler entry for database \"app_db_x\" has a database name that server \"b\" also has (one "
+              "project on two servers: run claudable_fleet_check() on the directory); nothing was written");
 }
 TEST(PgbouncerConfig, WritesBothFilesMode0600AndReplacesASymlinkWithoutFollowingIt) {
     const auto dir = fresh_directory("claudable-unit-pgb");
@@ -293,17 +293,46 @@ TEST(PgbouncerConfig, ShowsAnUnusableNameInAReportAsAQuestionMark) {
     EXPECT_EQ(result.skipped[0].database_name + " " + result.skipped[0].project_id + ": " + result.skipped[0].reason,
               "? ?: an unusable database name");
 }
-TEST(PgbouncerConfig, WritesNothingForOneDatabaseOnTwoServers) {
+TEST(PgbouncerConfig, LeavesBothCopiesOfOneDatabaseOnTwoServersOutAndWritesEveryOtherEntry) {
     const auto dir = fresh_directory("claudable-unit-pgb3");
-    EXPECT_EQ(error_of([&] {
-                  write_pgbouncer_config(dir.string(),
-                                         {entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_x", "app_u_x"),
-                                          entry("a", "app_db_y", "app_u_y")},
-                                         "transaction");
-              }).substr(0, 6),
-              "42710:");
-    EXPECT_TRUE(std::filesystem::is_empty(dir)) << "no file at all: neither of the two, nor a temporary one";
+    const PgbouncerConfigResult result =
+        write_pgbouncer_config(dir.string(),
+                               {entry("a", "app_db_x", "app_u_x"), entry("a", "app_db_y", "app_u_y"),
+                                entry("b", "app_db_x", "app_u_x"), entry("b", "app_db_z", "app_u_z")},
+                               "transaction");
+    EXPECT_EQ(slurp(dir / pgbouncer_databases_file),
+              render_pgbouncer_databases({entry("a", "app_db_y", "app_u_y"), entry("b", "app_db_z", "app_u_z")},
+                                         "transaction"));
+    EXPECT_EQ(slurp(dir / pgbouncer_auth_file), "\"app_u_y\" \"" + verifier + "\"\n\"app_u_z\" \"" + verifier + "\"\n");
+    ASSERT_EQ(result.written.size(), 2u);
     std::filesystem::remove_all(dir);
+}
+TEST(PgbouncerConfig, NamesEachCopyOfADatabaseOnTwoServersWithTheOtherServer) {
+    const PgbouncerConfigResult result = sort_pooler_entries(
+        {entry("a", "app_db_x", "app_u_x"), entry("a", "app_db_y", "app_u_y"), entry("b", "app_db_x", "app_u_x")});
+    ASSERT_EQ(result.skipped.size(), 2u);
+    EXPECT_EQ(result.skipped[0].server + " " + result.skipped[0].database_name + ": " + result.skipped[0].reason,
+              "a app_db_x: a database name that server \"b\" also has (one project on two servers: run "
+              "claudable_fleet_check() on the directory)");
+    EXPECT_EQ(result.skipped[1].server + " " + result.skipped[1].database_name + ": " + result.skipped[1].reason,
+              "b app_db_x: a database name that server \"a\" also has (one project on two servers: run "
+              "claudable_fleet_check() on the directory)");
+    ASSERT_EQ(result.written.size(), 1u);
+    EXPECT_EQ(result.written[0].database_name, "app_db_y");
+}
+TEST(PgbouncerConfig, LeavesOutEveryEntryOfARoleNameTwoEntriesHave) {
+    // Two verifiers for one role in the auth file: PgBouncer would check every login of that
+    // role against one of them.
+    const PgbouncerConfigResult result =
+        sort_pooler_entries({entry("a", "app_db_x", "app_u_x"), entry("b", "app_db_w", "app_u_x"),
+                             entry("b", "app_db_y", "app_u_y")});
+    ASSERT_EQ(result.skipped.size(), 2u);
+    EXPECT_EQ(result.skipped[0].database_name + ": " + result.skipped[0].reason,
+              "app_db_x: a role name that server \"b\" also has (one project on two servers: run "
+              "claudable_fleet_check() on the directory)");
+    EXPECT_EQ(result.skipped[1].database_name, "app_db_w");
+    ASSERT_EQ(result.written.size(), 1u);
+    EXPECT_EQ(result.written[0].database_name, "app_db_y");
 }
 
 TEST(EnvironmentForApp, DropsTheAdminsCredentialsAndEveryLibpqVariable) {
@@ -346,6 +375,10 @@ TEST(Faults, ASessionTheServerEndedAsTheAnswerToACallMayHaveRunIt) {
         EXPECT_THROW(detail::throw_for_answer(ended, "terminating connection due to administrator command"),
                      detail::LostAfterSending)
             << ended;
+}
+TEST(Faults, ADirectorysBrokenConnectionToItsServerAsTheAnswerMayHaveRunTheCall) {
+    EXPECT_THROW(detail::throw_for_answer("08006", "claudable fleet: the connection to server \"a\" broke during the call"),
+                 detail::LostAfterSending);
 }
 TEST(Faults, AnotherTransientAnswerMeansNothingRan) {
     for (const char* refused : {"53000", "57P03", "40001", "08001"}) {

@@ -149,20 +149,21 @@ node_stop b
 down=$(dq -v VERBOSITY=verbose -c "SELECT claudable_provision('$b_project', 'owner-fleet')" 2>&1 >/dev/null)
 check "a call for a project on the stopped server fails with 08001" grep -q '^ERROR:  08001: claudable fleet: server "b" cannot be reached' <<<"$down"
 check "and a hint naming the server" grep -q '^HINT:  .*server "b"' <<<"$down"
-for i in 1 2 3; do provision "while-down-$i" >/dev/null 2>&1; done
-check "new projects go to the other server meanwhile" \
-    test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id LIKE 'while-down-%' AND server = 'a'")" = 3
-sq -c "SELECT claudable_fleet_drain_server('a')" >/dev/null
-nowhere=$(dq -v VERBOSITY=verbose -c "SELECT claudable_provision('nowhere', 'owner-fleet')" 2>&1 >/dev/null)
-sq -c "SELECT claudable_fleet_resume_server('a')" >/dev/null
-check "with the only other accepting server drained, a new project is refused with 08001 naming the one tried" \
-    bash -c 'grep -q "^ERROR:  08001: claudable fleet: no server that could take the project can be reached" <<<"$1" &&
-             grep -q "^DETAIL:  Tried: b\.$" <<<"$1"' _ "$nowhere"
-check "and is placed nowhere" test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'nowhere'")" = 0
+a_project=$(sq -c "SELECT project_id FROM claudable_fleet.placements WHERE server = 'a' ORDER BY project_id LIMIT 1")
+check "while b is down, a project placed on a answers as before" test "$(provision "$a_project")" = "f ${NODE_PORT[a]}"
+# README (Fleet, a server down): a server that cannot answer whether it holds a project may
+# hold it, so a first call is placed nowhere until it answers.
+while_down=$(dq -v VERBOSITY=verbose -c "SELECT claudable_provision('while-down', 'owner-fleet')" 2>&1 >/dev/null)
+check "a first call while b is down is refused with 08001 naming b, which may hold the project" \
+    grep -q '^ERROR:  08001: claudable fleet: server "b" could not be asked whether it holds project "while-down", so it was placed on no server$' <<<"$while_down"
+check "and is placed nowhere: no placement, and a did not create it" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'while-down'") $(nq a -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'while-down'")" = "0 0"
 check "claudable_fleet_check() reports the server as unreachable" \
     test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE server = 'b' AND object = 'server b' AND problem LIKE 'cannot be reached%'")" = 1
 node_restart b
 check "once it is back, its projects answer again with the same password" same "$(password_of "$b_project")" "$b_password"
+check "and the refused first call, made again, is placed" \
+    test "$(dq -c "SELECT created FROM claudable_provision('while-down', 'owner-fleet')") $(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'while-down'")" = "t 1"
 
 echo "# a third server, which already holds a project of its own"
 fleet_start_server c || exit 1
@@ -313,6 +314,299 @@ check "and a client connected through the reload kept its connection" \
 echo "# deprovision through the directory"
 check "claudable_deprovision is routed to the project's server and drops the placement" \
     test "$(dq -c "SELECT claudable_deprovision('drained-1', 'owner-fleet')") $(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'drained-1'") $(nq a -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id = 'drained-1'")" = "t 0 0"
+
+# ---- issue 19: cancelled first calls, a duplicate made by hand, restarts, lookup errors ----
+# Helpers on a server, as its superuser: the test fault point (test builds only) armed for the
+# role the directory logs in as there, so that the directory's next connection's provisioning
+# worker waits before its reservation, and a session holding the lock that worker waits for.
+fault_lock=$((0x636c6402))
+on_server() { local name=$1; shift; nq "$name" -d meta "$@"; }
+wait_on() {  # NODE DATABASE QUERY: polls until QUERY returns a row (30 s at most)
+    for _ in $(seq 1 300); do
+        [ -n "$(nq "$1" -d "$2" -c "$3" 2>/dev/null)" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+arm_fault_point() {  # SERVER POINT
+    on_server "$1" -c "ALTER ROLE claudable_fleet SET claudable.fault_point = '$2'" >/dev/null
+}
+disarm_fault_point() { on_server "$1" -c "ALTER ROLE claudable_fleet RESET claudable.fault_point" >/dev/null; }
+hold_fault_lock() {  # SERVER
+    on_server "$1" -c "SELECT pg_advisory_lock($fault_lock, 0)" -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+    fault_lock_holder=$!
+    wait_on "$1" meta "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $fault_lock AND objid = 0 AND granted"
+}
+release_fault_lock() {  # SERVER
+    on_server "$1" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                        WHERE query LIKE 'SELECT pg_sleep(120)%' AND pid <> pg_backend_pid()" >/dev/null
+    wait "$fault_lock_holder" 2>/dev/null
+}
+parked_at() {  # SERVER POINT: a worker there waits at that fault point
+    wait_on "$1" meta "SELECT 1 FROM pg_stat_activity WHERE query = 'claudable: fault point $2'"
+}
+# SERVER...: only these servers take new projects.
+only_accepting() {
+    local name
+    for name in a b c; do
+        if [[ " $* " == *" $name "* ]]; then sq -c "SELECT claudable_fleet_resume_server('$name')" >/dev/null
+        else sq -c "SELECT claudable_fleet_drain_server('$name')" >/dev/null; fi
+    done
+}
+# The servers where PROJECT is ready, in name order ("a c": two copies).
+ready_on() {
+    local name found=()
+    for name in a b c; do
+        [ "$(on_server "$name" -c "SELECT count(*) FROM claudable.projects WHERE project_id = '$1' AND status = 'ready'")" = 1 ] &&
+            found+=("$name")
+    done
+    echo "${found[*]}"
+}
+placed_on() { sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = '$1'"; }
+port_of() { [ -n "$1" ] && echo "${NODE_PORT[$1]:-}"; }  # SERVER: its port (nothing for no server)
+# No record, role or database of PROJECT on SERVER.
+holds_nothing() {  # SERVER PROJECT
+    test "$(on_server "$1" -c "SELECT (SELECT count(*) FROM claudable.projects WHERE project_id = '$2')
+                                    + (SELECT count(*) FROM pg_roles WHERE rolname = 'app_u_${2//-/_}')
+                                    + (SELECT count(*) FROM pg_database WHERE datname = 'app_db_${2//-/_}')")" = 0
+}
+# SERVER PROJECT: the late worker of PROJECT's cancelled first call finished there, refused
+# with 55000 because the server had answered the directory's lookup after that call began.
+late_worker_refused() {
+    wait_on "$1" meta "SELECT 1 FROM claudable.events WHERE project_id = '$2' AND action = 'provision' AND outcome = 'failed'
+                        AND detail LIKE '55000: claudable: project \"$2\" was not created: after this call began, a fleet directory was told%'"
+}
+
+echo "# a first call cancelled while its server's worker is still queued, then a retry elsewhere (issue 19)"
+# The first call goes to a (the only accepting server), whose worker parks before its
+# reservation; the deploy role's call then ends three ways: its statement_timeout, its own
+# pg_cancel_backend, its client killed. Each time a is drained and the call made again; then
+# a's worker goes on. Whatever the order, the project ends up ready on one server only.
+only_accepting a
+arm_fault_point a before_reservation
+hold_fault_lock a
+timed_out=$(dq -v VERBOSITY=verbose -c "SET statement_timeout = '2s'" \
+               -c "SELECT created FROM claudable_provision('late-timeout', 'owner-fleet')" 2>&1 >/dev/null)
+parked=no; parked_at a before_reservation && parked=yes
+check "a first call through the directory ends with its statement_timeout (57014) while a's worker waits before its reservation" \
+    bash -c '[[ "$1" == *"ERROR:  57014:"* ]] && [ "$2" = yes ]' _ "$timed_out" "$parked"
+check "and leaves no placement" test "$(placed_on late-timeout)" = ""
+disarm_fault_point a
+only_accepting b c
+retry=$(dq -F ' ' -c "SELECT created, port FROM claudable_provision('late-timeout', 'owner-fleet')")
+retry_server=$(placed_on late-timeout)
+check "a is drained: the call made again is placed on another server and creates the project there" \
+    bash -c '[ -n "$2" ] && [ "$2" != a ] && [ "$1" = "t $3" ]' _ "$retry" "$retry_server" "$(port_of "$retry_server")"
+release_fault_lock a
+check "once a's worker goes on, it refuses (55000): a had told the directory it does not hold the project" \
+    late_worker_refused a late-timeout
+check "a holds no record, role or database of the project" holds_nothing a late-timeout
+check "the project is ready on exactly one server, the one it is placed on" test "$(ready_on late-timeout)" = "$retry_server"
+
+only_accepting a
+arm_fault_point a before_reservation
+hold_fault_lock a
+dq -v VERBOSITY=verbose -c "SELECT created FROM claudable_provision('late-cancel', 'owner-fleet')" >/dev/null 2>"$FLEET_DIR/late-cancel.err" &
+first_call=$!
+parked_at a before_reservation
+# The deploy role cancels its own call from another session (pg_cancel_backend is allowed on
+# one's own sessions).
+cancelled=$(dq -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+                    WHERE usename = current_user AND pid <> pg_backend_pid() AND query LIKE '%late-cancel%'")
+wait "$first_call"
+check "a first call the deploy role cancels with pg_cancel_backend while a's worker waits ends with 57014" \
+    bash -c '[ "$1" = t ] && grep -q "^ERROR:  57014: canceling statement due to user request" "$2"' _ "$cancelled" "$FLEET_DIR/late-cancel.err"
+disarm_fault_point a
+only_accepting b c
+retry=$(dq -F ' ' -c "SELECT created, port FROM claudable_provision('late-cancel', 'owner-fleet')")
+retry_server=$(placed_on late-cancel)
+check "a is drained: the call made again is placed on another server and creates the project there" \
+    bash -c '[ -n "$2" ] && [ "$2" != a ] && [ "$1" = "t $3" ]' _ "$retry" "$retry_server" "$(port_of "$retry_server")"
+release_fault_lock a
+check "once a's worker goes on, it refuses (55000)" late_worker_refused a late-cancel
+check "a holds no record, role or database of the project" holds_nothing a late-cancel
+check "the project is ready on exactly one server, the one it is placed on" test "$(ready_on late-cancel)" = "$retry_server"
+
+only_accepting a
+arm_fault_point a before_reservation
+hold_fault_lock a
+# psql itself in the background (not through dq), so that $! is the client to kill.
+psql -X -q -A -t "$DEPLOY_URL" -c "SELECT created FROM claudable_provision('late-gone', 'owner-fleet')" >/dev/null 2>&1 &
+first_call=$!
+parked_at a before_reservation
+# The deploy service dies: its connection closes without a word. Its directory session does
+# not notice while it waits for a, and keeps its placement, not committed.
+kill -KILL "$first_call"
+wait "$first_call" 2>/dev/null
+check "a first call whose client is killed while a's worker waits stays in its call in the directory" \
+    wait_on directory directory "SELECT 1 FROM pg_stat_activity WHERE usename = 'deploy' AND state = 'active' AND query LIKE '%late-gone%'"
+disarm_fault_point a
+only_accepting b c
+dq -F ' ' -c "SELECT created, port FROM claudable_provision('late-gone', 'owner-fleet')" >"$FLEET_DIR/late-gone.out" 2>&1 &
+retry_call=$!
+check "the call made again after a is drained waits for that one to end, before it asks any server" \
+    wait_on directory directory "SELECT 1 FROM pg_stat_activity WHERE usename = 'deploy' AND wait_event_type = 'Lock' AND query LIKE '%late-gone%'"
+release_fault_lock a
+wait "$retry_call"
+check "once a's worker goes on, the vanished call completes on a and the call made again returns that copy, though a is drained" \
+    test "$(cat "$FLEET_DIR/late-gone.out") $(placed_on late-gone)" = "f ${NODE_PORT[a]} a"
+check "the project is ready on exactly one server, the one it is placed on" test "$(ready_on late-gone)" = a
+
+# Two first calls for one project at once: the second waits for the first before it asks any
+# server, so its lookup never tells a "not here" while the first one's worker is on its way.
+only_accepting a
+arm_fault_point a before_reservation
+hold_fault_lock a
+dq -F ' ' -c "SELECT created, port FROM claudable_provision('together', 'owner-fleet')" >"$FLEET_DIR/together-1.out" 2>&1 &
+together_first=$!
+parked_at a before_reservation
+disarm_fault_point a
+dq -F ' ' -c "SELECT created, port FROM claudable_provision('together', 'owner-fleet')" >"$FLEET_DIR/together-2.out" 2>&1 &
+together_second=$!
+check "a second first call for a project whose first call's worker is queued on a waits for it" \
+    wait_on directory directory "SELECT 1 FROM pg_stat_activity WHERE usename = 'deploy' AND wait_event_type = 'Lock' AND query LIKE '%together%'"
+release_fault_lock a
+wait "$together_first" "$together_second"
+check "then the first creates the project on a and the second returns it: a never refused the first (55000)" \
+    test "$(cat "$FLEET_DIR/together-1.out")|$(cat "$FLEET_DIR/together-2.out")|$(on_server a -c "SELECT count(*) FROM claudable.events
+            WHERE project_id = 'together' AND outcome = 'failed'")" = "t ${NODE_PORT[a]}|f ${NODE_PORT[a]}|0"
+only_accepting a b c
+
+echo "# one project on two servers, made by hand: reported, and left out of PgBouncer's files"
+# A superuser on a and on b provisions the same project on each, past the directory.
+on_server a -c "SELECT 1 FROM claudable_provision('twin', 'owner-fleet')" >/dev/null
+on_server b -c "SELECT 1 FROM claudable_provision('twin', 'owner-fleet')" >/dev/null
+twin_findings() {
+    sq -c "SELECT string_agg(server, ' ' ORDER BY server) FROM claudable_fleet_check()
+            WHERE object = 'project twin' AND severity = 'error' AND problem LIKE 'held by this server and also by server %'"
+}
+check "claudable_fleet_check() reports it as held by two servers, on each of them" test "$(twin_findings)" = "a b"
+check "and does not offer to record either copy as the placement" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE object = 'project twin' AND problem LIKE '%INSERT%'")" = 0
+dq -c "SELECT 1 FROM claudable_provision('twin', 'owner-fleet')" >/dev/null
+check "once a call through the directory places it (on a, the first that holds it), it still reports both copies" \
+    test "$(placed_on twin) $(twin_findings)" = "a a b"
+twin_out="$FLEET_DIR/pgbouncer-twin"
+claudable pgbouncer-config --admin-url "$POOLER_ADMIN_URL" --out "$twin_out" >/dev/null 2>"$FLEET_DIR/twin.err"
+twin_status=$?
+check "claudable pgbouncer-config then exits 8" test "$twin_status" = 8
+check "it names the database on stderr with each server that has it" \
+    bash -c 'grep -q "^claudable: pgbouncer-config skipped database \"app_db_twin\" on server \"a\": it has a database name that server \"b\" also has" "$1" &&
+             grep -q "^claudable: pgbouncer-config skipped database \"app_db_twin\" on server \"b\": it has a database name that server \"a\" also has" "$1"' \
+        _ "$FLEET_DIR/twin.err"
+check "and no verifier" bash -c '[ -s "$1" ] && ! grep -q "SCRAM-SHA-256" "$1"' _ "$FLEET_DIR/twin.err"
+check "it leaves both copies out: no entry for the database, no line for its role" \
+    bash -c '[ -s "$1/pgbouncer-databases.ini" ] && [ -s "$1/userlist.txt" ] &&
+             ! grep -q "app_db_twin" "$1/pgbouncer-databases.ini" && ! grep -q "app_u_twin" "$1/userlist.txt"' _ "$twin_out"
+check "and writes every other project's entry" \
+    same "$(sed -n 's/^\(app_db_[a-z0-9_]*\) = host=.*/\1/p' "$twin_out/pgbouncer-databases.ini" | LC_ALL=C sort | tr '\n' ' ')" \
+         "$(sq -c "SELECT database_name FROM claudable_fleet_pooler_entries() WHERE database_name <> 'app_db_twin' ORDER BY database_name COLLATE \"C\"" | tr '\n' ' ')"
+# The copy the directory does not route to is removed on its server; the report clears.
+on_server b -c "SELECT claudable_deprovision('twin', 'owner-fleet')" >/dev/null
+check "once the copy on b is removed, claudable_fleet_check() reports nothing about the project" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE object = 'project twin'")" = 0
+
+echo "# a server restarted under the directory's cached connections (issue 19)"
+# One session keeps the connections PL/Proxy opened, calls, has a restarted in between (fast
+# shutdown: its sessions get 57P01), and calls again within PL/Proxy's 2 s, so that the cached
+# connection is written on as it is. The directory notes in its log each call it makes again.
+restart_a="$FLEET_DIR/restart-a.sh"
+cat >"$restart_a" <<SH
+runuser -u postgres -- "$PG_BINDIR/pg_ctl" -D "${NODE_DIR[a]}/data" -m fast -w -t 60 stop >/dev/null &&
+runuser -u postgres -- "$PG_BINDIR/pg_ctl" -D "${NODE_DIR[a]}/data" -l "${NODE_DIR[a]}/server.log" -w -t 60 start >/dev/null
+SH
+directory_log="${NODE_DIR[directory]}/server.log"
+log_since() { tail -c "+$(($1 + 1))" "$directory_log"; }  # OFFSET: what the directory logged after it
+# session URL SQL-BEFORE SQL-AFTER: both statements' output, a restarted between them.
+across_restart() {
+    { echo '\set VERBOSITY verbose'; echo "$2"; echo "\\! bash $restart_a"; echo "$3"; } | psql -X -q -A -t "$1" 2>&1
+}
+made_again() {  # OFFSET CALL: "yes" if the directory logged that it made CALL on server a once more after a 57P01
+    log_since "$1" | grep -qF "claudable fleet: the connection to server \"a\" was lost (57P01) during $2; it is made once more" &&
+        echo yes
+}
+two_lines() { printf '%s\n%s' "$1" "$2"; }
+project_on_a=$(sq -c "SELECT project_id FROM claudable_fleet.placements WHERE server = 'a' ORDER BY project_id LIMIT 1")
+mark=$(stat -c %s "$directory_log")
+out=$(across_restart "$DEPLOY_URL" "SELECT port FROM claudable_provision('$project_on_a', 'owner-fleet');" \
+                     "SELECT port FROM claudable_provision('$project_on_a', 'owner-fleet');")
+check "after a restarts, the session's next claudable_provision succeeds: made once more on a new connection after its 57P01" \
+    test "$out|$(made_again "$mark" claudable_provision)" = "$(two_lines "${NODE_PORT[a]}" "${NODE_PORT[a]}")|yes"
+mark=$(stat -c %s "$directory_log")
+out=$(across_restart "$DEPLOY_URL" "SELECT port FROM claudable_provision('$project_on_a', 'owner-fleet');" \
+                     "SELECT created FROM claudable_provision('after-restart', 'owner-fleet');")
+check "and its next first call succeeds: the lookup on a is made once more after its 57P01" \
+    test "$out|$(made_again "$mark" "claudable_databases(project_id)")" = "$(two_lines "${NODE_PORT[a]}" t)|yes"
+mark=$(stat -c %s "$directory_log")
+entries=$(sq -c "SELECT count(*) FROM claudable_fleet_pooler_entries()")
+out=$(across_restart "$POOLER_ADMIN_URL" "SELECT count(*) FROM claudable_fleet_pooler_entries();" \
+                     "SELECT count(*) FROM claudable_fleet_pooler_entries();")
+check "the pooler role's next listing of the pooler entries returns every entry: made once more after a's 57P01" \
+    test "$out|$(made_again "$mark" "claudable_pooler_entries()")" = "$(two_lines "$entries" "$entries")|yes"
+mark=$(stat -c %s "$directory_log")
+rotations() { on_server a -c "SELECT count(*) FROM claudable.events WHERE project_id = '$project_on_a' AND action = 'rotate'"; }
+rotations_before=$(rotations)
+out=$(across_restart "$DEPLOY_URL" "SELECT port FROM claudable_provision('$project_on_a', 'owner-fleet');" \
+                     "SELECT port FROM claudable_rotate_password('$project_on_a', 'owner-fleet');")
+check "the session's next rotation succeeds, sent once: the directory's check of the cached connection found it ended" \
+    test "$out|$(rotations)|$(made_again "$mark" "a check of its connection")" = \
+         "$(two_lines "${NODE_PORT[a]}" "${NODE_PORT[a]}")|$((rotations_before + 1))|yes"
+remember_secret "$(password_of "$project_on_a")"
+
+# A deprovision whose connection the server ends while it runs is not sent again: its
+# worker on a waits (fault point deprovision_marked), and a terminates the directory's session.
+victim=$(sq -c "SELECT project_id FROM claudable_fleet.placements WHERE server = 'a' ORDER BY project_id DESC LIMIT 1")
+arm_fault_point a deprovision_marked
+hold_fault_lock a
+a_log="${NODE_DIR[a]}/server.log"
+a_mark=$(stat -c %s "$a_log")
+dq -v VERBOSITY=verbose -c "SELECT claudable_deprovision('$victim', 'owner-fleet')" >/dev/null 2>"$FLEET_DIR/victim.err" &
+deprovision_call=$!
+parked_at a deprovision_marked
+on_server a -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'claudable_fleet' AND backend_type = 'client backend'" >/dev/null
+wait "$deprovision_call"
+disarm_fault_point a
+check "a deprovision whose session on a is terminated while it runs fails with 08006 naming a (it may have run)" \
+    grep -q '^ERROR:  08006: claudable fleet: the connection to server "a" broke during the call' "$FLEET_DIR/victim.err"
+check "and was sent to a once, never again" \
+    test "$(tail -c "+$((a_mark + 1))" "$a_log" | grep -c 'claudable_fleet@meta LOG:  execute .*claudable_deprovision')" = 1
+release_fault_lock a
+wait_on a meta "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE query LIKE 'claudable: fault point%')"
+dq -c "SELECT claudable_deprovision('$victim', 'owner-fleet')" >/dev/null 2>&1  # the placement pointed at nothing
+
+echo "# a server whose lookup fails (issue 19)"
+# EXECUTE on claudable_databases(text) revoked on a: a cannot answer a first call's lookup.
+on_server a -c "REVOKE EXECUTE ON FUNCTION claudable_databases(text) FROM claudable_fleet" >/dev/null
+unanswered=$(dq -v VERBOSITY=verbose -c "SELECT claudable_provision('while-a-refuses', 'owner-fleet')" 2>&1 >/dev/null)
+check "a first call while a's lookup fails is refused with 08001 naming a" \
+    grep -q '^ERROR:  08001: claudable fleet: server "a" could not be asked whether it holds project "while-a-refuses", so it was placed on no server$' <<<"$unanswered"
+check "with a's own error as the cause" grep -q '^DETAIL:  server "a": 42501: permission denied for function claudable_databases' <<<"$unanswered"
+check "and is placed nowhere and created on no server" \
+    test "$(placed_on while-a-refuses)|$(ready_on while-a-refuses)" = "|"
+on_server c -c "SELECT 1 FROM claudable_provision('held-by-c', 'owner-fleet')" >/dev/null
+check "a first call for a project c already holds is placed on c: a, which cannot answer, is only passed over" \
+    test "$(dq -F ' ' -c "SELECT created, port FROM claudable_provision('held-by-c', 'owner-fleet')") $(placed_on held-by-c)" = "f ${NODE_PORT[c]} c"
+on_server a -c "GRANT EXECUTE ON FUNCTION claudable_databases(text) TO claudable_fleet" >/dev/null
+check "once a answers again, the refused first call is placed" \
+    test "$(dq -c "SELECT created FROM claudable_provision('while-a-refuses', 'owner-fleet')")" = t
+check "and the fleet is consistent again: claudable_fleet_check() finds nothing" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check()")" = 0
+
+echo "# a server gone for good, retired by hand as README prints it"
+node_stop c
+gone=$(dq -v VERBOSITY=verbose -c "SELECT claudable_provision('after-c', 'owner-fleet')" 2>&1 >/dev/null)
+check "while c is down, a first call is refused with 08001 naming c" \
+    grep -q '^ERROR:  08001: claudable fleet: server "c" could not be asked whether it holds project "after-c"' <<<"$gone"
+readme_sql_after "<!-- readme-example: fleet-retire-server -->" >"$FLEET_DIR/retire.sql"
+retired=no
+grep -q "DROP SERVER" "$FLEET_DIR/retire.sql" && sq -v ON_ERROR_STOP=1 -f "$FLEET_DIR/retire.sql" >/dev/null 2>&1 && retired=yes
+check "README's statements retire it: no placement, row, SQL/MED server or user mapping of c is left" \
+    test "$retired $(sq -c "SELECT (SELECT count(*) FROM claudable_fleet.placements WHERE server = 'c')
+                              + (SELECT count(*) FROM claudable_fleet.server_registry WHERE name = 'c')
+                              + (SELECT count(*) FROM pg_foreign_server WHERE srvname = 'claudable_fleet_c')
+                              + (SELECT count(*) FROM pg_user_mappings WHERE srvname = 'claudable_fleet_c')")" = "yes 0"
+after_c="$(dq -c "SELECT created FROM claudable_provision('after-c', 'owner-fleet')") $(placed_on after-c)"
+check "then the first call is placed on another server" bash -c '[[ "$1" =~ ^t\ [ab]$ ]]' _ "$after_c"
 
 echo "# README's fleet examples, run as printed (the add-server one with this machine's address)"
 node_start readme "log_statement = 'all'" >/dev/null || exit 1

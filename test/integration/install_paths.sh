@@ -39,7 +39,26 @@ for db in claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudab
     diff "$work/claudable_fresh" "$work/$db" | head -20 | sed 's/^/# /'
 done
 
-for db in claudable_fresh claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudable_from_0_4_0 claudable_from_0_5_0; do
+# claudable_fleet the same way: its fresh install and its update from 0.1.0.
+for db in fleet_fresh fleet_from_0_1_0; do
+    psql -X -qAt -d postgres -c "CREATE DATABASE $db" >/dev/null
+    psql -X -qAt -d "$db" -c "CREATE EXTENSION plproxy" >/dev/null
+done
+check "CREATE EXTENSION claudable_fleet installs the current version from its full script" \
+    psql -X -q -v ON_ERROR_STOP=1 -d fleet_fresh -c "CREATE EXTENSION claudable_fleet"
+check "claudable_fleet 0.1.0 updates to the current version" \
+    psql -X -q -v ON_ERROR_STOP=1 -d fleet_from_0_1_0 -c "CREATE EXTENSION claudable_fleet VERSION '0.1.0'" \
+         -c "ALTER EXTENSION claudable_fleet UPDATE"
+for db in fleet_fresh fleet_from_0_1_0; do
+    psql -X -q -v ON_ERROR_STOP=1 -v ext=claudable_fleet -d "$db" -f "$signature_sql" >"$work/$db" 2>&1
+done
+check "claudable_fleet's fresh install has its objects ($(grep -c '' "$work/fleet_fresh") lines)" \
+    test "$(grep -c 'function' "$work/fleet_fresh")" -ge 30
+check "claudable_fleet from 0.1.0: the same objects as a fresh install" diff "$work/fleet_fresh" "$work/fleet_from_0_1_0"
+diff "$work/fleet_fresh" "$work/fleet_from_0_1_0" | head -20 | sed 's/^/# /'
+
+for db in claudable_fresh claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudable_from_0_4_0 claudable_from_0_5_0 \
+    fleet_fresh fleet_from_0_1_0; do
     psql -X -qAt -d postgres -c "DROP DATABASE $db" >/dev/null
 done
 rm -rf "$work"

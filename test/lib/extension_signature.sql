@@ -1,10 +1,15 @@
--- Everything the claudable extension consists of in this database, one line per object,
+-- Everything an extension (claudable by default) consists of in this database, one line per object,
 -- in a stable order: definitions, columns, constraints, indexes, privileges, comments,
 -- what pg_dump keeps. Two databases with equal output have the same extension objects.
+-- psql variable ext: the extension (claudable unless set, e.g. -v ext=claudable_fleet).
 \pset format unaligned
 \pset tuples_only true
+\if :{?ext}
+\else
+\set ext claudable
+\endif
 WITH extension AS (
-    SELECT e.oid, e.extconfig FROM pg_catalog.pg_extension AS e WHERE e.extname = 'claudable'
+    SELECT e.oid, e.extconfig FROM pg_catalog.pg_extension AS e WHERE e.extname = :'ext'
 ), members AS (
     SELECT d.classid, d.objid, d.objsubid
       FROM pg_catalog.pg_depend AS d, extension AS x

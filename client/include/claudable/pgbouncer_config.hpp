@@ -47,12 +47,14 @@ inline constexpr const char* pgbouncer_auth_file = "userlist.txt";
 std::string pooler_entry_problem(const PoolerEntry& entry);
 
 // Every usable entry in `written`, every other one in `skipped` with its reason: one
-// project's entry never keeps the others out. One database name on two servers is no
-// entry's fault and is refused as a whole (Conflict, 42710).
+// project's entry never keeps the others out. A database or role name that two entries have
+// (one project on two servers of a fleet) is such a reason for each of them: both copies are
+// left out, since PgBouncer can send that name's apps to one only, and every other entry is
+// written.
 PgbouncerConfigResult sort_pooler_entries(const std::vector<PoolerEntry>& entries);
 
-// Refuses the first entry with a problem (InvalidInput) and one database name on two
-// servers (Conflict). The renderers call it: they never render an unusable entry.
+// Refuses the first entry with a problem, a name another entry also has included
+// (InvalidInput). The renderers call it: they never render an unusable entry.
 void check_pooler_entries(const std::vector<PoolerEntry>& entries);
 
 // "[databases]" and one line per project: name = host=... port=... dbname=... pool_mode=...
@@ -64,8 +66,8 @@ std::string render_pgbouncer_auth_file(const std::vector<PoolerEntry>& entries);
 // entry, each file mode 0600 and replaced atomically; the auth file first, so a RELOAD
 // between the two never meets a database whose role it cannot authenticate. A file of either
 // name that is a symlink is replaced, never followed. Unusable entries are left out and
-// returned in `skipped`; one database name on two servers, or a bad pool mode, writes
-// nothing and throws.
+// returned in `skipped` (a database or role name on two servers among them); a bad pool
+// mode writes nothing and throws.
 PgbouncerConfigResult write_pgbouncer_config(const std::string& directory, const std::vector<PoolerEntry>& entries,
                                              const std::string& pool_mode);
 
