@@ -6,6 +6,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
+source "$here/../lib/wait.sh"
 start_attack_cluster || exit 1
 monitor=$(readme_actor monitoring) || exit 1
 # login_with ROLE PREDEFINED: a login role holding PREDEFINED and CONNECT on meta; prints its URL.
@@ -53,9 +54,23 @@ check "and a member of it" \
 check "and a member of pg_read_server_files, which reads the key's file" \
     test "$(as_url "$monitor" "SELECT count(*) FROM claudable_check() WHERE object = 'role file_reader' AND problem LIKE 'can read any file of the server%'")" = 1
 
-as_deploy "SELECT 1 FROM claudable_provision('victim', 'owner-victim')" >/dev/null  # an idle worker stays a moment
-worker=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'claudable provisioner' LIMIT 1")
+# A worker kept at a fault point (test builds) for as long as the test holds its lock.
+fault_lock=$((0x636c6402))
+psql -X -q -d meta -c "SELECT pg_advisory_lock($fault_lock, 0)" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+holder=$!
+wait_for_row "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $fault_lock AND granted"
+q -c "SET claudable.fault_point = 'after_reservation'" -c "SELECT 1 FROM claudable_provision('parked', 'owner-victim')" \
+    >/dev/null 2>&1 &
+caller=$!
+wait_for_row "SELECT 1 FROM pg_stat_activity WHERE query = 'claudable: fault point after_reservation'"
+worker=$(as_url "$signaler" "SELECT pid FROM pg_stat_activity WHERE backend_type = 'claudable provisioner'
+                              AND query = 'claudable: fault point after_reservation'")
 check "pg_signal_backend with pg_monitor sees a claudable worker" test -n "$worker"
-check "but cannot terminate it (42501)" test "$(sqlstate_of "$signaler" "SELECT pg_terminate_backend($worker)")" = 42501
+check "but cannot terminate it (42501)" test "$(sqlstate_of "$signaler" "SELECT pg_terminate_backend(${worker:-0})")" = 42501
+check "nor cancel it (42501)" test "$(sqlstate_of "$signaler" "SELECT pg_cancel_backend(${worker:-0})")" = 42501
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'" >/dev/null
+wait "$holder" "$caller" 2>/dev/null
+check "the parked call then finishes the project" \
+    test "$(q -c "SELECT status FROM claudable.projects WHERE project_id = 'parked'")" = ready
 check "the tenant's URL still logs in" as_url "$tenant" "SELECT 1"
 tap_done
