@@ -339,9 +339,12 @@ END
 $$;
 
 -- The set-returning calls: PL/Proxy returns rows only once the server's whole answer is in,
--- so a failed attempt has returned none.
-CREATE OR REPLACE FUNCTION claudable_fleet.lookup_on(server text, project_id text)
-RETURNS SETOF claudable_fleet.server_database
+-- so a failed attempt has returned none. `query` reads $1 (the server) and $2 (a project id,
+-- or NULL); `call` names the server's function in messages; `shape` (a NULL of the row
+-- type) gives the rows their type. Made once more on a lost connection (retry_or_raise).
+CREATE OR REPLACE FUNCTION claudable_fleet.rows_from(server text, project_id text, call text, query text,
+                                                     shape anyelement)
+RETURNS SETOF anyelement
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -350,94 +353,55 @@ DECLARE
     s2 text; m2 text; d2 text; h2 text;
 BEGIN
     BEGIN
-        RETURN QUERY SELECT * FROM claudable_fleet.remote_lookup(server, project_id);
+        RETURN QUERY EXECUTE query USING server, project_id;
         RETURN;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS s1 = RETURNED_SQLSTATE, m1 = MESSAGE_TEXT, d1 = PG_EXCEPTION_DETAIL, h1 = PG_EXCEPTION_HINT;
-        PERFORM claudable_fleet.retry_or_raise(server, 'claudable_databases(project_id)', s1, m1, d1, h1);
+        PERFORM claudable_fleet.retry_or_raise(server, call, s1, m1, d1, h1);
     END;
     BEGIN
-        RETURN QUERY SELECT * FROM claudable_fleet.remote_lookup(server, project_id);
+        RETURN QUERY EXECUTE query USING server, project_id;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS s2 = RETURNED_SQLSTATE, m2 = MESSAGE_TEXT, d2 = PG_EXCEPTION_DETAIL, h2 = PG_EXCEPTION_HINT;
         PERFORM claudable_fleet.raise_second(s1, m1, d1, h1, s2, m2, d2, h2);
     END;
 END
+$$;
+
+CREATE OR REPLACE FUNCTION claudable_fleet.lookup_on(server text, project_id text)
+RETURNS SETOF claudable_fleet.server_database
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT * FROM claudable_fleet.rows_from($1, $2, 'claudable_databases(project_id)',
+    'SELECT * FROM claudable_fleet.remote_lookup($1, $2)', NULL::claudable_fleet.server_database)
 $$;
 
 CREATE OR REPLACE FUNCTION claudable_fleet.databases_on(server text)
 RETURNS SETOF claudable_fleet.server_database
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    s1 text; m1 text; d1 text; h1 text;
-    s2 text; m2 text; d2 text; h2 text;
-BEGIN
-    BEGIN
-        RETURN QUERY SELECT * FROM claudable_fleet.remote_databases(server);
-        RETURN;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS s1 = RETURNED_SQLSTATE, m1 = MESSAGE_TEXT, d1 = PG_EXCEPTION_DETAIL, h1 = PG_EXCEPTION_HINT;
-        PERFORM claudable_fleet.retry_or_raise(server, 'claudable_databases()', s1, m1, d1, h1);
-    END;
-    BEGIN
-        RETURN QUERY SELECT * FROM claudable_fleet.remote_databases(server);
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS s2 = RETURNED_SQLSTATE, m2 = MESSAGE_TEXT, d2 = PG_EXCEPTION_DETAIL, h2 = PG_EXCEPTION_HINT;
-        PERFORM claudable_fleet.raise_second(s1, m1, d1, h1, s2, m2, d2, h2);
-    END;
-END
+SELECT * FROM claudable_fleet.rows_from($1, NULL, 'claudable_databases()',
+    'SELECT * FROM claudable_fleet.remote_databases($1)', NULL::claudable_fleet.server_database)
 $$;
 
 CREATE OR REPLACE FUNCTION claudable_fleet.check_on(server text)
 RETURNS SETOF claudable_fleet.server_finding
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    s1 text; m1 text; d1 text; h1 text;
-    s2 text; m2 text; d2 text; h2 text;
-BEGIN
-    BEGIN
-        RETURN QUERY SELECT * FROM claudable_fleet.remote_check(server);
-        RETURN;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS s1 = RETURNED_SQLSTATE, m1 = MESSAGE_TEXT, d1 = PG_EXCEPTION_DETAIL, h1 = PG_EXCEPTION_HINT;
-        PERFORM claudable_fleet.retry_or_raise(server, 'claudable_check()', s1, m1, d1, h1);
-    END;
-    BEGIN
-        RETURN QUERY SELECT * FROM claudable_fleet.remote_check(server);
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS s2 = RETURNED_SQLSTATE, m2 = MESSAGE_TEXT, d2 = PG_EXCEPTION_DETAIL, h2 = PG_EXCEPTION_HINT;
-        PERFORM claudable_fleet.raise_second(s1, m1, d1, h1, s2, m2, d2, h2);
-    END;
-END
+SELECT * FROM claudable_fleet.rows_from($1, NULL, 'claudable_check()',
+    'SELECT * FROM claudable_fleet.remote_check($1)', NULL::claudable_fleet.server_finding)
 $$;
 
 CREATE OR REPLACE FUNCTION claudable_fleet.pooler_entries_on(server text)
 RETURNS SETOF claudable_fleet.pooler_entry
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    s1 text; m1 text; d1 text; h1 text;
-    s2 text; m2 text; d2 text; h2 text;
-BEGIN
-    BEGIN
-        RETURN QUERY SELECT * FROM claudable_fleet.remote_pooler_entries(server);
-        RETURN;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS s1 = RETURNED_SQLSTATE, m1 = MESSAGE_TEXT, d1 = PG_EXCEPTION_DETAIL, h1 = PG_EXCEPTION_HINT;
-        PERFORM claudable_fleet.retry_or_raise(server, 'claudable_pooler_entries()', s1, m1, d1, h1);
-    END;
-    BEGIN
-        RETURN QUERY SELECT * FROM claudable_fleet.remote_pooler_entries(server);
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS s2 = RETURNED_SQLSTATE, m2 = MESSAGE_TEXT, d2 = PG_EXCEPTION_DETAIL, h2 = PG_EXCEPTION_HINT;
-        PERFORM claudable_fleet.raise_second(s1, m1, d1, h1, s2, m2, d2, h2);
-    END;
-END
+SELECT * FROM claudable_fleet.rows_from($1, NULL, 'claudable_pooler_entries()',
+    'SELECT * FROM claudable_fleet.remote_pooler_entries($1)', NULL::claudable_fleet.pooler_entry)
 $$;
 
 -- Before a deprovision or a rotation: a round trip on the server's connection, made once
