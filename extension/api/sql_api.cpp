@@ -141,6 +141,7 @@ std::optional<ProjectRecord> find_project_with_key(const std::string& project_id
 // lives only for the visit.
 struct Credential {
     std::string project_id, username, status;
+    bool role_found = false;
     std::optional<std::string> verifier;  // the role's rolpassword; none without role or password
     bool opened = false;
     std::string password;  // when opened
@@ -150,12 +151,13 @@ struct Credential {
 template <typename Visit>
 void for_each_credential(const settings::Values& values, Visit&& visit) {
     auto rows = pg::query(
-        "SELECT p.project_id, p.username, p.password_sealed, p.key_fingerprint, p.status, a.rolpassword"
+        "SELECT p.project_id, p.username, p.password_sealed, p.key_fingerprint, p.status, a.rolpassword,"
+        "       a.oid IS NOT NULL"
         "  FROM claudable.projects AS p LEFT JOIN pg_catalog.pg_authid AS a ON a.rolname = p.username"
         " ORDER BY p.project_id");
     for (const auto& row : rows) {
         pg::check_for_interrupts();
-        Credential c{row[0].value_or(""), row[1].value_or(""), row[4].value_or(""), row[5], false, {}, {}};
+        Credential c{row[0].value_or(""), row[1].value_or(""), row[4].value_or(""), row[6] == "t", row[5], false, {}, {}};
         try {
             c.password = open_sealed(key_with_fingerprint(row[3].value_or(""), values.key_file), row[2].value_or(""),
                                      c.project_id);
@@ -191,8 +193,8 @@ std::vector<CredentialFinding> findings_needing_the_key(const settings::Values& 
         if (!c.opened) {
             findings.push_back({"error", "project " + c.project_id, "stored password does not decrypt: " + c.why_not,
                                 c.project_id, false});
-        } else if (c.status == "ready" && c.verifier &&
-                   match_verifier(c.password, *c.verifier) != VerifierMatch::same_password) {
+        } else if (c.status == "ready" && c.role_found &&
+                   (!c.verifier || match_verifier(c.password, *c.verifier) != VerifierMatch::same_password)) {
             findings.push_back({"error", "role " + c.username,
                                 "password was changed outside claudable (claudable_reconcile() puts the stored one back)",
                                 c.project_id, true});

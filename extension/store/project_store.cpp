@@ -137,17 +137,17 @@ void record_event(const AuditEvent& e) {
 
 bool record_refusals(const AuditEvent& e, const std::string& last_unix_seconds, long long count) {
     auto merged = pg::query(
-        "UPDATE claudable.events AS e SET repeats = e.repeats + $8,"
-        "       last_at = GREATEST(COALESCE(e.last_at, e.at), pg_catalog.to_timestamp($7::double precision))"
+        "UPDATE claudable.events AS e SET repeats = e.repeats + $6,"
+        "       last_at = GREATEST(COALESCE(e.last_at, e.at), pg_catalog.to_timestamp($5::double precision))"
         " WHERE e.id = (SELECT o.id FROM claudable.events AS o"
-        "                WHERE o.action = $1 AND o.project_id = $2 AND o.owner_id = $3 AND o.actor = $4"
-        "                  AND o.outcome = 'failed' AND o.detail = $5"
-        "                  AND o.at > pg_catalog.to_timestamp($6::double precision) - $9 * interval '1 second'"
+        "                WHERE o.action = $1 AND o.project_id = $2 AND o.actor = $3"
+        "                  AND o.outcome = 'failed' AND o.detail = $4"
+        "                  AND o.at > pg_catalog.to_timestamp($7::double precision) - $8 * interval '1 second'"
         "                ORDER BY o.at DESC LIMIT 1)"
         " RETURNING e.id",
-        {pg::text_param(e.action), pg::text_param(e.project_id), pg::text_param(e.owner_id), pg::text_param(e.actor),
-         pg::text_param(e.detail), pg::text_param(e.at_unix_seconds), pg::text_param(last_unix_seconds),
-         pg::int8_param(count), pg::int4_param(refusal_window_seconds)});
+        {pg::text_param(e.action), pg::text_param(e.project_id), pg::text_param(e.actor), pg::text_param(e.detail),
+         pg::text_param(last_unix_seconds), pg::int8_param(count), pg::text_param(e.at_unix_seconds),
+         pg::int4_param(refusal_window_seconds)});
     if (!merged.empty()) return false;
     pg::query(
         "INSERT INTO claudable.events (at, action, project_id, owner_id, database_name, actor, outcome, detail,"

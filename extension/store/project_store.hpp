@@ -85,8 +85,8 @@ struct AuditEvent {
 void record_event(const AuditEvent& event);
 
 // Refusals repeated by one actor for one project and action within refusal_window_seconds of
-// the first are one event with a count (repeats, last_at): a flood of refused calls adds one
-// row a minute, not one row a call. `first` carries the earliest time, `last_unix_seconds`
+// the first are one event with a count (repeats, last_at), whatever owner_id each call gave
+// (the event keeps the first): a flood of refused calls adds one row a minute, not one a call. `first` carries the earliest time, `last_unix_seconds`
 // the latest, `count` how many. Returns true when it made a new event (not a merge).
 inline constexpr int refusal_window_seconds = 60;
 bool record_refusals(const AuditEvent& first, const std::string& last_unix_seconds, long long count);

@@ -80,8 +80,9 @@ bool drain_once(const std::string& path) {
     UniqueFd file{::open(draining.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
     if (file.fd < 0) return false;
     std::vector<std::string> records = split(read_all(file.fd), '\n');
-    // One entry per (action, project, owner, actor) in queue order: its first and last time
-    // and how many; record_refusals merges it into that key's event of the last minute.
+    // One entry per (action, project, actor) in queue order, whatever owner_id each call gave
+    // (the caller chooses it freely): its first owner_id and time, its last time and how
+    // many; record_refusals merges it into that key's event of the last minute.
     struct Burst {
         std::vector<std::string> key;
         std::string first, last;
@@ -95,7 +96,7 @@ bool drain_once(const std::string& path) {
         const std::string at = split(record, '\t')[4];
         Burst* burst = nullptr;
         for (Burst& b : bursts)
-            if (b.key == f) burst = &b;
+            if (b.key[0] == f[0] && b.key[1] == f[1] && b.key[3] == f[3]) burst = &b;
         if (burst == nullptr || std::stod(at) - std::stod(burst->first) >= refusal_window_seconds) {
             bursts.push_back(Burst{f, at, at, 0});
             burst = &bursts.back();

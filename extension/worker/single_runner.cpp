@@ -45,9 +45,13 @@ RunnerLock::RunnerLock(std::string path)
       file_(::open((path_ + ".lock").c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) {}
 
 bool RunnerLock::try_take() {
-    if (file_.fd < 0 || ::flock(file_.fd, LOCK_EX | LOCK_NB) != 0) return false;
+    const bool taken = file_.fd >= 0 && ::flock(file_.fd, LOCK_EX | LOCK_NB) == 0;
+    // The start this mark announced has happened, whether or not this worker got the lock:
+    // the holder looks at its work again before it stops. A mark left behind by a worker
+    // that lost the race would keep every caller of the next 10 s from starting one, and
+    // work queued after the holder's last look would wait for a later caller.
     ::unlink((path_ + ".pending").c_str());
-    return true;
+    return taken;
 }
 
 void RunnerLock::release() {

@@ -23,7 +23,7 @@ void start_failed(const std::string& path);
 class RunnerLock {
 public:
     explicit RunnerLock(std::string path);
-    // Takes the lock if nobody holds it; the pending mark is removed then.
+    // Takes the lock if nobody holds it; the pending mark is removed either way.
     bool try_take();
     void release();
 

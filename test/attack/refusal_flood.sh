@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
 source "$here/../lib/wait.sh"
 start_attack_cluster || exit 1
-tenant_url victim owner-real >/dev/null
+for project in victim victim-2 victim-3; do tenant_url "$project" owner-real >/dev/null; done
 calls=$(mktemp)
 for i in $(seq 1 2000); do echo "SELECT 1 FROM claudable_provision('victim', 'intruder');"; done >"$calls"
 refused=$(psql -X -q "$DEPLOY_URL" -f "$calls" 2>&1 >/dev/null | grep -c 'permission denied for project "victim"')
@@ -36,18 +36,33 @@ lines=$(grep -c 'claudable: refused provision of project "victim" for owner "int
 check "claudable's LOG lines for them: one per event" test "$lines" = "$events"
 
 for s in $(seq 1 20); do
-    (for i in $(seq 1 100); do echo "SELECT 1 FROM claudable_provision('victim', 'intruder-parallel');"; done |
+    (for i in $(seq 1 100); do echo "SELECT 1 FROM claudable_provision('victim-2', 'intruder-parallel');"; done |
         psql -X -q "$DEPLOY_URL" >/dev/null 2>&1) &
 done
 wait
 parallel_drained() {
     wait_for_row "SELECT 1 WHERE (SELECT coalesce(sum(repeats), 0) FROM claudable.events
-                                   WHERE project_id = 'victim' AND owner_id = 'intruder-parallel') = 2000"
+                                   WHERE project_id = 'victim-2' AND owner_id = 'intruder-parallel') = 2000"
 }
 check "2,000 refusals from twenty sessions at once are all counted" parallel_drained
-events=$(q -c "SELECT count(*) FROM claudable.events WHERE project_id = 'victim' AND owner_id = 'intruder-parallel'")
+events=$(q -c "SELECT count(*) FROM claudable.events WHERE project_id = 'victim-2' AND owner_id = 'intruder-parallel'")
 echo "# 2,000 refusals from twenty sessions: $events event(s)"
 check "in at most two events" test "$events" -le 2
+# The owner_id is the caller's to choose: a different one on every call is still one actor
+# refused for one project.
+for i in $(seq 1 2000); do echo "SELECT 1 FROM claudable_provision('victim-3', 'intruder-$i');"; done >"$calls"
+psql -X -q "$DEPLOY_URL" -f "$calls" >/dev/null 2>&1
+varied_drained() {
+    wait_for_row "SELECT 1 WHERE (SELECT coalesce(sum(repeats), 0) FROM claudable.events
+                                   WHERE project_id = 'victim-3' AND outcome = 'failed') = 2000"
+}
+varied_drained || echo "# counted: $(q -c "SELECT coalesce(sum(repeats), 0) || ' in ' || count(*) FROM claudable.events WHERE project_id = 'victim-3' AND outcome = 'failed'")"
+check "2,000 refusals with 2,000 different owner_ids are all counted" varied_drained
+events=$(q -c "SELECT count(*) FROM claudable.events WHERE project_id = 'victim-3' AND outcome = 'failed'")
+echo "# 2,000 refusals with a new owner_id each: $events event(s)"
+check "in at most two events" test "$events" -le 2
+check "claudable's LOG lines for them: one per event" \
+    test "$(grep -c 'claudable: refused provision of project "victim-3"' "$CLUSTER_LOG")" = "$events"
 check "the project and its owner are untouched" \
     test "$(q -c "SELECT owner_id || ' ' || status FROM claudable.projects WHERE project_id = 'victim'")" = "owner-real ready"
 rm -f "$calls"

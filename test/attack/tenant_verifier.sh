@@ -58,4 +58,12 @@ check "after which claudable_check() reports no changed password" \
 check "and the pooler export holds every project again" \
     test "$(as_url "$pooler" "SELECT count(*) FROM claudable_pooler_entries()")" = 101
 check "the tenant logs in again with the DATABASE_URL it was given" as_url "$tenant" "SELECT 1"
+
+check "a tenant removes its own password (ALTER ROLE self PASSWORD NULL)" \
+    as_url "$tenant" "ALTER ROLE CURRENT_USER PASSWORD NULL"
+check "after which its URL is refused" login_refused "$tenant" 'password authentication failed for user "app_u_slow_tenant"'
+check "claudable_check() reports the role's password as changed" \
+    test "$(as_url "$monitor" "SELECT count(*) FROM claudable_check() WHERE object = 'role app_u_slow_tenant' AND problem LIKE 'password was changed%'")" = 1
+check "claudable_reconcile() puts it back, and the URL logs in again" \
+    bash -c '[ "$(psql -X -At -d meta -c "SELECT action FROM claudable_reconcile() WHERE object = '"'project slow-tenant'"'")" = repaired ] && psql -X -At "$1" -c "SELECT 1"' _ "$tenant"
 tap_done
