@@ -92,8 +92,8 @@ bool drain_once(const std::string& path) {
     for (const auto& record : records) {
         std::vector<std::string> f = split(record, '\t');
         if (f.size() != 5) continue;  // the empty tail, or a torn line
+        const std::string at = f[4];
         f.resize(4);
-        const std::string at = split(record, '\t')[4];
         Burst* burst = nullptr;
         for (Burst& b : bursts)
             if (b.key[0] == f[0] && b.key[1] == f[1] && b.key[3] == f[3]) burst = &b;
