@@ -293,6 +293,19 @@ LANGUAGE C STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION claudable.spare_settings() FROM PUBLIC;
 
+-- section: pooler_auth
+-- claudable.pooler_auth_user as the server has it: the role PgBouncer's auth_query logs in
+-- as, which every project database (and spare) grants CONNECT, and which alone gets an
+-- answer from the verifier lookup there (pg_catalog.claudable_pooler_lookup); '' when
+-- unset. For claudable_check() and the spare pool's rule.
+CREATE FUNCTION claudable.pooler_auth_user()
+RETURNS text
+AS 'MODULE_PATHNAME', 'claudable_pooler_auth_user'
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION claudable.pooler_auth_user() FROM PUBLIC;
+-- end section
+
 -- section: spare_rules
 -- Every recorded spare: does it fit the template (same name, same database: a template
 -- dropped and made again is another), and is it intact (nobody can log in as its role or
@@ -314,7 +327,10 @@ SELECT s.name, s.state, s.template_name,
                 AND d.datdba = r.oid AND NOT d.datistemplate AND d.datallowconn
                 AND pg_catalog.shobj_description(d.oid, 'pg_database') = m.marker
                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a
-                                 WHERE a.grantee <> d.datdba)
+                                 WHERE a.grantee <> d.datdba
+                                   AND NOT (a.privilege_type = 'CONNECT' AND a.grantee IN
+                                            (SELECT p.oid FROM pg_catalog.pg_roles AS p
+                                              WHERE p.rolname = claudable.pooler_auth_user())))
                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members AS am WHERE am.member = r.oid OR am.roleid = r.oid)
                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting AS rs
                                  WHERE rs.setrole = r.oid OR rs.setdatabase = d.oid)
@@ -427,6 +443,11 @@ WITH limits AS (
       FROM claudable.limits() AS l
 ), owned_elsewhere AS MATERIALIZED (
     SELECT o.* FROM claudable.owned_elsewhere() AS o
+), pooler AS (
+    SELECT u.name, r.oid, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls
+      FROM (SELECT claudable.pooler_auth_user() AS name) AS u
+      LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname = u.name
+     WHERE u.name <> ''
 ), spare_settings AS (
     SELECT t.target, t.template_name FROM claudable.spare_settings() AS t
 ), spares AS (
@@ -511,6 +532,34 @@ SELECT 'error', 'role ' || pg_catalog.pg_get_userbyid(a.grantee), 'can connect t
        d.project_id, true
   FROM project_databases AS d CROSS JOIN LATERAL pg_catalog.aclexplode(d.acl) AS a
  WHERE a.privilege_type = 'CONNECT' AND a.grantee <> 0 AND a.grantee <> d.datdba
+   AND NOT EXISTS (SELECT 1 FROM pooler AS l WHERE l.oid = a.grantee)  -- PgBouncer's lookup role
+UNION ALL
+-- Pooled logins (claudable.pooler_auth_user): the role exists with no attribute above a
+-- lookup's, and every ready project database grants it CONNECT and has the lookup.
+SELECT 'error', 'setting claudable.pooler_auth_user',
+       'names role ' || pg_catalog.quote_ident(l.name) || ', which does not exist: new projects are refused (CREATE ROLE '
+           || pg_catalog.quote_ident(l.name) || ' LOGIN, README "Pooled URLs")', NULL, false
+  FROM pooler AS l WHERE l.oid IS NULL
+UNION ALL
+SELECT 'error', 'role ' || l.name,
+       'is claudable.pooler_auth_user, which PgBouncer logs in as to read verifiers, but has '
+           || pg_catalog.array_to_string(ARRAY[
+                  CASE WHEN l.rolsuper THEN 'SUPERUSER' END, CASE WHEN l.rolcreatedb THEN 'CREATEDB' END,
+                  CASE WHEN l.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN l.rolreplication THEN 'REPLICATION' END,
+                  CASE WHEN l.rolbypassrls THEN 'BYPASSRLS' END], ', ')
+           || ': new projects are refused until it has none of these',
+       NULL, false
+  FROM pooler AS l
+ WHERE l.rolsuper OR l.rolcreatedb OR l.rolcreaterole OR l.rolreplication OR l.rolbypassrls
+UNION ALL
+SELECT 'error', 'database ' || d.name,
+       'its pooled URL does not log in: the lookup role ' || pg_catalog.quote_ident(l.name)
+           || ' may not connect to it (made before claudable.pooler_auth_user was set, or its owner revoked it;'
+           || ' claudable_reconcile() prepares it)',
+       d.project_id, true
+  FROM project_databases AS d CROSS JOIN pooler AS l
+ WHERE d.status = 'ready' AND l.oid IS NOT NULL
+   AND NOT pg_catalog.has_database_privilege(l.oid, d.oid, 'CONNECT')
 UNION ALL
 SELECT 'error', 'role ' || r.name, 'is a member of role ' || o.name || ' of project ' || o.project_id,
        o.project_id, true

@@ -1,6 +1,7 @@
 -- claudable_fleet: the directory of a fleet of claudable servers. The one source of the
 -- current install script (claudable_fleet--<version>.sql) and, through its section, of the
--- upgrade script to it; claudable_fleet--0.1.0.sql is kept as it shipped.
+-- upgrade script to it; claudable_fleet--0.1.0.sql and the older upgrade scripts are kept as
+-- they shipped.
 -- Installed in a directory database on a cluster of its own. Each server is a SQL/MED
 -- server of PL/Proxy's foreign data wrapper (one partition: the server's claudable
 -- database), reached as a role that holds EXECUTE on claudable's functions only. The
@@ -79,7 +80,7 @@ CREATE TYPE claudable_fleet.server_facts AS (
 
 -- section: routing
 -- Everything below is functions and one view, each CREATE OR REPLACE: the upgrade from
--- 0.1.0 runs this section as it is (0.1.0 had the same schema, tables and types).
+-- 0.2.0 runs this section as it is (0.1.0 and 0.2.0 had the same schema, tables and types).
 -- ---- PL/Proxy: one call on one server --------------------------------------------------
 -- The cluster of a server is the SQL/MED server of that name. Every remote call names
 -- claudable's function in schema public (claudable_fleet_add_server checks it is there),
@@ -445,6 +446,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$ SELECT project_id ~ '^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$' $$;
 
 -- ---- the calls the deploy service makes -----------------------------------------------
+-- The pooler: `claudable pooler-sync` LISTENs on the channel claudable_pooler (README,
+-- "Pooled URLs") and writes PgBouncer's [databases] entries again when told. A call that
+-- created or placed a project, or removed a placement, tells it, at the caller's commit (a
+-- call that rolls back tells nothing). A warm call changes nothing the pooler serves and
+-- tells nothing. The payload is empty and a listener ignores it: anyone who may connect to
+-- the directory may NOTIFY the channel.
+CREATE OR REPLACE FUNCTION claudable_fleet.tell_pooler() RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.pg_notify('claudable_pooler', '') $$;
+
 CREATE OR REPLACE FUNCTION @extschema@.claudable_provision(project_id text, owner_id text)
 RETURNS claudable_fleet.provisioned_project
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -454,6 +466,7 @@ AS $$
 DECLARE
     wanted constant text := project_id;
     owner constant text := owner_id;
+    made claudable_fleet.provisioned_project;
     placed text;
     holder text;
     candidate text;
@@ -467,12 +480,16 @@ BEGIN
     SELECT p.server INTO placed FROM claudable_fleet.placements AS p WHERE p.project_id = wanted;
     IF placed IS NOT NULL THEN
         BEGIN
-            RETURN claudable_fleet.provision_on(placed, wanted, owner);
+            made := claudable_fleet.provision_on(placed, wanted, owner);
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
                                     detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
             PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
         END;
+        IF made.created THEN
+            PERFORM claudable_fleet.tell_pooler();
+        END IF;
+        RETURN made;
     END IF;
     -- Not placed. The placement row is taken first, with a stand-in server set right below:
     -- a concurrent first call for the same project waits on this INSERT, before it asks any
@@ -488,12 +505,16 @@ BEGIN
         SELECT p.server INTO placed FROM claudable_fleet.placements AS p WHERE p.project_id = wanted;
         IF placed IS NOT NULL THEN  -- placed by a concurrent first call that committed
             BEGIN
-                RETURN claudable_fleet.provision_on(placed, wanted, owner);
+                made := claudable_fleet.provision_on(placed, wanted, owner);
             EXCEPTION WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
                                         detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
                 PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
             END;
+            IF made.created THEN
+                PERFORM claudable_fleet.tell_pooler();
+            END IF;
+            RETURN made;
         END IF;  -- else no server in the fleet: refused below
     END IF;
     -- A server may hold it already (a server added with projects of its own,
@@ -549,7 +570,7 @@ BEGIN
     FOREACH candidate IN ARRAY candidates LOOP
         BEGIN
             UPDATE claudable_fleet.placements AS p SET server = candidate WHERE p.project_id = wanted;
-            RETURN claudable_fleet.provision_on(candidate, wanted, owner);
+            made := claudable_fleet.provision_on(candidate, wanted, owner);
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
                                     detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
@@ -563,6 +584,9 @@ BEGIN
             END IF;
             PERFORM claudable_fleet.raise_from(candidate, state, message, detail, hint);
         END;
+        -- Placed by this call: the pooler serves it from this call's commit on.
+        PERFORM claudable_fleet.tell_pooler();
+        RETURN made;
     END LOOP;
     IF cardinality(unreachable) > 0 THEN
         RAISE EXCEPTION 'claudable fleet: no server that could take the project can be reached'
@@ -635,6 +659,7 @@ BEGIN
     END;
     -- false: the server holds no such project, so the placement pointed at nothing.
     DELETE FROM claudable_fleet.placements AS p WHERE p.project_id = wanted;
+    PERFORM claudable_fleet.tell_pooler();
     RETURN dropped;
 END
 $$;

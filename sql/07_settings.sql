@@ -2,7 +2,7 @@
 \i sql/include/setup.psql
 CREATE ROLE settings_probe NOLOGIN;
 
-SELECT plan(17);
+SELECT plan(20);
 
 SET claudable.host = 'db.internal.example';
 SET claudable.port = 6543;
@@ -19,6 +19,19 @@ RESET claudable.sslmode;
 SELECT ok((SELECT database_url LIKE '%@db.internal.example:6543/app_db_settings_1'
              FROM claudable_provision('settings-1', 'owner-s')),
     'a provisioned project keeps the host and port it was created with; sslmode follows the current setting');
+
+-- allow and prefer leave TLS to the client's default: node-postgres reads either one, written
+-- out, as verify-full (README, "sslmode in each client").
+SET claudable.sslmode = 'prefer';
+SELECT ok((SELECT database_url NOT LIKE '%?%' FROM claudable_provision('settings-1', 'owner-s')),
+    'claudable.sslmode = prefer puts no sslmode into database_url');
+SET claudable.sslmode = 'allow';
+SELECT ok((SELECT database_url NOT LIKE '%?%' FROM claudable_provision('settings-1', 'owner-s')),
+    'claudable.sslmode = allow puts no sslmode into database_url');
+SET claudable.sslmode = 'disable';
+SELECT ok((SELECT database_url LIKE '%/app_db_settings_1?sslmode=disable' FROM claudable_provision('settings-1', 'owner-s')),
+    'claudable.sslmode = disable is written out');
+RESET claudable.sslmode;
 
 SET claudable.host = '::1';
 SELECT ok((SELECT database_url LIKE '%@[::1]:%' FROM claudable_provision('settings-2', 'owner-s')),

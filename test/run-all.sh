@@ -80,6 +80,17 @@ cluster_stop
 for suite in test/attack/*.sh test/load/*.sh test/client/*.sh test/node/*.sh test/fleet/*.sh; do
     run_suite "$(basename "$(dirname "$suite")")/$(basename "$suite" .sh)" "$suite_timeout" bash "$suite"
 done
+# The route example as a Next.js 15 app: npm ci (a cold npm cache downloads Next.js), a real
+# `next build` and `next start`, against a cluster of its own.
+for suite in test/next/*.sh; do
+    run_suite "next/$(basename "$suite" .sh)" 600 bash "$suite"
+done
+# Real clients (drizzle-kit, knex, node-pg-migrate, TypeORM, Sequelize, postgres.js, pg,
+# psycopg2, psql, pg_dump) over a project's direct and pooled URLs, against a cluster and
+# PgBouncer of its own: npm ci of pinned versions (a cold npm cache downloads them first).
+for suite in test/clients/*.sh; do
+    run_suite "clients/$(basename "$suite" .sh)" 600 bash "$suite"
+done
 for suite in test/t/*.pl; do
     run_suite "perl/$(basename "$suite" .pl)" 600 bash test/t/run.sh "$suite"
 done

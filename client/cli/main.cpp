@@ -2,10 +2,16 @@
 // Exit codes (README): 0 ok, 1 other failure, 2 usage, 3 invalid input, 4 permission or
 // ownership, 5 conflict, 6 server unavailable or transient fault after retries, 7 the
 // outcome of a deprovision or rotate is unknown (the connection broke after it was sent),
-// 8 pgbouncer-config wrote every usable entry and skipped at least one (named on stderr).
+// 8 pgbouncer-config (or pooler-sync --once) wrote every usable entry and skipped at least
+// one (named on stderr).
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -17,6 +23,7 @@
 
 #include "claudable/client.hpp"
 #include "claudable/env_file.hpp"
+#include "claudable/pooler_sync.hpp"
 
 extern char** environ;
 
@@ -47,9 +54,49 @@ struct Options {
     std::string bootstrap_file;
     std::string projects_dir;
     std::vector<std::string> command;
+    std::vector<std::string> pass;
     std::string out_dir;
     std::string pool_mode = "transaction";
+    std::string auth_user;
+    std::string pgbouncer_admin_url;
+    double interval_seconds = 30;
+    double coalesce_seconds = 0.2;
+    bool once = false;
 };
+
+// pooler-sync's log: one line per event on stderr, after a UTC time stamp.
+void log_pooler_sync(const std::string& line) {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const long millis =
+        static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+    std::tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    char stamp[40];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::cerr << stamp << "." << std::setfill('0') << std::setw(3) << millis << std::setfill(' ')
+              << "Z claudable pooler-sync: " << line << std::endl;
+}
+
+// SIGTERM, SIGINT: pooler-sync stops; SIGHUP: it syncs now. The handler only writes a byte
+// to a pipe that the loop polls.
+int wake_write_fd = -1;
+extern "C" void wake_pooler_sync(int signal_number) {
+    const char byte = signal_number == SIGHUP ? 's' : 'q';
+    const int saved = errno;
+    if (wake_write_fd >= 0) (void)!::write(wake_write_fd, &byte, 1);
+    errno = saved;
+}
+int pooler_sync_wake_fd() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    wake_write_fd = fds[1];
+    struct sigaction action {};
+    action.sa_handler = wake_pooler_sync;
+    sigemptyset(&action.sa_mask);
+    for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(signal_number, &action, nullptr);
+    return fds[0];
+}
 
 json to_json(const ProvisionedProject& p) {
     return json{{"project_id", p.project_id}, {"owner_id", p.owner_id},   {"database_name", p.database_name},
@@ -127,12 +174,22 @@ int run(int argc, char** argv) {
     project_args(rotate);
     CLI::App* list = app.add_subcommand("list", "List provisioned projects (claudable_databases())");
     CLI::App* check = app.add_subcommand("check", "Report problems (claudable_check())");
-    CLI::App* env = app.add_subcommand("env", "Provision or look up, then write DATABASE_URL to DIR/PROJECT/.env.production");
+    CLI::App* env = app.add_subcommand(
+        "env", "Provision or look up, then write DATABASE_URL and DIRECT_URL to DIR/PROJECT/.env.production");
     project_args(env);
     env->add_option("--projects-dir", o.projects_dir, "Directory that holds one directory per project")->required();
-    CLI::App* exec = app.add_subcommand("exec", "Provision or look up, then run CMD with DATABASE_URL in its environment");
+    CLI::App* exec = app.add_subcommand(
+        "exec", "Provision or look up, then run CMD with DATABASE_URL and DIRECT_URL in its environment");
     project_args(exec);
+    exec->add_option("--pass", o.pass,
+                     "Also give CMD this variable of the environment (repeatable; DB_ADMIN_URL, PG*, DATABASE_URL and "
+                     "DIRECT_URL are refused)")
+        ->allow_extra_args(false)
+        ->type_name("NAME");
     exec->add_option("CMD", o.command, "Command and arguments, after --")->required();
+    exec->footer("CMD gets PATH, HOME, NODE_ENV, PORT, TZ and LANG from this environment, the variables named with "
+                 "--pass, DATABASE_URL (the pooled URL when the server has a pooler, else the direct one) and "
+                 "DIRECT_URL (the direct URL): nothing else.");
     CLI::App* pgbouncer = app.add_subcommand(
         "pgbouncer-config", "Write PgBouncer's [databases] entries and auth file (SCRAM verifiers) for every project");
     pgbouncer->add_option("--out", o.out_dir, "Directory for pgbouncer-databases.ini and userlist.txt")->required();
@@ -141,6 +198,34 @@ int run(int argc, char** argv) {
     pgbouncer->footer("An entry PgBouncer cannot use (a role whose verifier is not a usable SCRAM-SHA-256 verifier, "
                       "a name or host that could break a line) is skipped and named on stderr, every other entry is "
                       "written, and the exit code is 8. With --json, stdout lists the written and skipped entries.");
+
+    CLI::App* pooler_sync = app.add_subcommand(
+        "pooler-sync", "Keep PgBouncer's [databases] entries current: LISTEN on the directory, write, RELOAD PgBouncer");
+    pooler_sync->add_option("--out", o.out_dir, "Directory for pgbouncer-databases.ini (and userlist.txt without --auth-user)")
+        ->required();
+    pooler_sync->add_option("--auth-user", o.auth_user,
+                            "Each entry names this auth_user: PgBouncer asks the project's server for verifiers "
+                            "(auth_query), and no userlist.txt of verifiers is written")
+        ->type_name("NAME");
+    pooler_sync->add_option("--pgbouncer-admin-url", o.pgbouncer_admin_url,
+                            "PgBouncer's admin console, for RELOAD (postgresql://USER@HOST:PORT/pgbouncer; its "
+                            "password from ~/.pgpass or PGPASSWORD)")
+        ->type_name("URL");
+    pooler_sync->add_option("--pool-mode", o.pool_mode, "PgBouncer pool_mode of each entry (default transaction)")
+        ->check(CLI::IsMember({"transaction", "session", "statement"}));
+    pooler_sync->add_option("--interval-seconds", o.interval_seconds,
+                            "Sync at least this often, notified or not (default 30)")
+        ->check(CLI::PositiveNumber);
+    pooler_sync->add_option("--coalesce-seconds", o.coalesce_seconds,
+                            "At least this long between two syncs: notifications meanwhile make one sync (default 0.2)")
+        ->check(CLI::NonNegativeNumber);
+    pooler_sync->add_flag("--once", o.once, "One sync (and RELOAD), then exit: for cron and tests");
+    pooler_sync->footer(
+        "Listens on the channel claudable_pooler of the directory (--admin-url, else $DB_ADMIN_URL, as the pooler "
+        "role), which claudable_provision and claudable_deprovision notify; syncs at start, on each notification and "
+        "every --interval-seconds; writes the files atomically when they change and then sends RELOAD. Reconnects "
+        "with backoff. Logs one line per change on stderr, counts only. SIGTERM or SIGINT stops it, SIGHUP makes it "
+        "sync now. An entry PgBouncer cannot use is skipped and named on stderr (--once then exits 8).");
 
     try {
         app.parse(argc, argv);
@@ -196,8 +281,10 @@ int run(int argc, char** argv) {
             }
         } else if (env->parsed()) {
             ProvisionedProject p = make_client(o).provision(o.project_id, o.owner_id);
-            claudable::write_env_file(o.projects_dir, p.project_id, p.database_url.reveal());
-            std::cout << "DATABASE_URL written to " << o.projects_dir << "/" << p.project_id
+            claudable::write_env_file(o.projects_dir, p.project_id,
+                                      claudable::app_database_variables(p.database_url.reveal(),
+                                                                        p.pooled_database_url.reveal()));
+            std::cout << "DATABASE_URL and DIRECT_URL written to " << o.projects_dir << "/" << p.project_id
                       << "/.env.production (mode 0600)\n";
         } else if (pgbouncer->parsed()) {
             const std::vector<claudable::PoolerEntry> entries = make_client(o).pooler_entries();
@@ -235,12 +322,63 @@ int run(int argc, char** argv) {
                           << exit_entries_skipped << ")\n";
                 return exit_entries_skipped;
             }
+        } else if (pooler_sync->parsed()) {
+            claudable::PoolerSyncOptions options;
+            options.admin_connection = o.admin_url;
+            if (options.admin_connection.empty())
+                if (const char* from_env = std::getenv("DB_ADMIN_URL")) options.admin_connection = from_env;
+            options.out_dir = o.out_dir;
+            options.pool_mode = o.pool_mode;
+            options.auth_user = o.auth_user;
+            options.pgbouncer_admin = o.pgbouncer_admin_url;
+            options.interval = std::chrono::milliseconds(static_cast<long>(o.interval_seconds * 1000));
+            options.coalesce = std::chrono::milliseconds(static_cast<long>(o.coalesce_seconds * 1000));
+            options.retry_budget = std::chrono::milliseconds(static_cast<long>(o.retry_seconds * 1000));
+            options.log = log_pooler_sync;
+            claudable::PoolerSync sync(std::move(options));
+            if (!o.once) {
+                sync.run(pooler_sync_wake_fd());
+                return 0;
+            }
+            const claudable::PoolerSyncReport report = sync.sync_once();
+            const auto& result = report.entries;
+            if (o.json_output) {
+                json written = json::array(), skipped = json::array();
+                for (const auto& e : result.written)
+                    written.push_back({{"database", e.database_name}, {"project_id", null_if_empty(e.project_id)},
+                                       {"server", null_if_empty(e.server)}});
+                for (const auto& e : result.skipped)
+                    skipped.push_back({{"database", e.database_name}, {"project_id", null_if_empty(e.project_id)},
+                                       {"server", null_if_empty(e.server)}, {"reason", e.reason}});
+                std::cout << json{{"databases", result.written.size()}, {"servers", report.servers},
+                                  {"directory", o.out_dir}, {"changed", report.changed},
+                                  {"reloaded", report.reloaded}, {"written", written}, {"skipped", skipped}}
+                                 .dump()
+                          << "\n";
+            } else {
+                std::cout << "wrote " << result.written.size() << " database entries (" << report.servers << " server"
+                          << (report.servers == 1 ? "" : "s") << ") to " << o.out_dir << "/"
+                          << claudable::pgbouncer_databases_file
+                          << (o.auth_user.empty() ? std::string(" and ") + claudable::pgbouncer_auth_file : "")
+                          << (report.reloaded ? "; PgBouncer reloaded" : "; RELOAD PgBouncer to use them") << "\n";
+            }
+            if (!result.skipped.empty()) {
+                std::cerr << "claudable: pooler-sync skipped " << result.skipped.size() << " of "
+                          << result.skipped.size() + result.written.size() << " entries and wrote the other "
+                          << result.written.size() << " (exit code " << exit_entries_skipped << ")\n";
+                return exit_entries_skipped;
+            }
         } else if (exec->parsed()) {
+            // A name that may never pass is refused before anything is provisioned.
+            claudable::check_app_variable_names(o.pass);
             ProvisionedProject p = make_client(o).provision(o.project_id, o.owner_id);
-            // The app gets its own URL and none of the admin's credentials.
+            // The app gets its own URLs, the base list and what --pass names: none of the
+            // admin's credentials, none of the platform's other variables.
             std::vector<std::string> current;
             for (char** entry = environ; *entry != nullptr; ++entry) current.emplace_back(*entry);
-            std::vector<std::string> environment = claudable::environment_for_app(current, p.database_url.reveal());
+            std::vector<std::string> environment = claudable::environment_for_app(
+                current, claudable::app_database_variables(p.database_url.reveal(), p.pooled_database_url.reveal()),
+                o.pass);
             std::vector<char*> envp;
             for (auto& e : environment) envp.push_back(e.data());
             envp.push_back(nullptr);

@@ -1,5 +1,6 @@
 // libFuzzer: whatever a server returns as pooler entries, PgBouncer's files get exactly one
-// line per entry (plus the header) or nothing at all: no value starts a line of its own. The
+// line per entry (plus the header) or nothing at all: no value starts a line of its own, with
+// or without an auth_user on each entry (pooler-sync). The
 // entries pgbouncer-config keeps (sort_pooler_entries) always render, one line each, no
 // database or role name among them twice, and no report of a skipped one breaks a line.
 #include <cstdint>
@@ -40,6 +41,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             if (lines(skipped.server + skipped.database_name + skipped.project_id + skipped.reason) != 0) std::abort();
     } catch (const claudable::Error&) {
         std::abort();  // sorting never refuses (a name two entries have is skipped), nor does rendering what it kept
+    }
+    try {
+        // pooler-sync's entries, each naming PgBouncer's auth_user: no verifier is looked at, and
+        // still one line per kept entry.
+        const claudable::PgbouncerFiles files =
+            claudable::render_pgbouncer_files(entries, "transaction", "claudable_pgbouncer");
+        if (files.result.written.size() + files.result.skipped.size() != entries.size()) std::abort();
+        if (lines(files.databases) != files.result.written.size() + 3 || !files.auth.empty()) std::abort();
+    } catch (const claudable::Error&) {
+        std::abort();
     }
     try {
         if (lines(claudable::render_pgbouncer_databases(entries, "transaction")) != entries.size() + 3) std::abort();

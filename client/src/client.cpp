@@ -8,9 +8,12 @@
 #include <thread>
 
 #include "faults.hpp"
+#include "pq.hpp"
 
 namespace claudable {
 namespace {
+
+using detail::scrub;
 
 using Clock = std::chrono::steady_clock;
 using detail::LostAfterSending;
@@ -48,9 +51,11 @@ std::string raw_url_password(const std::string& conninfo) {
     return conninfo.substr(colon + 1, at - colon - 1);
 }
 
+}  // namespace
+
 // libpq's messages never contain the password, but a malformed URL may be echoed in part:
 // replace anything that could carry a secret before the message leaves the library.
-std::string scrub(std::string message, const std::string& conninfo) {
+std::string detail::scrub(std::string message, const std::string& conninfo) {
     auto replace_all = [&message](const std::string& needle) {
         if (needle.empty()) return;
         for (std::size_t at; (at = message.find(needle)) != std::string::npos;)
@@ -62,6 +67,8 @@ std::string scrub(std::string message, const std::string& conninfo) {
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     return message;
 }
+
+namespace {
 
 [[noreturn]] void throw_result_error(const PGresult* result, const std::string& conninfo) {
     const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
@@ -122,12 +129,21 @@ void refuse_malformed(const std::string& conninfo) {
                                     " (quoted parts are masked: they may hold the password)");
 }
 
-std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(const std::string& conninfo, int connect_timeout) {
+std::unique_ptr<PGconn, void (*)(PGconn*)> open_connection(
+    const std::string& conninfo, int connect_timeout, const char* application_name = "claudable client",
+    const std::vector<std::pair<std::string, std::string>>& defaults = {}) {
     refuse_malformed(conninfo);
     const std::string timeout = std::to_string(connect_timeout);
-    const char* keywords[] = {"dbname", "connect_timeout", "application_name", nullptr};
-    const char* values[] = {conninfo.c_str(), timeout.c_str(), "claudable client", nullptr};
-    std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdbParams(keywords, values, 1), PQfinish);
+    // The defaults come first: the connection string (dbname, expanded) overrides them.
+    std::vector<const char*> keywords, values;
+    for (const auto& [keyword, value] : defaults) {
+        keywords.push_back(keyword.c_str());
+        values.push_back(value.c_str());
+    }
+    keywords.insert(keywords.end(), {"dbname", "connect_timeout", "application_name", nullptr});
+    values.insert(values.end(), {conninfo.c_str(), timeout.c_str(), application_name, nullptr});
+    std::unique_ptr<PGconn, void (*)(PGconn*)> conn(
+        PQconnectdbParams(keywords.data(), values.data(), static_cast<int>(defaults.size()) + 1), PQfinish);
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
         std::string message = conn ? PQerrorMessage(conn.get()) : "out of memory";
         while (!message.empty() && message.back() == '\n') message.pop_back();
@@ -340,28 +356,52 @@ int port_of(const std::string& text) {
 }
 }  // namespace
 
+std::vector<PoolerEntry> detail::read_pooler_entries(PGconn* conn, const std::string& conninfo, bool with_verifiers) {
+    Result probe = execute(conn, "SELECT pg_catalog.to_regprocedure('claudable_fleet_pooler_entries()') IS NOT NULL", {},
+                           conninfo);
+    const bool directory = value(probe.get(), 0, 0) == "t";
+    // project_id is read by name from the row: NULL while the function returns no such column.
+    // Without verifiers the column is not read at all.
+    const std::string verifier = with_verifiers ? "scram_verifier" : "''";
+    Result r = execute(conn,
+                       directory ? "SELECT server, database_name, username, host, port, " + verifier +
+                                       ", pg_catalog.to_jsonb(r.*) ->> 'project_id'"
+                                       "  FROM claudable_fleet_pooler_entries() AS r"
+                                 : "SELECT '', database_name, username, host, port, " + verifier +
+                                       ", pg_catalog.to_jsonb(r.*) ->> 'project_id'"
+                                       "  FROM claudable_pooler_entries() AS r",
+                       {}, conninfo);
+    std::vector<PoolerEntry> rows;
+    for (int i = 0; i < PQntuples(r.get()); ++i)
+        rows.push_back(PoolerEntry{value(r.get(), i, 0), value(r.get(), i, 1), value(r.get(), i, 2), value(r.get(), i, 3),
+                                   port_of(value(r.get(), i, 4)), value(r.get(), i, 5), value(r.get(), i, 6)});
+    return rows;
+}
+
 std::vector<PoolerEntry> Client::pooler_entries() {
     return with_retries(Retry::idempotent, "pooler entries", [&] {
-        Result probe = execute(connection().conn.get(),
-                               "SELECT pg_catalog.to_regprocedure('claudable_fleet_pooler_entries()') IS NOT NULL",
-                               {}, admin_connection_);
-        const bool directory = value(probe.get(), 0, 0) == "t";
-        // project_id is read by name from the row: NULL while the function returns no such column.
-        Result r = execute(connection().conn.get(),
-                           directory ? "SELECT server, database_name, username, host, port, scram_verifier,"
-                                       "       pg_catalog.to_jsonb(r.*) ->> 'project_id'"
-                                       "  FROM claudable_fleet_pooler_entries() AS r"
-                                     : "SELECT '', database_name, username, host, port, scram_verifier,"
-                                       "       pg_catalog.to_jsonb(r.*) ->> 'project_id'"
-                                       "  FROM claudable_pooler_entries() AS r",
-                           {}, admin_connection_);
-        std::vector<PoolerEntry> rows;
-        for (int i = 0; i < PQntuples(r.get()); ++i)
-            rows.push_back(PoolerEntry{value(r.get(), i, 0), value(r.get(), i, 1), value(r.get(), i, 2),
-                                       value(r.get(), i, 3), port_of(value(r.get(), i, 4)), value(r.get(), i, 5),
-                                       value(r.get(), i, 6)});
-        return rows;
+        return detail::read_pooler_entries(connection().conn.get(), admin_connection_, true);
     });
+}
+
+detail::PgConnection detail::connect(const std::string& conninfo, int connect_timeout, const char* application_name,
+                                     const std::vector<std::pair<std::string, std::string>>& defaults) {
+    return open_connection(conninfo, connect_timeout, application_name, defaults);
+}
+
+void detail::simple_command(PGconn* conn, const std::string& sql, const std::string& conninfo) {
+    if (PQstatus(conn) != CONNECTION_OK || !PQsendQuery(conn, sql.c_str()))
+        throw NotSent("08006", "the request could not be sent: " + scrub(PQerrorMessage(conn), conninfo));
+    Result result;
+    while (PGresult* next = PQgetResult(conn)) {
+        if (!result) result.reset(next);
+        else PQclear(next);
+    }
+    if (!result || PQstatus(conn) != CONNECTION_OK)
+        throw LostAfterSending("08006", "the connection was lost: " + scrub(PQerrorMessage(conn), conninfo));
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && status != PGRES_EMPTY_QUERY)
+        throw_result_error(result.get(), conninfo);
 }
 
 void run_sql(const Secret& database_url, const std::string& sql, int connect_timeout_seconds) {

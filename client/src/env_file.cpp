@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -18,13 +19,21 @@ using detail::replace_file;
 
 namespace {
 
-bool is_database_url_line(const std::string& line) {
+// The NAME of a line `NAME=...` (optionally `export `-prefixed, blanks before and after the
+// name), or "" for any other line.
+std::string variable_of_line(const std::string& line) {
     std::size_t i = line.find_first_not_of(" \t");
-    if (i == std::string::npos) return false;
+    if (i == std::string::npos) return {};
     if (line.compare(i, 7, "export ") == 0) i = line.find_first_not_of(" \t", i + 7);
-    if (i == std::string::npos || line.compare(i, 12, "DATABASE_URL") != 0) return false;
-    i = line.find_first_not_of(" \t", i + 12);
-    return i != std::string::npos && line[i] == '=';
+    if (i == std::string::npos) return {};
+    auto name_start = [](char c) { return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+    auto name_char = [&](char c) { return name_start(c) || (c >= '0' && c <= '9'); };
+    if (!name_start(line[i])) return {};
+    std::size_t end = i;
+    while (end < line.size() && name_char(line[end])) ++end;
+    const std::size_t eq = line.find_first_not_of(" \t", end);
+    if (eq == std::string::npos || line[eq] != '=') return {};
+    return line.substr(i, end - i);
 }
 
 bool starts_with_export(const std::string& line) {
@@ -32,9 +41,32 @@ bool starts_with_export(const std::string& line) {
     return i != std::string::npos && line.compare(i, 7, "export ") == 0;
 }
 
+bool is_variable_name(const std::string& name) {
+    if (name.empty()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        const bool letter = c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+        if (!letter && (i == 0 || c < '0' || c > '9')) return false;
+    }
+    return true;
+}
+
+bool holds_a_line_break(const std::string& value) { return value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos; }
+
 }  // namespace
 
-std::string merge_database_url(const std::string& existing, const std::string& url) {
+AppDatabaseVariables app_database_variables(const std::string& database_url, const std::string& pooled_database_url) {
+    if (database_url.empty()) throw InvalidInput("22023", "the project has no database_url");
+    if (holds_a_line_break(database_url) || holds_a_line_break(pooled_database_url))
+        throw InvalidInput("22023", "a project URL holds a line break or a NUL (it is not shown: it may hold a password)");
+    return AppDatabaseVariables{pooled_database_url.empty() ? database_url : pooled_database_url, database_url};
+}
+
+std::string merge_env_variables(const std::string& existing,
+                                const std::vector<std::pair<std::string, std::string>>& variables) {
+    for (const auto& [name, value] : variables)
+        if (!is_variable_name(name) || holds_a_line_break(value))
+            throw InvalidInput("22023", name.substr(0, 80) + " cannot be written as one line of an env file");
     // Split keeping each line's own ending ("\n", "\r\n" or none for the last one).
     std::vector<std::pair<std::string, std::string>> lines;
     std::size_t start = 0;
@@ -54,24 +86,39 @@ std::string merge_database_url(const std::string& existing, const std::string& u
         start = nl + 1;
     }
     const bool crlf = !lines.empty() && lines.front().second == "\r\n";
-    const std::string new_line = "DATABASE_URL=" + url;
+    auto value_of = [&variables](const std::string& name) -> const std::string* {
+        for (const auto& [n, v] : variables)
+            if (n == name) return &v;
+        return nullptr;
+    };
 
     std::string out;
-    bool replaced = false;
+    std::vector<std::string> written;
+    auto was_written = [&written](const std::string& name) {
+        return std::find(written.begin(), written.end(), name) != written.end();
+    };
     for (const auto& [text, ending] : lines) {
-        if (is_database_url_line(text)) {
-            if (replaced) continue;  // a later duplicate would override ours in most loaders
-            out += (starts_with_export(text) ? "export " : "") + new_line + ending;
-            replaced = true;
+        const std::string name = variable_of_line(text);
+        const std::string* value = name.empty() ? nullptr : value_of(name);
+        if (value != nullptr) {
+            if (was_written(name)) continue;  // a later duplicate would override ours in most loaders
+            out += (starts_with_export(text) ? "export " : "") + name + "=" + *value + ending;
+            written.push_back(name);
         } else {
             out += text + ending;
         }
     }
-    if (!replaced) {
+    for (const auto& [name, value] : variables) {
+        if (was_written(name)) continue;
         if (!out.empty() && out.back() != '\n') out += crlf ? "\r\n" : "\n";
-        out += new_line + (crlf ? "\r\n" : "\n");
+        out += name + "=" + value + (crlf ? "\r\n" : "\n");
+        written.push_back(name);
     }
     return out;
+}
+
+std::string merge_database_url(const std::string& existing, const std::string& url) {
+    return merge_env_variables(existing, {{"DATABASE_URL", url}});
 }
 
 namespace {
@@ -140,9 +187,12 @@ std::string read_existing(int directory, const std::string& shown) {
 
 }  // namespace
 
-void write_env_file(const std::string& projects_dir, const std::string& project_id, const std::string& url) {
+void write_env_file(const std::string& projects_dir, const std::string& project_id,
+                    const AppDatabaseVariables& variables) {
     if (project_id.empty() || project_id == "." || project_id == ".." || project_id.find('/') != std::string::npos)
         refuse("project_id \"" + project_id + "\" cannot name a directory");
+    const std::vector<std::pair<std::string, std::string>> lines = {{"DATABASE_URL", variables.database_url},
+                                                                    {"DIRECT_URL", variables.direct_url}};
     const std::string shown_directory = projects_dir + "/" + project_id;
     const std::string shown = shown_directory + "/.env.production";
     std::error_code ec;
@@ -152,20 +202,59 @@ void write_env_file(const std::string& projects_dir, const std::string& project_
     if (projects.fd < 0) file_error("cannot open", projects_dir, errno);
     UniqueFd directory{open_project_directory(projects.fd, project_id, shown_directory)};
 
-    const std::string content = merge_database_url(read_existing(directory.fd, shown), url);
+    const std::string content = merge_env_variables(read_existing(directory.fd, shown), lines);
 
     replace_file(directory.fd, ".env.production", content, shown);
 }
 
-std::vector<std::string> environment_for_app(const std::vector<std::string>& environment, const std::string& url) {
-    std::vector<std::string> out;
-    for (const auto& entry : environment) {
-        const std::string name = entry.substr(0, entry.find('='));
-        // libpq reads only PG-prefixed variables; none of them belongs to the app.
-        if (name == "DB_ADMIN_URL" || name == "DATABASE_URL" || name.rfind("PG", 0) == 0) continue;
-        out.push_back(entry);
+void write_env_file(const std::string& projects_dir, const std::string& project_id, const std::string& url) {
+    write_env_file(projects_dir, project_id, app_database_variables(url, ""));
+}
+
+std::string refused_app_variable(const std::string& name) {
+    std::string upper = name;
+    for (char& c : upper)
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (upper == "DB_ADMIN_URL") return "it is the deploy service's admin connection";
+    // libpq reads only PG-prefixed variables; none of them belongs to the app.
+    if (upper.rfind("PG", 0) == 0)
+        return "libpq reads every PG* variable (PGPASSWORD, PGPASSFILE, PGSERVICE, PGHOST, ...): it would hand the app "
+               "the deploy service's credentials or change where its connections go";
+    if (upper == "DATABASE_URL" || upper == "DIRECT_URL") return "it is set from the project's own row";
+    return {};
+}
+
+void check_app_variable_names(const std::vector<std::string>& pass) {
+    for (const auto& name : pass) {
+        if (!is_variable_name(name))
+            throw InvalidInput("22023", "\"" + name.substr(0, 80) + "\" is not a variable name");
+        const std::string why = refused_app_variable(name);
+        if (!why.empty()) throw InvalidInput("22023", name + " may not be passed to the app: " + why);
     }
-    out.push_back("DATABASE_URL=" + url);
+}
+
+std::vector<std::string> environment_for_app(const std::vector<std::string>& parent,
+                                             const AppDatabaseVariables& variables,
+                                             const std::vector<std::string>& pass) {
+    check_app_variable_names(pass);
+    std::vector<std::string> names = app_base_variables;
+    for (const auto& name : pass)
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    std::vector<std::string> out;
+    for (const auto& name : names) {
+        // The first entry of a name is the one getenv() returns.
+        for (const auto& entry : parent) {
+            if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=') {
+                out.push_back(entry);
+                break;
+            }
+        }
+    }
+    if (holds_a_line_break(variables.database_url) || holds_a_line_break(variables.direct_url) ||
+        variables.database_url.empty() || variables.direct_url.empty())
+        throw InvalidInput("22023", "a project URL is empty or holds a line break or a NUL (it is not shown)");
+    out.push_back("DATABASE_URL=" + variables.database_url);
+    out.push_back("DIRECT_URL=" + variables.direct_url);
     return out;
 }
 

@@ -65,22 +65,23 @@ std::vector<std::string> name_shared_with_another_entry(const std::vector<Pooler
 
 }  // namespace
 
-std::string pooler_entry_problem(const PoolerEntry& entry) {
+std::string pooler_entry_problem(const PoolerEntry& entry, bool needs_verifier) {
     if (!std::regex_match(entry.database_name, safe_name)) return "an unusable database name";
     if (!std::regex_match(entry.username, safe_name)) return "an unusable role name";
     if (!std::regex_match(entry.host, safe_host)) return "an unusable host";
     if (entry.port < 1 || entry.port > 65535) return "an unusable port";
     // The verifier is never shown, not even in part.
-    if (!std::regex_match(entry.scram_verifier, scram_verifier)) return "no SCRAM-SHA-256 verifier PgBouncer can use";
+    if (needs_verifier && !std::regex_match(entry.scram_verifier, scram_verifier))
+        return "no SCRAM-SHA-256 verifier PgBouncer can use";
     return {};
 }
 
-PgbouncerConfigResult sort_pooler_entries(const std::vector<PoolerEntry>& entries) {
+PgbouncerConfigResult sort_pooler_entries(const std::vector<PoolerEntry>& entries, bool needs_verifier) {
     const std::vector<std::string> shared = name_shared_with_another_entry(entries);
     PgbouncerConfigResult sorted;
     for (size_t i = 0; i < entries.size(); ++i) {
         const PoolerEntry& entry = entries[i];
-        std::string problem = pooler_entry_problem(entry);
+        std::string problem = pooler_entry_problem(entry, needs_verifier);
         if (problem.empty()) problem = shared[i];
         if (problem.empty())
             sorted.written.push_back(entry);
@@ -91,9 +92,9 @@ PgbouncerConfigResult sort_pooler_entries(const std::vector<PoolerEntry>& entrie
     return sorted;
 }
 
-void check_pooler_entries(const std::vector<PoolerEntry>& entries) {
+void check_pooler_entries(const std::vector<PoolerEntry>& entries, bool needs_verifier) {
     for (const PoolerEntry& entry : entries) {
-        const std::string problem = pooler_entry_problem(entry);
+        const std::string problem = pooler_entry_problem(entry, needs_verifier);
         if (!problem.empty())
             throw InvalidInput("22023", "pooler entry for database \"" + shown_name(entry.database_name) + "\" has " +
                                             problem + "; nothing was written");
@@ -105,13 +106,23 @@ void check_pooler_entries(const std::vector<PoolerEntry>& entries) {
                                             "\" has " + shared[i] + "; nothing was written");
 }
 
-std::string render_pgbouncer_databases(const std::vector<PoolerEntry>& entries, const std::string& pool_mode) {
-    check_pooler_entries(entries);
-    std::string out = "; Written by `claudable pgbouncer-config`: one entry per project. Do not edit;\n"
-                      "; run it again, then RELOAD PgBouncer.\n[databases]\n";
+void check_pooler_auth_user(const std::string& auth_user) {
+    if (!std::regex_match(auth_user, safe_name))
+        throw InvalidInput("22023", "the auth_user must be 1 to 63 characters of A-Z, a-z, 0-9, '_', '.' and '-'");
+}
+
+std::string render_pgbouncer_databases(const std::vector<PoolerEntry>& entries, const std::string& pool_mode,
+                                       const std::string& auth_user, const std::string& header) {
+    if (!auth_user.empty()) check_pooler_auth_user(auth_user);
+    check_pooler_entries(entries, auth_user.empty());
+    std::string out = header.empty() ? "; Written by `claudable pgbouncer-config`: one entry per project. Do not edit;\n"
+                                       "; run it again, then RELOAD PgBouncer.\n"
+                                     : header;
+    out += "[databases]\n";
+    const std::string auth = auth_user.empty() ? std::string() : " auth_user=" + auth_user;
     for (const PoolerEntry& e : entries)
         out += e.database_name + " = host=" + e.host + " port=" + std::to_string(e.port) + " dbname=" +
-               e.database_name + " pool_mode=" + pool_mode + "\n";
+               e.database_name + auth + " pool_mode=" + pool_mode + "\n";
     return out;
 }
 
@@ -122,13 +133,20 @@ std::string render_pgbouncer_auth_file(const std::vector<PoolerEntry>& entries) 
     return out;
 }
 
-PgbouncerConfigResult write_pgbouncer_config(const std::string& directory, const std::vector<PoolerEntry>& entries,
-                                             const std::string& pool_mode) {
+PgbouncerFiles render_pgbouncer_files(const std::vector<PoolerEntry>& entries, const std::string& pool_mode,
+                                      const std::string& auth_user, const std::string& header) {
     if (pool_mode != "transaction" && pool_mode != "session" && pool_mode != "statement")
         throw InvalidInput("22023", "pool mode must be transaction, session or statement");
-    PgbouncerConfigResult result = sort_pooler_entries(entries);
-    const std::string auth = render_pgbouncer_auth_file(result.written);
-    const std::string databases = render_pgbouncer_databases(result.written, pool_mode);
+    if (!auth_user.empty()) check_pooler_auth_user(auth_user);
+    PgbouncerFiles files;
+    files.with_auth_file = auth_user.empty();
+    files.result = sort_pooler_entries(entries, files.with_auth_file);
+    if (files.with_auth_file) files.auth = render_pgbouncer_auth_file(files.result.written);
+    files.databases = render_pgbouncer_databases(files.result.written, pool_mode, auth_user, header);
+    return files;
+}
+
+void write_pgbouncer_files(const std::string& directory, const PgbouncerFiles& files) {
     std::error_code ec;
     if (!std::filesystem::exists(directory, ec)) {
         std::filesystem::create_directories(directory, ec);
@@ -137,9 +155,16 @@ PgbouncerConfigResult write_pgbouncer_config(const std::string& directory, const
     }
     UniqueFd out{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
     if (out.fd < 0) detail::file_error("cannot open", directory, errno);
-    detail::replace_file(out.fd, pgbouncer_auth_file, auth, directory + "/" + pgbouncer_auth_file);
-    detail::replace_file(out.fd, pgbouncer_databases_file, databases, directory + "/" + pgbouncer_databases_file);
-    return result;
+    if (files.with_auth_file)
+        detail::replace_file(out.fd, pgbouncer_auth_file, files.auth, directory + "/" + pgbouncer_auth_file);
+    detail::replace_file(out.fd, pgbouncer_databases_file, files.databases, directory + "/" + pgbouncer_databases_file);
+}
+
+PgbouncerConfigResult write_pgbouncer_config(const std::string& directory, const std::vector<PoolerEntry>& entries,
+                                             const std::string& pool_mode) {
+    PgbouncerFiles files = render_pgbouncer_files(entries, pool_mode);
+    write_pgbouncer_files(directory, files);
+    return std::move(files.result);
 }
 
 }  // namespace claudable

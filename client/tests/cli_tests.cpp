@@ -117,6 +117,13 @@ TEST(Usage, AMalformedAdminUrlIsRefusedWithoutEchoingIt) {
     EXPECT_EQ(r.err.find("s3cr"), std::string::npos) << "the password's bytes are echoed: " << r.err;
     EXPECT_EQ(r.err.find("%zz"), std::string::npos) << r.err;
 }
+TEST(Usage, PoolerSyncNeedsOut) { EXPECT_EQ(claudable({"pooler-sync"}).code, 2); }
+TEST(Usage, PoolerSyncRefusesAnAuthUserThatCouldBreakALineBeforeConnecting) {
+    CliRun r = claudable({"--admin-url", "postgresql://nobody@127.0.0.1:1/x", "pooler-sync", "--once", "--out",
+                          (scratch / "never").string(), "--auth-user", "x\nauth_type = trust"});
+    EXPECT_EQ(r.code, 3) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(scratch / "never"));
+}
 TEST(Usage, HelpWorksForEverySubcommand) {
     for (const char* sub : {"provision", "deprovision", "rotate", "list", "check", "env", "exec", "pgbouncer-config"}) {
         CliRun r = claudable({sub, "--help"});
@@ -222,7 +229,9 @@ TEST_F(WithServer, EnvWritesDatabaseUrlIntoTheProjectsEnvFile) {
     CliRun r = as_admin({"env", "cli-env", "team-cli", "--projects-dir", projects.string()});
     ASSERT_EQ(r.code, 0) << r.err;
     const std::string url = json_of(as_admin({"--json", "provision", "cli-env", "team-cli"}))["database_url"];
-    EXPECT_EQ(slurp((projects / "cli-env/.env.production").string()), "NODE_ENV=production\r\nDATABASE_URL=" + url + "\r\n");
+    EXPECT_EQ(slurp((projects / "cli-env/.env.production").string()),
+              "NODE_ENV=production\r\nDATABASE_URL=" + url + "\r\nDIRECT_URL=" + url + "\r\n");
+    EXPECT_EQ(r.out, "DATABASE_URL and DIRECT_URL written to " + projects.string() + "/cli-env/.env.production (mode 0600)\n");
     struct stat st {};
     ASSERT_EQ(::stat((projects / "cli-env/.env.production").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -233,7 +242,8 @@ TEST_F(WithServer, EnvCreatesTheProjectDirectory) {
     std::filesystem::remove_all(projects);
     ASSERT_EQ(as_admin({"env", "cli-env-new", "team-cli", "--projects-dir", projects.string()}).code, 0);
     const std::string url = json_of(as_admin({"--json", "provision", "cli-env-new", "team-cli"}))["database_url"];
-    EXPECT_EQ(slurp((projects / "cli-env-new/.env.production").string()), "DATABASE_URL=" + url + "\n");
+    EXPECT_EQ(slurp((projects / "cli-env-new/.env.production").string()),
+              "DATABASE_URL=" + url + "\nDIRECT_URL=" + url + "\n");
     struct stat file {}, directory {};
     ASSERT_EQ(::stat((projects / "cli-env-new/.env.production").c_str(), &file), 0);
     ASSERT_EQ(::stat((projects / "cli-env-new").c_str(), &directory), 0);
@@ -303,13 +313,73 @@ TEST_F(WithServer, ExecGivesTheAppNoAdminCredentials) {
                             quote(admin_url()) +
                             " PGPASSWORD=admin-secret PGPASSFILE=/root/.pgpass PGSERVICEFILE=/nonexistent/pg_service.conf PGUSER=postgres"
                             " PGHOST=/tmp KEEP_ME=yes";
-    CliRun r = claudable({"exec", "cli-exec-env", "team-cli", "--", "env"}, env);
+    CliRun r = claudable({"exec", "cli-exec-env", "team-cli", "--pass", "KEEP_ME", "--", "env"}, env);
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("DATABASE_URL=postgresql://app_u_cli_exec_env:"), std::string::npos);
-    EXPECT_NE(r.out.find("KEEP_ME=yes"), std::string::npos) << "the app's own variables stay";
+    EXPECT_NE(r.out.find("KEEP_ME=yes"), std::string::npos) << "a variable named with --pass reaches the app";
     for (const char* leaked : {"DB_ADMIN_URL", "PGPASSWORD", "PGPASSFILE", "PGSERVICEFILE", "PGUSER", "PGHOST", "admin-secret"})
         EXPECT_EQ(r.out.find(leaked), std::string::npos) << leaked << " reached the app";
     EXPECT_EQ(r.out.find(admin_password()), std::string::npos);
+}
+TEST_F(WithServer, ExecGivesTheAppOnlyTheBaseListTheNamesPassedAndTheDatabaseVariables) {
+    // The platform's process as an attacker would like it: its secrets, the deploy service's
+    // credentials, variables that change how Node or a Next.js build runs.
+    const std::string env =
+        "env -i PATH=/usr/bin:/bin HOME=/home/app NODE_ENV=production PORT=3000 TZ=UTC LANG=C.UTF-8"
+        " NEXTAUTH_SECRET=nextauth-secret AWS_SECRET_ACCESS_KEY=aws-secret"
+        " POSTGRES_URL=postgresql://platform:platform-secret@db/platform NODE_OPTIONS=--require=/tmp/evil.js"
+        " __NEXT_PRIVATE_PREBUNDLED_REACT=next __NEXT_PRIVATE_ORIGIN=http://internal-origin PGPASSWORD=pg-secret"
+        " DATABASE_URL=stale DIRECT_URL=stale STRIPE_SECRET_KEY=sk_live_x DB_ADMIN_URL=" + quote(admin_url());
+    CliRun r = claudable({"exec", "cli-exec-attack", "team-cli", "--pass", "STRIPE_SECRET_KEY", "--", "env"}, env);
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::set<std::string> names;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) names.insert(line.substr(0, line.find('=')));
+    EXPECT_EQ(names, (std::set<std::string>{"PATH", "HOME", "NODE_ENV", "PORT", "TZ", "LANG", "STRIPE_SECRET_KEY",
+                                            "DATABASE_URL", "DIRECT_URL"}));
+    for (const char* leaked : {"nextauth-secret", "aws-secret", "platform-secret", "evil.js", "internal-origin",
+                               "pg-secret", "stale"})
+        EXPECT_EQ(r.out.find(leaked), std::string::npos) << leaked << " reached the app";
+    EXPECT_EQ(r.out.find(admin_password()), std::string::npos);
+}
+TEST_F(WithServer, ExecRefusesToPassDbAdminUrlOrAPgVariableBeforeProvisioning) {
+    for (const std::string name : {"DB_ADMIN_URL", "PGPASSWORD", "PGSERVICE", "DATABASE_URL"}) {
+        CliRun r = claudable({"--admin-url", admin_url(), "exec", "cli-exec-refused", "team-cli", "--pass", "PATH",
+                              "--pass", name, "--", "env"},
+                             "PGPASSWORD=pg-secret");
+        EXPECT_EQ(r.code, 3) << name << ": " << r.err;
+        EXPECT_NE(r.err.find(name + " may not be passed to the app"), std::string::npos) << r.err;
+        EXPECT_EQ(r.out, "") << "the command did not run";
+        expect_no_secret(r);
+        EXPECT_EQ(r.err.find("pg-secret"), std::string::npos);
+    }
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id = 'cli-exec-refused'"), "0")
+        << "nothing was provisioned";
+}
+TEST_F(WithServer, ExecAndEnvGiveThePooledUrlAsDatabaseUrlAndTheDirectOneAsDirectUrl) {
+    // The DBA sets a pooler for the metadata database; the CLI's next session has it.
+    const char* database = std::getenv("CLAUDABLE_TEST_DATABASE");
+    ASSERT_TRUE(database != nullptr) << "CLAUDABLE_TEST_DATABASE is not set";
+    as_superuser(std::string("ALTER DATABASE ") + database + " SET claudable.pooler_host = '127.0.0.1'");
+    const nlohmann::json row = json_of(as_admin({"--json", "provision", "cli-pooled", "team-cli"}));
+    CliRun exec = as_admin({"exec", "cli-pooled", "team-cli", "--", "sh", "-c",
+                            "printf '%s\\n%s\\n' \"$DATABASE_URL\" \"$DIRECT_URL\""});
+    const auto projects = scratch / "pooled-projects";
+    std::filesystem::remove_all(projects);
+    CliRun env = as_admin({"env", "cli-pooled", "team-cli", "--projects-dir", projects.string()});
+    as_superuser(std::string("ALTER DATABASE ") + database + " RESET claudable.pooler_host");
+    ASSERT_TRUE(row["pooled_database_url"].is_string()) << "the row has a pooled URL once the DBA set a pooler";
+    const std::string pooled = row["pooled_database_url"], direct = row["database_url"];
+    EXPECT_NE(pooled.find("@127.0.0.1:6432/app_db_cli_pooled"), std::string::npos);
+    ASSERT_EQ(exec.code, 0) << exec.err;
+    EXPECT_EQ(exec.out, pooled + "\n" + direct + "\n");
+    ASSERT_EQ(env.code, 0) << env.err;
+    EXPECT_EQ(slurp((projects / "cli-pooled/.env.production").string()),
+              "DATABASE_URL=" + pooled + "\nDIRECT_URL=" + direct + "\n");
+    // Without a pooler, both are the direct URL.
+    CliRun plain = as_admin({"exec", "cli-pooled", "team-cli", "--", "sh", "-c",
+                             "printf '%s\\n%s\\n' \"$DATABASE_URL\" \"$DIRECT_URL\""});
+    EXPECT_EQ(plain.out, direct + "\n" + direct + "\n");
 }
 TEST_F(WithServer, EnvRefusesASymlinkedEnvFileWithExitCode3) {
     const auto projects = scratch / "linked-projects";
@@ -573,4 +643,102 @@ TEST_F(PoolerConfig, JsonListsTheWrittenAndTheSkippedEntries) {
                                                        {"database": "app_db_stand_in_b", "project_id": "stand-in-b", "server": null}])"));
     EXPECT_EQ(j["databases"], 2);
     expect_nothing_secret(r);
+}
+
+// `claudable pooler-sync` against the single server of the suite, as README's pooler role: the
+// same entries as pgbouncer-config, each naming PgBouncer's auth_user, and no verifier anywhere.
+TEST_F(PoolerConfig, PoolerSyncOnceWritesEachEntryWithTheAuthUserAndNoVerifier) {
+    ASSERT_EQ(as_admin({"provision", "cli-sync-one", "team-sync"}).code, 0);
+    out = scratch / "sync-once";
+    std::filesystem::remove_all(out);
+    CliRun r = claudable({"--admin-url", pooler_url(), "pooler-sync", "--once", "--out", out.string(), "--auth-user",
+                          "claudable_pgbouncer"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    const std::string databases = databases_file();
+    EXPECT_NE(databases.find("\napp_db_cli_sync_one = host="), std::string::npos) << databases;
+    EXPECT_NE(databases.find(" dbname=app_db_cli_sync_one auth_user=claudable_pgbouncer pool_mode=transaction\n"),
+              std::string::npos)
+        << databases;
+    EXPECT_EQ(databases.find("SCRAM-SHA-256"), std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(out / "userlist.txt")) << "no auth file of verifiers with an auth_user";
+    // As many entries as pgbouncer-config writes, every line naming the auth_user.
+    CliRun config = write_config("sync-once-config");
+    const std::string reference = databases_file();
+    EXPECT_EQ(std::count(reference.begin(), reference.end(), '\n'), std::count(databases.begin(), databases.end(), '\n'));
+    out = scratch / "sync-once";
+    std::istringstream lines(databases);
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind("app_db_", 0) == 0) EXPECT_NE(line.find(" auth_user=claudable_pgbouncer "), std::string::npos) << line;
+    EXPECT_EQ(r.out.rfind("wrote ", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("RELOAD PgBouncer to use them"), std::string::npos) << "no admin console was given: " << r.out;
+    expect_nothing_secret(r);
+}
+// The stand-in server returns a tenant's verifier PgBouncer could not use: with an auth_user the
+// verifier is never looked at (PgBouncer asks the server's lookup, which refuses such a role), so
+// the entry is written; without one it is skipped, as pgbouncer-config skips it (exit 8).
+TEST_F(PoolerConfig, PoolerSyncWithAnAuthUserNeverReadsVerifiersAndWithoutOneSkipsAsPgbouncerConfigDoes) {
+    ASSERT_EQ(stand_in_server(), "");
+    out = scratch / "sync-stand-in";
+    std::filesystem::remove_all(out);
+    CliRun r = claudable({"--admin-url", stand_in_url(), "--json", "pooler-sync", "--once", "--out", out.string(),
+                          "--auth-user", "claudable_pgbouncer"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    const nlohmann::json j = json_of(r);
+    EXPECT_EQ(j["databases"], 3);
+    EXPECT_EQ(j["skipped"], nlohmann::json::array());
+    EXPECT_EQ(j["changed"], true);
+    EXPECT_EQ(j["reloaded"], false);
+    EXPECT_NE(databases_file().find("app_db_stand_in_tenant = host=127.0.0.1 port=5432 dbname=app_db_stand_in_tenant "
+                                    "auth_user=claudable_pgbouncer"),
+              std::string::npos);
+    expect_nothing_secret(r);
+
+    out = scratch / "sync-stand-in-userlist";
+    std::filesystem::remove_all(out);
+    CliRun plain = claudable({"--admin-url", stand_in_url(), "pooler-sync", "--once", "--out", out.string()});
+    EXPECT_EQ(plain.code, 8) << plain.err;
+    EXPECT_NE(plain.err.find("skipped database \"app_db_stand_in_tenant\" (project \"stand-in-tenant\"): it has no "
+                             "SCRAM-SHA-256 verifier PgBouncer can use"),
+              std::string::npos)
+        << plain.err;
+    EXPECT_EQ(auth_file(), "\"app_u_stand_in_a\" \"SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy\"\n"
+                           "\"app_u_stand_in_b\" \"SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy\"\n");
+    expect_nothing_secret(plain);
+}
+// Long-running: syncs at start and at its interval (a single server notifies nothing), logs one
+// line per change (counts only), and SIGTERM stops it with exit code 0.
+TEST_F(PoolerConfig, PoolerSyncRunsUntilSigtermAndPicksUpANewProjectAtItsInterval) {
+    out = scratch / "sync-running";
+    std::filesystem::remove_all(out);
+    const std::string err = (scratch / "sync-running.err").string(), code = (scratch / "sync-running.code").string();
+    const std::string run = quote(CLAUDABLE_CLI) + " --admin-url " + quote(pooler_url()) + " pooler-sync --out " +
+                            quote(out.string()) + " --auth-user claudable_pgbouncer --interval-seconds 0.3 2>" + err +
+                            " & pid=$!; sleep 1; " + quote(CLAUDABLE_CLI) + " --admin-url " + quote(admin_url()) +
+                            " provision cli-sync-later team-sync >/dev/null; sleep 1.5; kill -TERM $pid; wait $pid; "
+                            "echo $? >" + code;
+    ASSERT_EQ(std::system(("sh -c " + quote(run)).c_str()), 0);
+    EXPECT_EQ(slurp(code), "0\n");
+    const std::string log = slurp(err);
+    EXPECT_NE(log.find("claudable pooler-sync: listening on channel claudable_pooler\n"), std::string::npos) << log;
+    EXPECT_NE(log.find(" server), at start, 0 skipped: wrote "), std::string::npos) << log;
+    EXPECT_NE(log.find(" server), +1 -0, 0 skipped: wrote "), std::string::npos) << "the new project at the interval: " << log;
+    EXPECT_NE(log.find("claudable pooler-sync: stopped\n"), std::string::npos) << log;
+    EXPECT_NE(databases_file().find("\napp_db_cli_sync_later = host="), std::string::npos);
+    EXPECT_EQ(log.find(password_in(pooler_url())), std::string::npos) << "the log holds the pooler's password";
+    EXPECT_EQ(log.find("postgresql://"), std::string::npos) << "the log holds a URL";
+    EXPECT_EQ(log.find("SCRAM-SHA-256$"), std::string::npos);
+}
+// A login the server refuses before the first sync is a misconfiguration no retry mends: it
+// exits at once with the code of the fault (1), without showing the password.
+TEST_F(PoolerConfig, PoolerSyncWhoseLoginIsRefusedExitsAtOnce) {
+    std::string wrong = pooler_url();
+    wrong.replace(wrong.find(password_in(wrong)), password_in(wrong).size(), "not-the-password");
+    out = scratch / "sync-refused";
+    const auto started = std::chrono::steady_clock::now();
+    CliRun r = claudable({"--admin-url", wrong, "pooler-sync", "--out", out.string()});
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_NE(r.err.find("the server refused the admin login"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("not-the-password"), std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(out / "pgbouncer-databases.ini"));
 }

@@ -12,6 +12,7 @@
 #include "claudable/pgbouncer_config.hpp"
 #include "claudable/secret.hpp"
 #include "faults.hpp"
+#include "sync_schedule.hpp"
 #include "rules/connection_url.hpp"
 
 using namespace claudable;
@@ -113,7 +114,7 @@ TEST(WriteEnvFile, CreatesTheDirectoryAndAFileOfMode0600) {
     struct stat st {};
     ASSERT_EQ(::stat((dir / "shop/.env.production").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
-    EXPECT_EQ(slurp(dir / "shop/.env.production"), "DATABASE_URL=postgresql://a\n");
+    EXPECT_EQ(slurp(dir / "shop/.env.production"), "DATABASE_URL=postgresql://a\nDIRECT_URL=postgresql://a\n");
     std::filesystem::remove_all(dir);
 }
 TEST(WriteEnvFile, MergesIntoTheFileAndLeavesNoTemporaryFile) {
@@ -121,7 +122,8 @@ TEST(WriteEnvFile, MergesIntoTheFileAndLeavesNoTemporaryFile) {
     std::filesystem::create_directories(dir / "shop");
     { std::ofstream(dir / "shop/.env.production") << "NODE_ENV=production\nDATABASE_URL=old\n"; }
     write_env_file(dir.string(), "shop", "postgresql://b");
-    EXPECT_EQ(slurp(dir / "shop/.env.production"), "NODE_ENV=production\nDATABASE_URL=postgresql://b\n");
+    EXPECT_EQ(slurp(dir / "shop/.env.production"),
+              "NODE_ENV=production\nDATABASE_URL=postgresql://b\nDIRECT_URL=postgresql://b\n");
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "shop"), std::filesystem::directory_iterator()), 1);
     std::filesystem::remove_all(dir);
 }
@@ -335,12 +337,91 @@ TEST(PgbouncerConfig, LeavesOutEveryEntryOfARoleNameTwoEntriesHave) {
     EXPECT_EQ(result.written[0].database_name, "app_db_y");
 }
 
-TEST(EnvironmentForApp, DropsTheAdminsCredentialsAndEveryLibpqVariable) {
-    const std::vector<std::string> env = {"PATH=/usr/bin", "DB_ADMIN_URL=postgresql://admin:pw@h/db", "PGPASSWORD=pw",
-                                          "PGPASSFILE=/root/.pgpass", "PGSERVICE=admin", "PGHOST=h", "PGUSER=postgres",
-                                          "DATABASE_URL=stale", "NODE_ENV=production"};
-    EXPECT_EQ(environment_for_app(env, "postgresql://app"),
-              (std::vector<std::string>{"PATH=/usr/bin", "NODE_ENV=production", "DATABASE_URL=postgresql://app"}));
+TEST(WriteEnvFile, WritesThePooledUrlAsDatabaseUrlAndTheDirectOneAsDirectUrl) {
+    const auto dir = fresh_directory("claudable-unit-bundle");
+    std::filesystem::create_directories(dir / "shop");
+    { std::ofstream(dir / "shop/.env.production") << "export DIRECT_URL=old\r\nA=1\r\n"; }
+    write_env_file(dir.string(), "shop", app_database_variables("postgresql://direct", "postgresql://pooled"));
+    EXPECT_EQ(slurp(dir / "shop/.env.production"), "export DIRECT_URL=postgresql://direct\r\nA=1\r\nDATABASE_URL=postgresql://pooled\r\n");
+    std::filesystem::remove_all(dir);
+}
+
+TEST(AppDatabaseVariables, DatabaseUrlIsThePooledUrlWhenThereIsOneAndDirectUrlAlwaysTheDirectOne) {
+    const AppDatabaseVariables pooled = app_database_variables("postgresql://direct", "postgresql://pooled");
+    EXPECT_EQ(pooled.database_url, "postgresql://pooled");
+    EXPECT_EQ(pooled.direct_url, "postgresql://direct");
+    const AppDatabaseVariables direct = app_database_variables("postgresql://direct", "");
+    EXPECT_EQ(direct.database_url, "postgresql://direct");
+    EXPECT_EQ(direct.direct_url, "postgresql://direct");
+}
+TEST(AppDatabaseVariables, RefuseAUrlWithALineBreak) {
+    EXPECT_THROW(app_database_variables("postgresql://a\nPGPASSWORD=x", ""), InvalidInput);
+    EXPECT_THROW(app_database_variables("postgresql://a", "postgresql://b\r"), InvalidInput);
+    EXPECT_THROW(merge_env_variables("", {{"DATABASE_URL", "a\nb"}}), InvalidInput);
+}
+
+TEST(MergeEnvVariables, ReplacesEachLineInPlaceAddsTheMissingOnesAndDropsDuplicates) {
+    EXPECT_EQ(merge_env_variables("A=1\r\nexport DIRECT_URL=old\r\nDATABASE_URL=old\r\nDATABASE_URL=dup\r\n",
+                                  {{"DATABASE_URL", "p"}, {"DIRECT_URL", "d"}}),
+              "A=1\r\nexport DIRECT_URL=d\r\nDATABASE_URL=p\r\n");
+    EXPECT_EQ(merge_env_variables("A=1", {{"DATABASE_URL", "p"}, {"DIRECT_URL", "d"}}), "A=1\nDATABASE_URL=p\nDIRECT_URL=d\n");
+    EXPECT_EQ(merge_env_variables("DIRECT_URL_X=1\n#DIRECT_URL=y\n", {{"DIRECT_URL", "d"}}),
+              "DIRECT_URL_X=1\n#DIRECT_URL=y\nDIRECT_URL=d\n");
+}
+
+namespace {
+// The platform's process as an attacker would like it: its own secrets, the deploy service's
+// credentials and variables that change how Node or a Next.js build runs.
+const std::vector<std::string> platform_environment = {
+    "PATH=/usr/bin",          "HOME=/home/app",
+    "NODE_ENV=production",    "PORT=3000",
+    "TZ=UTC",                 "LANG=C.UTF-8",
+    "NEXTAUTH_SECRET=nextauth-secret", "AWS_SECRET_ACCESS_KEY=aws-secret",
+    "POSTGRES_URL=postgresql://platform:platform-secret@db/platform", "NODE_OPTIONS=--require /tmp/evil.js",
+    "__NEXT_PRIVATE_PREBUNDLED_REACT=next", "__NEXT_PRIVATE_ORIGIN=http://internal-origin",
+    "PGPASSWORD=pg-secret",   "PGPASSFILE=/root/.pgpass", "PGSERVICE=admin", "PGHOST=h", "PGUSER=postgres",
+    "DB_ADMIN_URL=postgresql://deploy:admin-secret@db/meta", "DATABASE_URL=stale", "DIRECT_URL=stale-direct",
+    "STRIPE_SECRET_KEY=sk_live_x"};
+}  // namespace
+
+TEST(EnvironmentForApp, IsTheBaseListAndTheDatabaseVariablesAndNothingElse) {
+    EXPECT_EQ(environment_for_app(platform_environment, app_database_variables("postgresql://direct", "postgresql://pooled")),
+              (std::vector<std::string>{"PATH=/usr/bin", "HOME=/home/app", "NODE_ENV=production", "PORT=3000", "TZ=UTC",
+                                        "LANG=C.UTF-8", "DATABASE_URL=postgresql://pooled",
+                                        "DIRECT_URL=postgresql://direct"}));
+}
+TEST(EnvironmentForApp, NoneOfThePlatformsSecretsReachesTheApp) {
+    std::string all;
+    for (const auto& entry : environment_for_app(platform_environment, app_database_variables("postgresql://app", ""),
+                                                 {"STRIPE_SECRET_KEY"}))
+        all += entry + "\n";
+    for (const char* leaked : {"NEXTAUTH_SECRET", "AWS_SECRET_ACCESS_KEY", "POSTGRES_URL", "NODE_OPTIONS", "__NEXT_PRIVATE",
+                               "PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGHOST", "PGUSER", "DB_ADMIN_URL", "nextauth-secret",
+                               "aws-secret", "platform-secret", "evil.js", "pg-secret", "admin-secret", "stale"})
+        EXPECT_EQ(all.find(leaked), std::string::npos) << leaked << " reached the app";
+    EXPECT_NE(all.find("STRIPE_SECRET_KEY=sk_live_x\n"), std::string::npos) << "a name passed explicitly reaches it";
+}
+TEST(EnvironmentForApp, PassesANamedVariableAndLeavesOutOneTheParentDoesNotHave) {
+    const auto env = environment_for_app({"PATH=/bin", "KEEP_ME=yes", "DROP_ME=no", "EMPTY="},
+                                         app_database_variables("postgresql://app", ""), {"KEEP_ME", "EMPTY", "NOT_SET"});
+    EXPECT_EQ(env, (std::vector<std::string>{"PATH=/bin", "KEEP_ME=yes", "EMPTY=", "DATABASE_URL=postgresql://app",
+                                             "DIRECT_URL=postgresql://app"}));
+}
+TEST(EnvironmentForApp, RefusesToPassDbAdminUrlAnyPgVariableOrTheDatabaseVariables) {
+    for (const std::string name : {"DB_ADMIN_URL", "PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGHOST", "pgpassword",
+                                   "db_admin_url", "DATABASE_URL", "DIRECT_URL"}) {
+        try {
+            environment_for_app(platform_environment, app_database_variables("postgresql://app", ""), {name});
+            ADD_FAILURE() << name << " was passed";
+        } catch (const InvalidInput& e) {
+            EXPECT_NE(std::string(e.what()).find(name + " may not be passed to the app"), std::string::npos) << e.what();
+            EXPECT_EQ(std::string(e.what()).find("admin-secret"), std::string::npos);
+            EXPECT_EQ(exit_code_for(e), 3);
+        }
+    }
+    EXPECT_THROW(check_app_variable_names({"A=B"}), InvalidInput);
+    EXPECT_THROW(check_app_variable_names({""}), InvalidInput);
+    EXPECT_NO_THROW(check_app_variable_names({"STRIPE_SECRET_KEY", "_X1"}));
 }
 
 int exit_code_of(const std::string& sqlstate) {
@@ -404,4 +485,114 @@ TEST(Faults, ALoginEndedByARestartOrACrashIsWorthARetry) {
 TEST(Faults, ALoginTheServerRefusedIsNotRetried) {
     EXPECT_FALSE(detail::login_failure_is_transient(
         "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  password authentication failed for user \"d\""));
+}
+
+// ---- pooler-sync: entries with PgBouncer's auth_user, and when it syncs ----------------------
+TEST(PgbouncerConfig, AnAuthUserEntryNamesItAndNeedsNoVerifier) {
+    PoolerEntry without = entry("a", "app_db_x", "app_u_x");
+    without.scram_verifier.clear();  // pooler-sync does not read verifiers with an auth_user
+    EXPECT_EQ(render_pgbouncer_databases({without}, "transaction", "claudable_pgbouncer", "; mine\n"),
+              "; mine\n[databases]\n"
+              "app_db_x = host=10.0.0.5 port=5432 dbname=app_db_x auth_user=claudable_pgbouncer pool_mode=transaction\n");
+    EXPECT_TRUE(sort_pooler_entries({without}, false).skipped.empty());
+    EXPECT_EQ(sort_pooler_entries({without}).skipped.size(), 1u) << "without an auth_user a verifier is needed";
+}
+TEST(PgbouncerConfig, AnAuthUserEntryIsStillSkippedForAnythingThatCouldBreakALine) {
+    PoolerEntry host = entry("b", "app_db_y", "app_u_y");
+    host.host = "10.0.0.5 auth_user=postgres";
+    PoolerEntry name = entry("b", "app_db_z = host=10.6.6.6", "app_u_z");
+    const PgbouncerFiles files =
+        render_pgbouncer_files({entry("a", "app_db_x", "app_u_x"), host, name}, "transaction", "claudable_pgbouncer");
+    ASSERT_EQ(files.result.skipped.size(), 2u);
+    EXPECT_EQ(files.result.skipped[0].database_name + ": " + files.result.skipped[0].reason, "app_db_y: an unusable host");
+    EXPECT_EQ(files.result.skipped[1].database_name + ": " + files.result.skipped[1].reason,
+              "?: an unusable database name");
+    EXPECT_EQ(files.databases.find("10.6.6.6"), std::string::npos);
+    EXPECT_EQ(files.databases.find("auth_user=postgres"), std::string::npos);
+    EXPECT_FALSE(files.with_auth_file);
+    EXPECT_EQ(files.auth, "");
+}
+TEST(PgbouncerConfig, RefusesAnAuthUserThatCouldBreakALine) {
+    for (const char* hostile : {"", "claudable pgbouncer", "x\nauth_type=trust", "a=b"})
+        EXPECT_EQ(error_of([&] { render_pgbouncer_files({}, "transaction", hostile); }).substr(0, 7),
+                  std::string(hostile).empty() ? "no erro" : "22023: ")
+            << hostile;
+}
+TEST(PgbouncerConfig, WithAnAuthUserOnlyTheDatabasesFileIsWrittenAndTheAuthFileIsLeftAlone) {
+    const auto dir = fresh_directory("claudable-unit-pgb-auth-user");
+    { std::ofstream(dir / pgbouncer_auth_file) << "\"pgbouncer_admin\" \"kept\"\n"; }
+    write_pgbouncer_files(dir.string(),
+                          render_pgbouncer_files({entry("a", "app_db_x", "app_u_x")}, "session", "claudable_pgbouncer"));
+    EXPECT_EQ(slurp(dir / pgbouncer_auth_file), "\"pgbouncer_admin\" \"kept\"\n");
+    const std::string databases = slurp(dir / pgbouncer_databases_file);
+    EXPECT_NE(databases.find("auth_user=claudable_pgbouncer pool_mode=session"), std::string::npos) << databases;
+    EXPECT_EQ(databases.find("SCRAM"), std::string::npos);
+    struct stat st {};
+    ASSERT_EQ(::lstat((dir / pgbouncer_databases_file).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::filesystem::remove_all(dir);
+}
+
+namespace {
+using detail::SyncSchedule;
+using std::chrono::milliseconds;
+const SyncSchedule::TimePoint t0 = SyncSchedule::Clock::now();
+SyncSchedule::TimePoint at(long ms) { return t0 + milliseconds(ms); }
+}  // namespace
+
+TEST(PoolerSyncSchedule, TheFirstSyncIsDueAtOnce) {
+    SyncSchedule schedule(milliseconds(30000), milliseconds(200), milliseconds(5000));
+    EXPECT_LE(schedule.due(), t0);
+}
+TEST(PoolerSyncSchedule, WithoutANotificationTheIntervalIsTheSafetyNet) {
+    SyncSchedule schedule(milliseconds(30000), milliseconds(200), milliseconds(5000));
+    schedule.starting();
+    schedule.succeeded(at(0));
+    EXPECT_EQ(schedule.due(), at(30000));
+}
+TEST(PoolerSyncSchedule, ANotificationLongAfterTheLastSyncIsSyncedAtOnce) {
+    SyncSchedule schedule(milliseconds(30000), milliseconds(200), milliseconds(5000));
+    schedule.starting();
+    schedule.succeeded(at(0));
+    schedule.wanted();  // at 5 s
+    EXPECT_LE(schedule.due(), at(5000));
+}
+TEST(PoolerSyncSchedule, AFloodOfNotificationsCostsOneSyncPerCoalescingInterval) {
+    SyncSchedule schedule(milliseconds(30000), milliseconds(200), milliseconds(5000));
+    // 10,000 notifications over 2 s, a sync whenever one is due (each taking 10 ms).
+    int syncs = 0;
+    long next = 0;
+    for (long ms = 0; ms < 2000; ++ms) {
+        for (int i = 0; i < 5; ++i) schedule.wanted();
+        if (schedule.due() <= at(ms) && ms >= next) {
+            schedule.starting();
+            schedule.succeeded(at(ms + 10));
+            next = ms + 10;
+            ++syncs;
+        }
+    }
+    EXPECT_LE(syncs, 2000 / 200 + 1) << syncs << " syncs";
+    EXPECT_GE(syncs, 2000 / 210 - 1) << "the flood still gets synced: " << syncs;
+}
+TEST(PoolerSyncSchedule, ANotificationDuringASyncMakesAnotherOneAfterTheCoalescingInterval) {
+    SyncSchedule schedule(milliseconds(30000), milliseconds(200), milliseconds(5000));
+    schedule.starting();
+    schedule.wanted();  // a project committed while the entries were being read
+    schedule.succeeded(at(40));
+    EXPECT_TRUE(schedule.is_wanted());
+    EXPECT_EQ(schedule.due(), at(240));
+}
+TEST(PoolerSyncSchedule, FailuresBackOffDoublingUpToTheMaximumAndASuccessResetsIt) {
+    SyncSchedule schedule(milliseconds(30000), milliseconds(200), milliseconds(1000));
+    std::vector<long> waits;
+    for (int i = 0; i < 5; ++i) {
+        schedule.starting();
+        waits.push_back(schedule.failed(at(0)).count());
+        EXPECT_TRUE(schedule.is_wanted()) << "a failed sync is tried again";
+    }
+    EXPECT_EQ(waits, (std::vector<long>{250, 500, 1000, 1000, 1000}));
+    EXPECT_EQ(schedule.due(), at(1000));
+    schedule.starting();
+    schedule.succeeded(at(0));
+    EXPECT_EQ(schedule.failed(at(0)).count(), 250);
 }

@@ -14,13 +14,14 @@
 #include "rules/project_names.hpp"
 #include "store/key_store.hpp"
 #include "testing/fault_injection.hpp"
+#include "worker/pooled_login.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/refusal_queue.hpp"
 
 namespace claudable {
 namespace {
 
-constexpr const char* library_version = "0.6.0";
+constexpr const char* library_version = "0.6.1";
 
 struct ProjectArguments {
     std::string project_id;
@@ -58,6 +59,7 @@ ProvisionRequest provision_request(const std::string& project_id, const std::str
     s.max_projects = values.max_projects;
     s.max_projects_per_owner = values.max_projects_per_owner;
     s.spare_databases = values.spare_databases;
+    s.pooler_auth_user = values.pooler_auth_user;
     return request;
 }
 
@@ -215,7 +217,14 @@ pg::Result provision(const pg::Arguments& arguments) {
     ProjectReply reply;
     std::optional<ProjectRecord> existing = find_project_with_key(args.project_id, values);
     if (existing && existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "provision");
-    if (existing && existing->status == "ready" && existing->role_exists && existing->database_exists) {
+    // A project made before claudable.pooler_auth_user was set, or whose owner revoked the
+    // lookup role's CONNECT, goes to a worker, which prepares its pooled login.
+    const auto pooled_login_ok = [&](const ProjectRecord& record) {
+        return values.pooler_auth_user.empty() ||
+               pooled_login_prepared(record.database_name, values.pooler_auth_user);
+    };
+    if (existing && existing->status == "ready" && existing->role_exists && existing->database_exists &&
+        pooled_login_ok(*existing)) {
         reply.record = std::move(*existing);  // the warm path: no worker, no DDL
     } else {
         // A ready project whose role or database is gone is healed, never returned as a dead URL.
@@ -377,6 +386,10 @@ pg::Result limits(const pg::Arguments&) {
     const settings::Values values = settings::current();
     return pg::ResultRow{{values.connection_limit, values.role_settings, pg::Bigint{values.max_database_size},
                     values.max_projects, values.max_projects_per_owner}};
+}
+
+pg::Result pooler_auth_user(const pg::Arguments&) {
+    return settings::current().pooler_auth_user;
 }
 
 pg::Result refill_spares(const pg::Arguments&) {

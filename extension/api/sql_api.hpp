@@ -16,6 +16,7 @@
 //  claudable_refill_spares()                        fill the spare pool now (worker/spare_pool.hpp)
 //  claudable.limits()                               the limits in force, for SQL functions
 //  claudable.spare_settings()                       the pool's size and template, for SQL functions
+//  claudable.pooler_auth_user()                     claudable.pooler_auth_user, for claudable_check()
 #pragma once
 
 #include "pg/sql_function.hpp"
@@ -35,6 +36,7 @@ pg::Result credential_findings(const pg::Arguments& arguments);
 pg::Result written_verifiers(const pg::Arguments& arguments);
 pg::Result owned_elsewhere(const pg::Arguments& arguments);
 pg::Result limits(const pg::Arguments& arguments);
+pg::Result pooler_auth_user(const pg::Arguments& arguments);
 pg::Result refill_spares(const pg::Arguments& arguments);
 pg::Result spare_settings(const pg::Arguments& arguments);
 

@@ -259,6 +259,8 @@ void connect_background_worker(unsigned int database_id, unsigned int role_id, b
         // Nothing a caller or a database-level setting put on the path may run with
         // the owner's rights.
         SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+        // A database's owner may ALTER DATABASE ... SET role: the worker stays the owner.
+        SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
         SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
         SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
         SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);

@@ -53,4 +53,19 @@ CatalogPresence catalog_presence(const std::string& username, const std::string&
     return CatalogPresence{role_exists, owned};
 }
 
+bool role_may_connect(const std::string& username, const std::string& database_name) {
+    const char* role_name = username.c_str();
+    const char* database = database_name.c_str();
+    return pg::call([role_name, database]() noexcept {
+        const Oid role_id = get_role_oid(role_name, true);
+        const Oid database_id = get_database_oid(database, true);
+        if (!OidIsValid(role_id) || !OidIsValid(database_id)) return false;
+#if PG_VERSION_NUM >= 160000
+        return object_aclcheck(DatabaseRelationId, database_id, role_id, ACL_CONNECT) == ACLCHECK_OK;
+#else
+        return pg_database_aclcheck(database_id, role_id, ACL_CONNECT) == ACLCHECK_OK;
+#endif
+    });
+}
+
 }  // namespace claudable

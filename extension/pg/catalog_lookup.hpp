@@ -15,4 +15,9 @@ struct CatalogPresence {
 // catalog invalidation keeps the answer current.
 CatalogPresence catalog_presence(const std::string& username, const std::string& database_name);
 
+// Whether the role may connect to the database (its ACL, PUBLIC's share included), from the
+// syscache: the warm path asks it for PgBouncer's lookup role on every call. False when
+// either does not exist.
+bool role_may_connect(const std::string& username, const std::string& database_name);
+
 }  // namespace claudable

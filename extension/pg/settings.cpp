@@ -24,6 +24,7 @@ int spare_databases_setting = 0;
 int worker_idle_timeout_setting = 2000;
 char* pooler_host_setting = nullptr;
 int pooler_port_setting = 6432;
+char* pooler_auth_user_setting = nullptr;
 
 // "name=value, name=value": names as PostgreSQL spells settings, values without quotes,
 // backslashes or commas. Returns false and a reason for anything else.
@@ -119,6 +120,15 @@ bool check_optional_host(char** value, void** extra, GucSource source) noexcept 
     return *value == nullptr || **value == '\0' || check_host(value, extra, source);
 }
 
+// A role name as PostgreSQL stores it (at most NAMEDATALEN - 1 bytes); whether the role
+// exists is asked when it is used, since settings are read before any catalog is.
+bool check_optional_role_name(char** value, void** extra, GucSource source) noexcept {
+    if (*value == nullptr || **value == '\0') return true;
+    if (strlen(*value) < NAMEDATALEN) return true;
+    GUC_check_errdetail("A role name has at most %d bytes.", NAMEDATALEN - 1);
+    return false;
+}
+
 bool check_not_empty(char** value, void** extra, GucSource source) noexcept {
     if (*value != nullptr && **value != '\0') return true;
     GUC_check_errdetail("This setting must not be empty.");
@@ -195,6 +205,12 @@ void define() {
         DefineCustomIntVariable("claudable.pooler_port", "Port of the connection pooler in front of this server.",
                                 nullptr, &pooler_port_setting, 6432, 1, 65535, PGC_SUSET, 0, nullptr, nullptr,
                                 nullptr);
+        // Server-wide, like the spare pool, whose databases are made ready for it.
+        DefineCustomStringVariable("claudable.pooler_auth_user",
+                                   "The role PgBouncer's auth_query logs in as; when set, every project database "
+                                   "gets the verifier lookup and grants it CONNECT, so pooled URLs work at once.",
+                                   nullptr, &pooler_auth_user_setting, "", PGC_SIGHUP, 0, check_optional_role_name,
+                                   nullptr, nullptr);
     });
 }
 
@@ -220,7 +236,8 @@ Values current() {
                   spare_databases_setting,
                   worker_idle_timeout_setting,
                   text_or(pooler_host_setting, ""),
-                  pooler_port_setting};
+                  pooler_port_setting,
+                  text_or(pooler_auth_user_setting, "")};
 }
 
 std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text) {

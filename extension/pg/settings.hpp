@@ -31,6 +31,7 @@ struct Values {
     int worker_idle_timeout_ms;   // claudable.worker_idle_timeout: how long a worker stays for the next call
     std::string pooler_host;      // claudable.pooler_host; empty: rows carry no pooled_database_url
     int pooler_port;              // claudable.pooler_port, default 6432 (PgBouncer's)
+    std::string pooler_auth_user;  // claudable.pooler_auth_user: PgBouncer's auth_user; empty: none
 };
 
 // claudable.role_settings as (name, value) pairs; the syntax was checked when it was set.

@@ -125,6 +125,7 @@ CLAUDABLE_SQL_FUNCTION(claudable_rotate_password, claudable::api::rotate_passwor
 CLAUDABLE_SQL_FUNCTION(claudable_move_host, claudable::api::move_host)
 CLAUDABLE_SQL_FUNCTION(claudable_repair_project, claudable::api::repair_project)
 CLAUDABLE_SQL_FUNCTION(claudable_limits, claudable::api::limits)
+CLAUDABLE_SQL_FUNCTION(claudable_pooler_auth_user, claudable::api::pooler_auth_user)
 CLAUDABLE_SQL_FUNCTION(claudable_rotate_key, claudable::api::rotate_key)
 CLAUDABLE_SQL_FUNCTION(claudable_export_key, claudable::api::export_key)
 CLAUDABLE_SQL_FUNCTION(claudable_import_key, claudable::api::import_key)

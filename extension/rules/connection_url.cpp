@@ -33,7 +33,10 @@ std::string database_url(const ConnectionTarget& target) {
     std::string url = "postgresql://" + percent_encode(target.username) + ":" +
                       percent_encode(target.password) + "@" + host + ":" +
                       std::to_string(target.port) + "/" + percent_encode(target.database_name);
-    if (!target.sslmode.empty())
+    // allow and prefer leave TLS to the client's default (libpq's is prefer). Written out,
+    // node-postgres reads either as verify-full and refuses a server without a certificate
+    // (README, "sslmode in each client"); every other mode means the same to both.
+    if (!target.sslmode.empty() && target.sslmode != "allow" && target.sslmode != "prefer")
         url += "?sslmode=" + percent_encode(target.sslmode);
     return url;
 }

@@ -46,6 +46,7 @@ namespace sqlstate {
 inline constexpr const char* invalid_parameter_value = "22023";
 inline constexpr const char* insufficient_privilege = "42501";
 inline constexpr const char* duplicate_object = "42710";
+inline constexpr const char* undefined_object = "42704";
 inline constexpr const char* insufficient_resources = "53000";
 inline constexpr const char* config_file_error = "F0000";
 inline constexpr const char* object_not_in_prerequisite_state = "55000";

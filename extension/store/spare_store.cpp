@@ -5,34 +5,44 @@
 #include "pg/spi_query.hpp"
 #include "rules/failure.hpp"
 
+// Whether spare p is ready for pooled logins through role $2 (worker/pooled_login.hpp):
+// its database grants the role CONNECT, which the refill granted with the lookup; or no
+// lookup role is set ($2 = '').
+#define HAS_POOLED_LOOKUP                                                                        \
+    "($2 = '' OR EXISTS (SELECT 1 FROM pg_catalog.pg_database AS d, pg_catalog.pg_roles AS r" \
+    "                     WHERE d.datname = p.name AND r.rolname = $2"                          \
+    "                       AND pg_catalog.has_database_privilege(r.oid, d.oid, 'CONNECT')))"
+
 namespace claudable {
 
-std::vector<SpareRow> spare_rows(const std::string& template_name) {
+std::vector<SpareRow> spare_rows(const std::string& template_name, const std::string& pooler_auth_user) {
     std::vector<SpareRow> spares;
-    for (const auto& row : pg::query("SELECT p.name, p.state, p.fits, p.intact FROM claudable.spare_pool($1) AS p"
-                                     " ORDER BY p.name",
-                                     {pg::text_param(template_name)}))
-        spares.push_back(SpareRow{row[0].value_or(""), row[1].value_or(""), row[2] == "t", row[3] == "t"});
+    for (const auto& row : pg::query("SELECT p.name, p.state, p.fits, p.intact, " HAS_POOLED_LOOKUP
+                                     "  FROM claudable.spare_pool($1) AS p ORDER BY p.name",
+                                     {pg::text_param(template_name), pg::text_param(pooler_auth_user)}))
+        spares.push_back(
+            SpareRow{row[0].value_or(""), row[1].value_or(""), row[2] == "t", row[3] == "t", row[4] == "t"});
     return spares;
 }
 
-std::optional<ClaimableSpare> lock_claimable_spare(const std::string& template_name) {
+std::optional<ClaimableSpare> lock_claimable_spare(const std::string& template_name,
+                                                   const std::string& pooler_auth_user) {
     // The state is tested on the locked row itself, so a spare a refill began to retire
     // after this snapshot is passed over.
     auto rows = pg::query(
         "SELECT s.name, s.password_sealed, s.key_fingerprint"
         "  FROM claudable.spare_pool($1) AS p JOIN claudable.spares AS s ON s.name = p.name"
-        " WHERE s.state = 'ready' AND p.fits AND p.intact"
+        " WHERE s.state = 'ready' AND p.fits AND p.intact AND " HAS_POOLED_LOOKUP
         " ORDER BY s.created_at, s.name LIMIT 1 FOR UPDATE OF s SKIP LOCKED",
-        {pg::text_param(template_name)});
+        {pg::text_param(template_name), pg::text_param(pooler_auth_user)});
     if (rows.empty()) return std::nullopt;
     return ClaimableSpare{rows[0][0].value_or(""), rows[0][1].value_or(""), rows[0][2].value_or("")};
 }
 
-bool claimable_spare_exists(const std::string& template_name) {
+bool claimable_spare_exists(const std::string& template_name, const std::string& pooler_auth_user) {
     return !pg::query("SELECT 1 FROM claudable.spare_pool($1) AS p"
-                      " WHERE p.state = 'ready' AND p.fits AND p.intact LIMIT 1",
-                      {pg::text_param(template_name)})
+                      " WHERE p.state = 'ready' AND p.fits AND p.intact AND " HAS_POOLED_LOOKUP " LIMIT 1",
+                      {pg::text_param(template_name), pg::text_param(pooler_auth_user)})
                 .empty();
 }
 

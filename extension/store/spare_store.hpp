@@ -14,10 +14,13 @@ struct SpareRow {
     std::string state;  // creating | ready | retiring
     bool fits = false;    // made from the template named, as it is now
     bool intact = false;  // nobody logs in or connects, nothing granted or set, both marked
-    bool claimable() const { return state == "ready" && fits && intact; }
+    bool pooled = false;  // has PgBouncer's lookup, or claudable.pooler_auth_user is empty
+    bool claimable() const { return state == "ready" && fits && intact && pooled; }
 };
 
-std::vector<SpareRow> spare_rows(const std::string& template_name);
+// `pooler_auth_user`: claudable.pooler_auth_user ("" when unset); a spare without the
+// lookup for that role is not claimable.
+std::vector<SpareRow> spare_rows(const std::string& template_name, const std::string& pooler_auth_user);
 struct ClaimableSpare {
     std::string name;
     std::string password_sealed;  // "" when the spare has no password yet
@@ -25,9 +28,10 @@ struct ClaimableSpare {
 };
 // The oldest claimable spare, its row locked FOR UPDATE until the transaction ends; a
 // spare another transaction holds is skipped.
-std::optional<ClaimableSpare> lock_claimable_spare(const std::string& template_name);
+std::optional<ClaimableSpare> lock_claimable_spare(const std::string& template_name,
+                                                   const std::string& pooler_auth_user);
 // Whether a claimable spare exists now (no lock: a hint, not a promise).
-bool claimable_spare_exists(const std::string& template_name);
+bool claimable_spare_exists(const std::string& template_name, const std::string& pooler_auth_user);
 // The context a spare's password is sealed for: never a project id (no ':' in those).
 std::string spare_seal_context(const std::string& name);
 // Locks the spare's row; false when it is gone or another transaction holds it.

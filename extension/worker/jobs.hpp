@@ -32,6 +32,7 @@ struct ProjectSettings {
     int max_projects = -1;
     int max_projects_per_owner = -1;
     int spare_databases = 0;  // the pool's target size: a provisioning refills it
+    std::string pooler_auth_user;  // PgBouncer's auth_user, given the lookup and CONNECT; "" for none
 };
 
 enum class ProvisionMode {
@@ -65,8 +66,13 @@ struct RefillSparesRequest {};  // claudable_refill_spares(): the pool, filled n
 struct MeasureOwnedRequest {     // connected to another database: what these roles own there
     std::vector<std::string> usernames;
 };
+struct PreparePooledLoginRequest {  // connected to a project database (or a spare): PgBouncer's lookup there
+    std::string database_name;
+    std::string auth_user;
+};
 using JobRequest = std::variant<ProvisionRequest, DeprovisionRequest, RotatePasswordRequest, RotateKeyRequest,
-                                InspectTemplateRequest, DropOwnedRequest, RefillSparesRequest, MeasureOwnedRequest>;
+                                InspectTemplateRequest, DropOwnedRequest, RefillSparesRequest, MeasureOwnedRequest,
+                                PreparePooledLoginRequest>;
 
 struct WorkerRequest {
     CallerContext context;
@@ -98,8 +104,9 @@ struct OwnedThere {
 struct MeasureOwnedReply {
     std::vector<OwnedThere> owned;
 };
+struct PreparePooledLoginReply {};
 using WorkerReply = std::variant<ProjectReply, DeprovisionReply, RotateKeyReply, InspectTemplateReply, DropOwnedReply,
-                                 RefillSparesReply, MeasureOwnedReply>;
+                                 RefillSparesReply, MeasureOwnedReply, PreparePooledLoginReply>;
 
 // What the job is doing, for messages: "provisioning", "rotating the password", ...
 const char* job_verb(const JobRequest& job);

@@ -12,6 +12,7 @@
 #include "worker/tenant_rows.hpp"
 #include "worker/provisioning_worker.hpp"
 #include "worker/spare_pool.hpp"
+#include "worker/pooled_login.hpp"
 #include "worker/template_rules.hpp"
 #include "crypto/secret_box.hpp"
 #include "pg/settings.hpp"
@@ -245,6 +246,13 @@ std::string what_was_missing(const ProjectRecord& record) {
     return "role and database brought in line with the record";
 }
 
+void ensure_pooled_login(const std::string& database_name, const std::string& auth_user, const CallerContext& context) {
+    if (auth_user.empty()) return;
+    bool prepared = false;
+    in_transaction([&] { prepared = pooled_login_prepared(database_name, auth_user); });
+    if (!prepared) prepare_pooled_login(database_name, auth_user, context);
+}
+
 std::optional<ProjectRecord> lock_live_project(const std::string& project_id) {
     auto record = lock_project(project_id);
     if (!record || record->status == "deprovisioning")
@@ -261,7 +269,9 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
     bool template_checked = false;
     bool spare_in_sight = false;
     if (request.mode == ProvisionMode::create)
-        in_transaction([&] { spare_in_sight = claimable_spare_exists(request.settings.template_name); });
+        in_transaction([&] {
+            spare_in_sight = claimable_spare_exists(request.settings.template_name, request.settings.pooler_auth_user);
+        });
     if (!spare_in_sight) {
         validate_template(request.settings.template_name, context);
         template_checked = true;
@@ -304,8 +314,10 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
                  "Call claudable_provision again through the directory: it provisions the project where it is placed.");
         refuse_foreign_objects(names, marker);
         refuse_over_limits(request.owner_id, request.settings);
+        if (!request.settings.pooler_auth_user.empty()) require_pooler_auth_role(request.settings.pooler_auth_user);
         const ActiveKey key = active_key(context.key_file, true);
-        std::optional<ClaimableSpare> spare = lock_claimable_spare(request.settings.template_name);
+        std::optional<ClaimableSpare> spare =
+            lock_claimable_spare(request.settings.template_name, request.settings.pooler_auth_user);
         // A spare sealed under the active key brings its password, whose verifier its role
         // holds; otherwise a new password (and, for a spare, its verifier) is made here.
         const bool spare_has_password = spare && !spare->password_sealed.empty() &&
@@ -342,8 +354,13 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
     }
     const bool was_ready = record->status == "ready";
     const bool complete = record->role_exists && record->database_exists;
+    if (was_ready && complete && request.mode != ProvisionMode::repair) {
+        // A project made before claudable.pooler_auth_user was set, or whose tenant revoked
+        // the lookup role's CONNECT, gets its pooled login on its next call.
+        ensure_pooled_login(names.database_name, request.settings.pooler_auth_user, context);
+        return ProjectReply{*record, false};
+    }
     if (was_ready && request.mode == ProvisionMode::create) return ProjectReply{*record, false};
-    if (was_ready && request.mode == ProvisionMode::heal && complete) return ProjectReply{*record, false};
     const std::string done = was_ready ? what_was_missing(*record) : "role and database created";
     reach_fault_point(context.fault_point, "after_reservation");
 
@@ -370,6 +387,8 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
             change_tenant_rows(what, names.username, context.worker_timeout_ms,
                                [&] { ensure_database(names, marker, request.settings, record->read_only); });
         });
+        if (!request.settings.pooler_auth_user.empty())
+            prepare_pooled_login(names.database_name, request.settings.pooler_auth_user, context);
         reach_fault_point(context.fault_point, "after_database");
         in_transaction([&] {
             // Callers of one project may all have resumed it; the one that makes it ready created it.
@@ -575,6 +594,7 @@ const char* job_verb(const JobRequest& job) {
     if (std::holds_alternative<InspectTemplateRequest>(job)) return "inspecting the template";
     if (std::holds_alternative<RefillSparesRequest>(job)) return "refilling the spare pool";
     if (std::holds_alternative<MeasureOwnedRequest>(job)) return "measuring what project roles own in another database";
+    if (std::holds_alternative<PreparePooledLoginRequest>(job)) return "preparing the pooled login";
     return "dropping what the role owns in another database";
 }
 
@@ -583,6 +603,8 @@ std::string describe_job(const JobRequest& job) {
         return std::string(job_verb(job)) + " \"" + r->template_name + "\"";
     if (const auto* r = std::get_if<DropOwnedRequest>(&job))
         return std::string(job_verb(job)) + " (role \"" + r->username + "\")";
+    if (const auto* r = std::get_if<PreparePooledLoginRequest>(&job))
+        return std::string(job_verb(job)) + " of database \"" + r->database_name + "\"";
     const auto [project_id, owner_id] = project_of(job);
     return project_id.empty() ? job_verb(job) : std::string(job_verb(job)) + " " + describe(project_id, owner_id);
 }
@@ -592,6 +614,7 @@ WorkerReply run_worker_job(const WorkerRequest& request) {
     if (std::holds_alternative<InspectTemplateRequest>(request.job)) return in_transaction_result(inspect_template);
     if (const auto* r = std::get_if<DropOwnedRequest>(&request.job)) return drop_owned_here(*r);
     if (const auto* r = std::get_if<MeasureOwnedRequest>(&request.job)) return measure_owned_here(*r);
+    if (const auto* r = std::get_if<PreparePooledLoginRequest>(&request.job)) return prepare_pooled_login_here(*r);
     if (std::holds_alternative<RefillSparesRequest>(request.job)) return RefillSparesReply{refill_spares_now(context)};
     try {
         try {

@@ -97,6 +97,11 @@ MeasureOwnedReply measure_owned_in_worker(const MeasureOwnedRequest& request, co
     return call_worker<MeasureOwnedReply>(request, context, database_id);
 }
 
+PreparePooledLoginReply prepare_pooled_login_in_worker(const PreparePooledLoginRequest& request,
+                                                       const CallerContext& context, unsigned int database_id) {
+    return call_worker<PreparePooledLoginReply>(request, context, database_id);
+}
+
 RefillSparesReply refill_spares_in_worker(const RefillSparesRequest& request, const CallerContext& context) {
     return call_worker<RefillSparesReply>(request, context);
 }
@@ -115,7 +120,8 @@ void run_provisioning_worker(unsigned int segment) {
                 // database a tenant locked; the inspection and DROP OWNED still go in.
                 const bool elsewhere = std::holds_alternative<InspectTemplateRequest>(request.job) ||
                                        std::holds_alternative<DropOwnedRequest>(request.job) ||
-                                       std::holds_alternative<MeasureOwnedRequest>(request.job);
+                                       std::holds_alternative<MeasureOwnedRequest>(request.job) ||
+                                       std::holds_alternative<PreparePooledLoginRequest>(request.job);
                 pg::connect_background_worker(database_id, role_id, elsewhere, request.context.worker_timeout_ms,
                                               "claudable provisioner");
                 connected = true;

@@ -20,6 +20,8 @@ void drop_owned_in_worker(const DropOwnedRequest& request, const CallerContext& 
 RefillSparesReply refill_spares_in_worker(const RefillSparesRequest& request, const CallerContext& context);
 MeasureOwnedReply measure_owned_in_worker(const MeasureOwnedRequest& request, const CallerContext& context,
                                           unsigned int database_id);
+PreparePooledLoginReply prepare_pooled_login_in_worker(const PreparePooledLoginRequest& request,
+                                                       const CallerContext& context, unsigned int database_id);
 
 // Worker side: the body of claudable_provisioning_worker_main (pg/background_worker.cpp):
 // reads the request from the caller's segment, runs the job, and sends the reply or the

@@ -14,6 +14,7 @@
 #include "store/key_store.hpp"
 #include "store/project_store.hpp"
 #include "store/spare_store.hpp"
+#include "worker/pooled_login.hpp"
 #include "worker/role_removal.hpp"
 #include "worker/single_runner.hpp"
 #include "worker/template_rules.hpp"
@@ -54,7 +55,9 @@ void retire(const std::string& name, const std::string& marker, const std::strin
 // The role gets its password's SCRAM verifier now (PBKDF2, the costliest step of a claim
 // otherwise); it stays NOLOGIN until a claim, and a SCRAM verifier does not depend on the
 // role's name, so it survives the rename.
-void make_spare(const std::string& template_name, const std::string& marker, const std::string& key_file) {
+void make_spare(const std::string& template_name, const std::string& marker, const std::string& pooler_auth_user,
+                const CallerContext& context) {
+    const std::string& key_file = context.key_file;
     std::string name;
     in_transaction([&] {
         name = next_spare_name();
@@ -81,8 +84,14 @@ void make_spare(const std::string& template_name, const std::string& marker, con
                           quoted_identifier(template_name));
         pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(marker));
         pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");
-        set_spare_state(name, "ready");
+        if (pooler_auth_user.empty()) set_spare_state(name, "ready");
     });
+    if (!pooler_auth_user.empty()) {
+        // PgBouncer's lookup and CONNECT go in now, so a claim needs no worker in the new
+        // database; a spare whose lookup failed stays 'creating' and the next refill retires it.
+        prepare_pooled_login(name, pooler_auth_user, context);
+        in_transaction([&] { set_spare_state(name, "ready"); });
+    }
     pg::log("claudable: made spare database \"" + name + "\" from template \"" + template_name + "\"");
 }
 
@@ -107,10 +116,10 @@ void yield_to_busy_workers() {
     }
 }
 
-int count_claimable(const std::string& template_name) {
+int count_claimable(const std::string& template_name, const std::string& pooler_auth_user) {
     int ready = 0;
     in_transaction([&] {
-        for (const SpareRow& spare : spare_rows(template_name)) ready += spare.claimable() ? 1 : 0;
+        for (const SpareRow& spare : spare_rows(template_name, pooler_auth_user)) ready += spare.claimable() ? 1 : 0;
     });
     return ready;
 }
@@ -118,6 +127,7 @@ int count_claimable(const std::string& template_name) {
 struct PoolTarget {
     std::string template_name;
     int size = 0;
+    std::string pooler_auth_user;
 };
 
 // The pool is the server's: its size and template as the configuration files say now,
@@ -125,7 +135,7 @@ struct PoolTarget {
 PoolTarget server_target() {
     pg::reload_configuration();
     const settings::Values values = settings::current();
-    return PoolTarget{values.template_name, values.spare_databases};
+    return PoolTarget{values.template_name, values.spare_databases, values.pooler_auth_user};
 }
 
 // With the runner lock held.
@@ -137,7 +147,7 @@ int refill(const PoolTarget& request, const CallerContext& context) {
         ensure_installation();
         marker = spare_marker();
         record_unlisted_spares();
-        spares = spare_rows(request.template_name);
+        spares = spare_rows(request.template_name, request.pooler_auth_user);
     });
     int ready = 0;
     for (const SpareRow& spare : spares) {
@@ -148,7 +158,8 @@ int refill(const PoolTarget& request, const CallerContext& context) {
         const std::string why = !spare.claimable()
                                     ? (spare.state != "ready" ? "left " + spare.state
                                        : !spare.fits ? "made from another template than \"" + request.template_name + "\""
-                                                     : "changed or incomplete")
+                                       : !spare.intact ? "changed or incomplete"
+                                                       : "without the pooled-login lookup for claudable.pooler_auth_user")
                                     : "beyond claudable.spare_databases = " + std::to_string(request.size);
         // A spare that cannot be retired now stays retiring (never claimed) for the next
         // refill: whatever was done to it, the pool is still filled.
@@ -162,6 +173,8 @@ int refill(const PoolTarget& request, const CallerContext& context) {
     }
     if (ready < request.size) {
         validate_template(request.template_name, context);  // spares become project databases
+        if (!request.pooler_auth_user.empty())
+            in_transaction([&] { require_pooler_auth_role(request.pooler_auth_user); });
         in_transaction([&] {  // the first key, as a first provisioning would make it: spares carry passwords
             lock_provisioning(LockStrength::exclusive);
             active_key(context.key_file, true);
@@ -169,9 +182,9 @@ int refill(const PoolTarget& request, const CallerContext& context) {
     }
     for (; ready < request.size; ++ready) {
         yield_to_busy_workers();
-        make_spare(request.template_name, marker, context.key_file);
+        make_spare(request.template_name, marker, request.pooler_auth_user, context);
     }
-    return count_claimable(request.template_name);
+    return count_claimable(request.template_name, request.pooler_auth_user);
 }
 
 }  // namespace
@@ -217,7 +230,7 @@ void run_spare_refiller(unsigned int database_id, unsigned int role_id) {
         const PoolTarget target = server_target();
         refill(target, context);
         lock.release();
-        if (count_claimable(target.template_name) >= target.size || !lock.try_take()) return;
+        if (count_claimable(target.template_name, target.pooler_auth_user) >= target.size || !lock.try_take()) return;
     }
 }
 

@@ -93,7 +93,7 @@ struct RequestWriter {
         const ProjectSettings& s = r.settings;
         w.text(r.project_id).text(r.owner_id).number(static_cast<int>(r.mode));
         w.text(s.template_name).text(s.host).number(s.port).number(s.connection_limit).text(s.role_settings);
-        w.number(s.max_projects).number(s.max_projects_per_owner).number(s.spare_databases);
+        w.number(s.max_projects).number(s.max_projects_per_owner).number(s.spare_databases).text(s.pooler_auth_user);
     }
     void operator()(const DeprovisionRequest& r) const { w.text(r.project_id).text(r.owner_id); }
     void operator()(const RotatePasswordRequest& r) const { w.text(r.project_id).text(r.owner_id); }
@@ -104,6 +104,9 @@ struct RequestWriter {
     void operator()(const MeasureOwnedRequest& r) const {
         w.number(static_cast<std::int64_t>(r.usernames.size()));
         for (const std::string& name : r.usernames) w.text(name);
+    }
+    void operator()(const PreparePooledLoginRequest& r) const {
+        w.text(r.database_name).text(r.auth_user);
     }
 };
 
@@ -123,6 +126,7 @@ JobRequest read_job(Reader& in, std::int64_t index) {
             s.max_projects = in.integer();
             s.max_projects_per_owner = in.integer();
             s.spare_databases = in.integer();
+            s.pooler_auth_user = in.text();
             return r;
         }
         case 1: {
@@ -146,6 +150,12 @@ JobRequest read_job(Reader& in, std::int64_t index) {
             for (std::int64_t n = in.number(); n > 0; --n) r.usernames.push_back(in.text());
             return r;
         }
+        case 8: {
+            PreparePooledLoginRequest r;
+            r.database_name = in.text();
+            r.auth_user = in.text();
+            return r;
+        }
         default: fail(sqlstate::internal_error, "claudable: a worker request names an unknown job");
     }
 }
@@ -165,6 +175,7 @@ struct ReplyWriter {
         w.number(static_cast<std::int64_t>(r.owned.size()));
         for (const OwnedThere& o : r.owned) w.text(o.username).number(o.objects).number(o.size_bytes);
     }
+    void operator()(const PreparePooledLoginReply&) const {}
 };
 
 }  // namespace
@@ -224,6 +235,7 @@ WorkerReply decode_reply(const std::string& bytes) {
             }
             return r;
         }
+        case 7: return PreparePooledLoginReply{};
         default: fail(sqlstate::internal_error, "claudable: a worker reply names an unknown job");
     }
 }

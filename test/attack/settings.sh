@@ -8,7 +8,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/attack.sh"
 start_attack_cluster "claudable.max_projects_per_owner = 2" "claudable.pooler_host = 'pooler.internal'" \
-    "claudable.sslmode = 'prefer'" "claudable.connection_limit = 7" \
+    "claudable.sslmode = 'disable'" "claudable.connection_limit = 7" \
     "claudable.role_settings = 'statement_timeout=61s'" || exit 1
 
 projects() { as_super "SELECT count(*) FROM claudable.projects"; }
@@ -19,7 +19,7 @@ honest_values() {  # PROJECT OWNER: pooled host, sslmode in the URL, connection 
     local row
     # The worker creates the role after this statement's snapshot: its row is read by the next one.
     row=$(as_deploy "SELECT split_part(split_part(pooled_database_url, '@', 2), ':', 1) || ' ' ||
-                            (database_url LIKE '%sslmode=prefer') FROM claudable_provision('$1', '$2')") || return 1
+                            (database_url LIKE '%sslmode=disable') FROM claudable_provision('$1', '$2')") || return 1
     echo "$row $(role_of "$1")"
 }
 role_of() {  # PROJECT: its role's connection limit and settings
@@ -31,7 +31,7 @@ check "an honest call of the deploy service gets the server's pooler host, sslmo
     test "$(honest_values honest-1 owner-honest)" = "$expected"
 
 for name in max_projects max_projects_per_owner connection_limit role_settings template key_file host port sslmode \
-    pooler_host pooler_port worker_timeout worker_start_timeout max_database_size; do
+    pooler_host pooler_port pooler_auth_user worker_timeout worker_start_timeout max_database_size; do
     before=$(projects)
     state=$(PGOPTIONS="-c claudable.$name=7" sqlstate_of "$DEPLOY_URL" "SELECT claudable_provision('opt-$name', 'owner-opt')")
     check "a startup option claudable.$name from the deploy role makes its call refuse with 42501" test "$state" = 42501

@@ -13,6 +13,16 @@ if [ "${BENCH_ONLY:-}" = fleet ]; then
     export PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
     exec bash test/bench/fleet_bench.sh
 fi
+# BENCH_ONLY=pooler-sync: row 23 alone (a fleet's pooled URLs kept current by pooler-sync).
+if [ "${BENCH_ONLY:-}" = pooler-sync ]; then
+    export PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+    exec bash test/bench/pooler_sync_bench.sh
+fi
+# BENCH_ONLY=pooled: rows 24-26 alone (pooled URLs that work at once on one server).
+if [ "${BENCH_ONLY:-}" = pooled ]; then
+    export PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+    exec bash test/bench/pooled_bench.sh
+fi
 source test/lib/cluster.sh
 cluster_start "max_connections = 200" "max_worker_processes = 40" "log_min_messages = warning" >/dev/null
 export PG_BINDIR
@@ -35,3 +45,10 @@ BENCH_PROJECT=node-warm BENCH_ADMIN_URL="postgresql://node_bench:$bench_password
 # 14-19. The fleet: the directory against a server, PgBouncer against direct connections.
 cluster_stop
 bash test/bench/fleet_bench.sh
+
+# 23. A new project's pooled URL through a fleet's PgBouncer, kept current by pooler-sync.
+bash test/bench/pooler_sync_bench.sh
+
+# 24-26. One server with PgBouncer as Install step 5b sets it up: what
+# claudable.pooler_auth_user costs a call, and how soon a new project's pooled URL logs in.
+bash test/bench/pooled_bench.sh

@@ -18,7 +18,11 @@ export FLEET_DIR POOLER_ADMIN_URL PGBOUNCER_PID 2>/dev/null
 
 fleet_start_server a || exit 1
 fleet_start_server b || exit 1
+# README "Pooled URLs": each server's lookup for PgBouncer's auth_query (Install step 5b).
+fleet_pooler_lookup a || exit 1
+fleet_pooler_lookup b || exit 1
 fleet_start_directory || exit 1
+fleet_pooler_role || exit 1
 
 dq() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$DEPLOY_URL" "$@"; }
 sq() { nq directory -d directory "$@"; }          # the directory, as its superuser
@@ -34,6 +38,9 @@ same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
 secrets_file="$FLEET_DIR/secrets"  # every password the suite saw, for the log checks at the end
 remember_secret() { printf '%s\n' "$1" >>"$secrets_file"; }
 remember_secret "$FLEET_ROLE_PASSWORD"
+remember_secret "$LOOKUP_PASSWORD"
+remember_secret "$POOLER_ROLE_PASSWORD"
+remember_secret "$PGBOUNCER_ADMIN_PASSWORD"
 
 echo "# adding servers"
 check "claudable_fleet_add_server adds server a" fleet_add_server a 100
@@ -167,6 +174,7 @@ check "and the refused first call, made again, is placed" \
 
 echo "# a third server, which already holds a project of its own"
 fleet_start_server c || exit 1
+fleet_pooler_lookup c || exit 1
 nq c -d meta -c "SELECT 1 FROM claudable_provision('born-on-c', 'owner-fleet')" >/dev/null
 born_password=$(nq c -d meta -c "SELECT password FROM claudable_provision('born-on-c', 'owner-fleet')")
 remember_secret "$born_password"
@@ -229,7 +237,30 @@ single="$FLEET_DIR/single-server"
 claudable pgbouncer-config --admin-url "postgresql://claudable_fleet:$FLEET_ROLE_PASSWORD@127.0.0.1:${NODE_PORT[a]}/meta" --out "$single" >/dev/null 2>&1
 check "run against one server, it writes that server's projects" \
     same "$(grep -c ' = host=' "$single/pgbouncer-databases.ini" 2>/dev/null)" "$(nq a -d meta -c "SELECT count(*) FROM claudable.projects")"
-check "PgBouncer starts with it (auth_type scram-sha-256, transaction pooling)" fleet_start_pgbouncer
+echo "# PgBouncer for the fleet, as README's Pooled URLs sets it up: auth_query and claudable pooler-sync"
+check "claudable pooler-sync starts as README's unit runs it, and writes every project's entry before PgBouncer starts" \
+    fleet_start_pooler_sync
+check "it runs README's command line as PgBouncer's OS user, with --auth-user and --pgbouncer-admin-url, passwords in .pgpass" \
+    bash -c 'grep -q -- " --auth-user $2 " "$1" && grep -q -- " --pgbouncer-admin-url postgresql://[a-z_]*@" "$1" &&
+             ! grep -q -- "://[^@ ]*:[^@ ]*@" "$1"' _ "$FLEET_DIR/pooler-sync.args" "$LOOKUP_ROLE"
+check "PgBouncer starts with README's fleet pgbouncer.ini (auth_query through each server's lookup, pooler-sync's entries)" \
+    fleet_start_pgbouncer_auth_query
+# log_wait PATTERN [SECONDS]: pooler-sync's log has (another) line matching PATTERN.
+log_count() { grep -c -- "$1" "$POOLER_SYNC_LOG"; }
+log_wait() {  # PATTERN COUNT_BEFORE [SECONDS]: waits until more lines than COUNT_BEFORE match
+    for _ in $(seq 1 $((${3:-10} * 10))); do
+        [ "$(log_count "$1")" -gt "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "pooler-sync RELOADs PgBouncer once it is up (it tries again with backoff until then)" log_wait "PgBouncer reloaded" 0 15
+pooler_ini="$POOLER_SYNC_OUT/pgbouncer-databases.ini"
+check "one entry per project, each naming its server and the lookup role as auth_user" \
+    same "$(grep -c "^app_db_[a-z0-9_]* = host=127.0.0.1 port=[0-9]* dbname=app_db_[a-z0-9_]* auth_user=$LOOKUP_ROLE pool_mode=transaction$" "$pooler_ini")" \
+         "$(sq -c "SELECT count(*) FROM claudable_fleet.placements")"
+check "and no verifier anywhere: no userlist.txt of projects, none in the entries file" \
+    bash -c '[ ! -e "$1/userlist.txt" ] && ! grep -q SCRAM "$1/pgbouncer-databases.ini"' _ "$POOLER_SYNC_OUT"
 
 pooled_url() { dq -c "SELECT pooled_database_url FROM claudable_provision('$1', 'owner-fleet')"; }
 pooled_logins=0
@@ -245,20 +276,92 @@ check "the pooled URL differs from DATABASE_URL only in host and port" \
     test "$(dq -c "SELECT regexp_replace(pooled_database_url, '@[^/]+/', '@/') = regexp_replace(database_url, '@[^/]+/', '@/')
                    AND pooled_database_url LIKE '%@127.0.0.1:$PGBOUNCER_PORT/%' FROM claudable_provision('spread-5', 'owner-fleet')")" = t
 
+# A login PgBouncer refuses: psql fails (2) with a FATAL; the message, masked of any password, for the log.
+pooled_refused() {
+    local out
+    out=$(PGCONNECT_TIMEOUT=20 psql -X -At "$1" -c 'SELECT current_user' 2>&1)
+    [ $? = 2 ] && [[ "$out" == *FATAL* ]]
+}
+export -f pooled_refused
 spread1_url=$(pooled_url spread-1)
 spread1_server=$(sq -c "SELECT server FROM claudable_fleet.placements WHERE project_id = 'spread-1'")
 neighbour=$(sq -c "SELECT project_id FROM claudable_fleet.placements WHERE server = '$spread1_server' AND project_id <> 'spread-1' LIMIT 1")
 stranger=$(sq -c "SELECT project_id FROM claudable_fleet.placements WHERE server <> '$spread1_server' LIMIT 1")
 database_of() { dq -c "SELECT database_name FROM claudable_provision('$1', 'owner-fleet')"; }
-crossed=$(psql -X -A -t "${spread1_url%/*}/$(database_of "$neighbour")" -c 'SELECT 1' 2>&1)
-check "through the pooler a project's role cannot reach another project's database on its server" \
-    grep -q 'permission denied for database' <<<"$crossed"
-crossed=$(psql -X -A -t "${spread1_url%/*}/$(database_of "$stranger")" -c 'SELECT 1' 2>&1)
-check "nor one on another server, where its role does not exist" grep -q 'password authentication failed' <<<"$crossed"
+check "through the pooler a project's role is refused for another project's database on its server (its lookup answers that database's own role only)" \
+    pooled_refused "${spread1_url%/*}/$(database_of "$neighbour")"
+check "and for one on another server, where its role does not exist" pooled_refused "${spread1_url%/*}/$(database_of "$stranger")"
 wrong_password=$(psql -X -A -t "$(sed -E 's#(://[^:]+:)[^@]+@#\1wrong@#' <<<"$spread1_url")" -c 'SELECT 1' 2>&1)
 check "and a wrong password is refused by PgBouncer itself" grep -q 'SASL authentication failed' <<<"$wrong_password"
-check "a project's role cannot reach the servers' metadata database through PgBouncer (no such database)" \
-    bash -c 'psql -X -A -t "${1%/*}/meta" -c "SELECT 1" 2>&1 | grep -q "no such database: meta"' _ "$spread1_url"
+spread1_password=$(sed -E 's#^postgresql://[^:]*:([^@]*)@.*#\1#' <<<"$spread1_url")
+check "a client naming the lookup role (whose password is in PgBouncer's auth file) with a tenant's password is refused" \
+    pooled_refused "postgresql://$LOOKUP_ROLE:$spread1_password@127.0.0.1:$PGBOUNCER_PORT/$(database_of spread-1)"
+check "a project's role cannot reach the servers' metadata database through PgBouncer (no entry: refused)" \
+    pooled_refused "${spread1_url%/*}/meta"
+
+echo "# pooler-sync: a new project's pooled URL logs in within 1 s of claudable_provision returning"
+# pooled_lag URL: milliseconds from now (the call that returned URL has just returned) until URL
+# logs in through PgBouncer, trying every 20 ms; nothing, and a failure, past 1 s.
+pooled_lag() {
+    local started=${EPOCHREALTIME/./} now
+    while :; do
+        if [ "$(PGCONNECT_TIMEOUT=2 psql -X -At "$1" -c 'SELECT 1' 2>/dev/null)" = 1 ]; then
+            now=${EPOCHREALTIME/./}
+            echo $(((now - started) / 1000))
+            return 0
+        fi
+        now=${EPOCHREALTIME/./}
+        [ $(((now - started) / 1000)) -ge 1000 ] && return 1
+        sleep 0.02
+    done
+}
+new_project_lag() {  # PROJECT: provisions it through the directory, then the lag of its pooled URL
+    local url
+    url=$(pooled_url "$1") && [ -n "$url" ] && pooled_lag "$url"
+}
+within_a_second() { [ -n "$1" ] && [ "$1" -le 1000 ]; }
+changes_before=$(log_count " skipped: wrote ")
+lags=()
+for i in 1 2 3 4 5; do
+    lag=$(new_project_lag "synced-$i")
+    lags+=("${lag:-over 1000}")
+    check "new project synced-$i logs in through PgBouncer within 1 s of the directory's call returning (${lag:-over 1000} ms)" \
+        within_a_second "$lag"
+done
+echo "# pooled login lag of 5 new projects through the directory: ${lags[*]} ms"
+check "pooler-sync logged one line per change: 5 new ones, each adding one entry (+1 -0)" \
+    test "$(($(log_count " skipped: wrote ") - changes_before)) $(tail -5 "$POOLER_SYNC_LOG" | grep -c '), +1 -0, 0 skipped: wrote .*; PgBouncer reloaded$')" = "5 5"
+old_url=$(pooled_url synced-1)
+new_url=$(dq -c "SELECT pooled_database_url FROM claudable_rotate_password('synced-1', 'owner-fleet')")
+remember_secret "$(sed -E 's#^postgresql://[^:]*:([^@]*)@.*#\1#' <<<"$new_url")"
+check "a rotated password logs in through PgBouncer on the first attempt after the call returns" \
+    test "$(psql -X -At "$new_url" -c 'SELECT current_user' 2>/dev/null)" = app_u_synced_1
+check "and the old one is refused there at once" pooled_refused "$old_url"
+gone_url=$(pooled_url synced-2)
+dq -c "SELECT claudable_deprovision('synced-2', 'owner-fleet')" >/dev/null
+check "a deprovisioned project's pooled URL is refused at once" pooled_refused "$gone_url"
+entry_gone() {
+    for _ in $(seq 1 50); do
+        grep -q '^app_db_synced_2 = ' "$pooler_ini" || return 0
+        sleep 0.02
+    done
+    return 1
+}
+check "and its entry leaves pgbouncer-databases.ini within 1 s (the directory's deprovision notifies too)" entry_gone
+# The deploy role's own session LISTENs: psql prints each notification the session gets.
+notified() { psql -X -q "$DEPLOY_URL" -c "LISTEN claudable_pooler" -c "$1" -c "SELECT 1" 2>&1 | grep -c 'Asynchronous notification "claudable_pooler"'; }
+check "a call that creates a project notifies claudable_pooler at its commit" \
+    test "$(notified "SELECT 1 FROM claudable_provision('synced-6', 'owner-fleet')")" -ge 1
+check "a warm call (the project exists and is placed) notifies nothing" \
+    test "$(notified "SELECT 1 FROM claudable_provision('synced-6', 'owner-fleet')")" = 0
+check "nor does a rotation (PgBouncer asks the server for the verifier at each login)" \
+    test "$(notified "SELECT 1 FROM claudable_rotate_password('synced-6', 'owner-fleet')")" = 0
+check "nor a call that rolls back" \
+    test "$(notified "BEGIN; SELECT 1 FROM claudable_provision('rolled-back', 'owner-fleet'); ROLLBACK;")" = 0
+# Its server made the project (and committed); the directory's placement rolled back. The next
+# call places it there, and notifies: the pooler serves it from then on.
+check "the next call for it places it on the server that holds it, and notifies" \
+    test "$(notified "SELECT 1 FROM claudable_provision('rolled-back', 'owner-fleet')")" -ge 1
 
 echo "# node-postgres through PgBouncer, with the package installed as a user installs it"
 # The package as a clone has it (tracked files only: nothing built here), packed and installed.
@@ -266,50 +369,165 @@ tarball=$(node_package_tarball "$FLEET_DIR")
 check "the package installs from its npm pack tarball" \
     bash -c 'cd "$1" && npm init -y >/dev/null && npm install --no-audit --no-fund "./$2" >npm-install.log 2>&1' _ "$FLEET_DIR" "$tarball"
 cat >"$FLEET_DIR/pooled.mjs" <<'JS'
-// Provisions through the directory with the package, then logs in with node-postgres
-// through PgBouncer (SCRAM-SHA-256 against the auth file, pass-through to the server).
+// Provisions a new project through the directory with the package, then logs in with
+// node-postgres through PgBouncer (SCRAM-SHA-256 against the verifier its auth_query reads on
+// the project's server, pass-through to it), trying every 20 ms for up to 1 s: pooler-sync
+// adds the project's entry within that (README, "Pooled URLs").
 import pg from 'pg';
 import { provisionProjectDatabase, closeClaudablePools } from 'claudable-client';
 const info = await provisionProjectDatabase('node-pooled', 'owner-fleet', { adminUrl: process.env.DEPLOY_URL });
+const started = Date.now();
 const shown = JSON.stringify(info);
-const client = new pg.Client({ connectionString: info.pooledDatabaseUrl });
-await client.connect();
-const { rows } = await client.query('SELECT current_user AS who, current_database() AS db');
-await client.end();
+let rows, failure;
+while (!rows && Date.now() - started < 1000) {
+  const client = new pg.Client({ connectionString: info.pooledDatabaseUrl });
+  try {
+    await client.connect();
+    ({ rows } = await client.query('SELECT current_user AS who, current_database() AS db'));
+  } catch (error) {
+    failure = error.code || 'no code';
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
 await closeClaudablePools();
+if (!rows) {
+  console.log(`no login within 1 s (${failure})`);
+  process.exit(1);
+}
 console.log([rows[0].who, rows[0].db, shown.includes(info.password) ? 'password-shown' : 'masked',
-             new URL(info.pooledDatabaseUrl).port].join(' '));
+             new URL(info.pooledDatabaseUrl).port, `${Date.now() - started}ms`].join(' '));
 JS
-# README (Fleet, pooled URLs): after a new project, run pgbouncer-config again and RELOAD.
-# Until then its pooled URL is refused by PgBouncer, which has no verifier for its role.
-provision node-pooled >/dev/null
-before_reload=$(psql -X -A -t "$(pooled_url node-pooled)" -c 'SELECT 1' 2>&1)
-check "a new project's pooled URL is refused by PgBouncer until pgbouncer-config runs again (README's step)" \
-    grep -q 'SASL authentication failed' <<<"$before_reload"
-check "which, with RELOAD, lets it in" bash -c 'fleet_write_pgbouncer_config && pgbouncer_reload'
-sleep 0.5
 node_out=$(cd "$FLEET_DIR" && DEPLOY_URL="$DEPLOY_URL" node pooled.mjs 2>&1)
-# What it printed (no secret: the script prints names, a port and whether the password showed).
-[ "$node_out" = "app_u_node_pooled app_db_node_pooled masked $PGBOUNCER_PORT" ] || head -5 <<<"$node_out" | sed 's/^/# /'
-check "node-postgres logs in through PgBouncer with the pooledDatabaseUrl the package returns" \
-    test "$node_out" = "app_u_node_pooled app_db_node_pooled masked $PGBOUNCER_PORT"
+# What it printed (no secret: the script prints names, a port, a time and whether the password showed).
+head -5 <<<"$node_out" | sed 's/^/# /'
+check "node-postgres logs in through PgBouncer, within 1 s, with the pooledDatabaseUrl the package returns for a new project" \
+    bash -c '[[ "$1" =~ ^app_u_node_pooled\ app_db_node_pooled\ masked\ $2\ [0-9]+ms$ ]]' _ "$node_out" "$PGBOUNCER_PORT"
 
-echo "# a new project and RELOAD, with clients connected"
-psql -X -A -t "$spread1_url" -c 'SELECT 1' -c 'SELECT pg_sleep(6)' -c "SELECT 'still connected'" >"$FLEET_DIR/held.out" 2>&1 &
+echo "# a new project and pooler-sync's RELOAD, with clients connected"
+psql -X -A -t "$spread1_url" -c 'SELECT 1' -c 'SELECT pg_sleep(4)' -c "SELECT 'still connected'" >"$FLEET_DIR/held.out" 2>&1 &
 held=$!
 sleep 1
-provision after-reload >/dev/null
-check "re-running pgbouncer-config picks up the new project" \
-    bash -c 'fleet_write_pgbouncer_config && grep -q "^app_db_after_reload = " "$1/pgbouncer/pgbouncer-databases.ini"' _ "$FLEET_DIR"
-check "the held client is still connected (in its pg_sleep) when PgBouncer reloads" kill -0 "$held"
-pgbouncer_reload
-sleep 0.5
-check "after RELOAD the new project logs in through its pooled URL" \
-    test "$(psql -X -A -t "$(pooled_url after-reload)" -c 'SELECT current_user' 2>/dev/null)" = app_u_after_reload
+reloads_before=$(log_count "PgBouncer reloaded")
+lag=$(new_project_lag after-reload)
+check "a new project logs in through its pooled URL within 1 s (${lag:-over 1000} ms) while a client is connected" within_a_second "$lag"
+check "after pooler-sync RELOADed PgBouncer" test "$(log_count "PgBouncer reloaded")" -gt "$reloads_before"
+check "the held client is still connected (in its pg_sleep) after the RELOAD" kill -0 "$held"
 wait "$held"
 held_status=$?
 check "and a client connected through the reload kept its connection" \
     bash -c 'test "$1" = 0 && grep -q "still connected" "$2"' _ "$held_status" "$FLEET_DIR/held.out"
+
+echo "# pooler-sync survives PgBouncer's restart and the directory's"
+reloads_not_yet=$(log_count "PgBouncer not reloaded yet")
+check "PgBouncer stops" pgbouncer_stop
+down_url=$(pooled_url while-pgbouncer-down)
+check "a project made while PgBouncer is down is written, and pooler-sync says PgBouncer is not reloaded yet" \
+    bash -c 'for _ in $(seq 1 50); do grep -q "^app_db_while_pgbouncer_down = " "$1" && break; sleep 0.1; done &&
+             grep -q "^app_db_while_pgbouncer_down = " "$1"' _ "$pooler_ini"
+check "pooler-sync logs that PgBouncer could not be reloaded, once" \
+    log_wait "PgBouncer not reloaded yet" "$reloads_not_yet" 5
+check "PgBouncer starts again with the same files" pgbouncer_start "$PGBOUNCER_INI"
+lag=$(pooled_lag "$down_url")
+check "that project logs in through it at once (${lag:-over 1000} ms after its start): PgBouncer read the file pooler-sync wrote" \
+    within_a_second "$lag"
+lag=$(new_project_lag after-pgbouncer-restart)
+check "and a new project after the restart logs in within 1 s (${lag:-over 1000} ms): pooler-sync reached the new admin console" \
+    within_a_second "$lag"
+check "pooler-sync logged that PgBouncer was reloaded again" log_wait "PgBouncer reloaded after [0-9]* failed attempt" 0 1
+listens_before=$(log_count "listening on channel claudable_pooler")
+node_stop directory
+check "while the directory is down, PgBouncer keeps serving the projects it has" \
+    test "$(psql -X -At "$new_url" -c 'SELECT current_user' 2>/dev/null)" = app_u_synced_1
+node_restart directory
+check "pooler-sync listens on the directory again once it is back (reconnected with backoff)" \
+    log_wait "listening on channel claudable_pooler" "$listens_before" 30
+lag=$(new_project_lag after-directory-restart)
+check "and a new project after the restart logs in within 1 s (${lag:-over 1000} ms)" within_a_second "$lag"
+check "pooler-sync is still the process the suite started" kill -0 "$POOLER_SYNC_PID"
+
+echo "# attacks on pooler-sync"
+directory_server_log="${NODE_DIR[directory]}/server.log"
+syncs_in() { tail -c "+$(($1 + 1))" "$directory_server_log" | grep -c "$POOLER_ROLE@directory LOG: .*FROM claudable_fleet_pooler_entries() AS r"; }
+# A tenant's own DATABASE_URL reaches its own database only: its NOTIFY reaches no listener there.
+tenant_url=$(dq -c "SELECT database_url FROM claudable_provision('spread-6', 'owner-fleet')")
+mark=$(stat -c %s "$directory_server_log")
+flood_sql() {  # N: N notifications on claudable_pooler, one transaction each, each with a 992-byte payload
+    echo "DO \$\$ BEGIN FOR i IN 1..$1 LOOP PERFORM pg_notify('claudable_pooler', repeat(md5(i::text), 31)); COMMIT; END LOOP; END \$\$"
+}
+check "a tenant sends 2,000 NOTIFY claudable_pooler in its own database" psql -X -q "$tenant_url" -c "$(flood_sql 2000)"
+sleep 0.5
+check "which cost pooler-sync no sync (at most its interval's)" test "$(syncs_in "$mark")" -le 1
+# The pooler role and the deploy role may connect to the directory, so they may NOTIFY its
+# channel: 10,000 notifications each, at once, with payloads; a new project in the middle.
+mark=$(stat -c %s "$directory_server_log")
+changes_before=$(log_count " skipped: wrote ")
+flood_started=${EPOCHREALTIME/./}
+PGPASSWORD=$POOLER_ROLE_PASSWORD psql -X -q -h 127.0.0.1 -p "${NODE_PORT[directory]}" -U "$POOLER_ROLE" -d directory \
+    -c "$(flood_sql 10000)" >/dev/null 2>"$FLEET_DIR/flood-pooler.err" &
+flood_pooler=$!
+psql -X -q "$DEPLOY_URL" -c "$(flood_sql 10000)" >/dev/null 2>"$FLEET_DIR/flood-deploy.err" &
+flood_deploy=$!
+sleep 0.5
+lag=$(new_project_lag during-flood)
+wait "$flood_pooler"
+flood_status=$?
+wait "$flood_deploy"
+flood_status="$flood_status $?"
+flood_ms=$(((${EPOCHREALTIME/./} - flood_started) / 1000))
+sleep 0.5
+flood_syncs=$(syncs_in "$mark")
+echo "# flood: 20,000 notifications (pooler role and deploy role at once) in $flood_ms ms: $flood_syncs syncs; a new project during it logged in after ${lag:-over 1000} ms"
+check "the pooler role and the deploy role each send 10,000 NOTIFY claudable_pooler on the directory" test "$flood_status" = "0 0"
+check "a new project made during the flood logs in within 1 s (${lag:-over 1000} ms)" within_a_second "$lag"
+check "the flood costs at most one sync per 0.2 s ($flood_syncs syncs in $flood_ms ms)" \
+    test "$flood_syncs" -le $((flood_ms / 200 + 2))
+check "and no change but the new project's: one line in pooler-sync's log, one RELOAD" \
+    test "$(($(log_count " skipped: wrote ") - changes_before))" = 1
+check "pooler-sync keeps up: it is still running and no notification is left queued on the directory" \
+    bash -c 'kill -0 "$1" && [ "$(psql -X -At "$2" -c "SELECT pg_notification_queue_usage() < 0.001")" = t ]' _ "$POOLER_SYNC_PID" "$DEPLOY_URL"
+
+# A server that returns entries no PgBouncer line may hold: a name and a host that would add
+# settings of their own. Its superuser puts them into the function the directory calls there.
+on_b() { nq b -d meta "$@"; }
+on_b -c "ALTER FUNCTION public.claudable_pooler_entries() RENAME TO claudable_pooler_entries_real" \
+     -c "CREATE FUNCTION public.claudable_pooler_entries()
+         RETURNS TABLE (database_name text, username text, host text, port integer, scram_verifier text)
+         LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS \$f\$
+             SELECT * FROM public.claudable_pooler_entries_real()
+             UNION ALL VALUES (E'app_db_evil\\nadmin_users = app_u_evil', 'app_u_evil', '127.0.0.1', 5432, ''),
+                              ('app_db_evil_host', 'app_u_evil_host', '127.0.0.1 auth_user=postgres', 5432, ''),
+                              ('app_db_evil = host=10.6.6.6', 'app_u_evil', '127.0.0.1', 5432, '') \$f\$" \
+     -c "REVOKE ALL ON FUNCTION public.claudable_pooler_entries() FROM PUBLIC" \
+     -c "GRANT EXECUTE ON FUNCTION public.claudable_pooler_entries() TO claudable_fleet" >/dev/null
+log_lines_before=$(wc -l <"$POOLER_SYNC_LOG")
+lag=$(new_project_lag beside-hostile)
+check "with server b returning three hostile entries, a new project still logs in within 1 s (${lag:-over 1000} ms)" \
+    within_a_second "$lag"
+check "pooler-sync names the hostile entries in its log as pgbouncer-config would (\"?\" for a name that is not one)" \
+    bash -c 'tail -n "+$(($2 + 1))" "$1" | grep -q "skipped database \"?\" on server \"b\": it has an unusable database name" &&
+             tail -n "+$(($2 + 1))" "$1" | grep -q "skipped database \"app_db_evil_host\" on server \"b\": it has an unusable host"' \
+        _ "$POOLER_SYNC_LOG" "$log_lines_before"
+check "and writes none of them: no evil name, no host of its own, no setting" \
+    bash -c '! grep -qE "evil|10\.6\.6\.6|admin_users|auth_user=postgres" "$1" && [ "$(grep -vc "^;\|^\[databases\]$\|^app_db_[a-z0-9_]* = host=127.0.0.1 port=[0-9]* dbname=app_db_[a-z0-9_]* auth_user=[a-z_]* pool_mode=transaction$" "$1")" = 0 ]' \
+        _ "$pooler_ini"
+check "every other project's entry is still written" grep -q '^app_db_beside_hostile = ' "$pooler_ini"
+on_b -c "DROP FUNCTION public.claudable_pooler_entries()" \
+     -c "ALTER FUNCTION public.claudable_pooler_entries_real() RENAME TO claudable_pooler_entries" >/dev/null
+check "pooler-sync --once, the cron form, syncs once, RELOADs PgBouncer and exits 0" \
+    bash -c 'setpriv --reuid=postgres --regid=postgres --init-groups env PGPASSFILE="$1" $(cat "$2") --once >"$3" 2>&1 &&
+             grep -q "^wrote [0-9]* database entries (3 servers) to .*; PgBouncer reloaded$" "$3"' \
+        _ "$FLEET_DIR/pooler-sync.pgpass" "$FLEET_DIR/pooler-sync.args" "$FLEET_DIR/pooler-sync-once.out"
+failed_before=$tap_failed
+check "pooler-sync's log holds no URL, no verifier and no password the suite saw" \
+    bash -c '! grep -qE "postgresql://|SCRAM-SHA-256\\$" "$1" && absent_all "$2" "$1" && absent "$3" "$1" && absent "$4" "$1" && absent "$5" "$1"' \
+        _ "$POOLER_SYNC_LOG" "$secrets_file" "$LOOKUP_PASSWORD" "$POOLER_ROLE_PASSWORD" "$PGBOUNCER_ADMIN_PASSWORD"
+if [ "$tap_failed" = "$failed_before" ]; then  # shown only once it is known to hold no secret
+    echo "# pooler-sync's log ($(wc -l <"$POOLER_SYNC_LOG") lines), for example:"
+    { grep -m1 ', +1 -0, ' "$POOLER_SYNC_LOG"; grep -m1 'could not be reloaded' "$POOLER_SYNC_LOG"
+      grep -m1 'skipped database "?"' "$POOLER_SYNC_LOG"; } | sed 's/^/#   /'
+fi
 
 echo "# deprovision through the directory"
 check "claudable_deprovision is routed to the project's server and drops the placement" \

@@ -25,12 +25,29 @@ work=$(mktemp -d /tmp/claudable-runbook.XXXXXX)
 chmod 755 "$work"
 job_log=/var/log/postgresql/claudable-job.log
 job_log_size=$(stat -c %s "$job_log" 2>/dev/null || echo none)
+# Step 5b writes the machine's /etc/pgbouncer/pgbouncer.ini and restarts Debian's PgBouncer
+# service on a free port: both are put back as they were at the end.
+pgbouncer_port=$(free_port) || exit 1
+pgbouncer_ini=/etc/pgbouncer/pgbouncer.ini
+pgbouncer_log=/var/log/postgresql/pgbouncer.log
+pgbouncer_log_size=$(stat -c %s "$pgbouncer_log" 2>/dev/null || echo none)
+[ -f "$pgbouncer_ini" ] && cp -p "$pgbouncer_ini" "$work/pgbouncer.ini.before"
 cleanup() {
+    if [ -n "${pgbouncer_started:-}" ]; then service pgbouncer stop >/dev/null 2>&1; fi
+    if [ -f "$work/pgbouncer.ini.before" ]; then cp -p "$work/pgbouncer.ini.before" "$pgbouncer_ini"; fi
+    if [ "$pgbouncer_log_size" = none ]; then rm -f "$pgbouncer_log"; else truncate -s "$pgbouncer_log_size" "$pgbouncer_log"; fi
     pg_dropcluster --stop "$version" "$name" >/dev/null 2>&1
     if [ "$job_log_size" = none ]; then rm -f "$job_log"; else truncate -s "$job_log_size" "$job_log"; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
+# Never stop a PgBouncer this test did not start: README's step restarts the machine's service.
+if service pgbouncer status >/dev/null 2>&1; then
+    check "Debian's PgBouncer service is not already running (README's step 5b restarts it)" false
+    tap_done
+    exit 1
+fi
+pgbouncer_started=1
 
 check "pg_createcluster makes a Debian-managed cluster $version/$name on port $port" \
     bash -c 'pg_createcluster "$1" "$2" -p "$3" >"$4/createcluster.log" 2>&1 && pg_ctlcluster "$1" "$2" start' \
@@ -55,7 +72,8 @@ awk -v dir="$work" '
 ' "$root/README.md"
 for block in "$work"/block-*; do
     sed -i -e "s#$version/main#$version/$name#g" -e "s#$version main#$version $name#g" \
-        -e 's#10\.0\.0\.0/24#127.0.0.1/32#g' -e 's#10\.0\.1\.0/24#127.0.0.1/32#g' "$block"
+        -e 's#10\.0\.0\.0/24#127.0.0.1/32#g' -e 's#10\.0\.1\.0/24#127.0.0.1/32#g' \
+        -e "s#port=5432#port=$port#" -e "s#6432#$pgbouncer_port#g" "$block"
     chmod 644 "$block"
 done
 blocks=$(ls "$work"/block-* | wc -l)
@@ -126,6 +144,24 @@ check "and rotates a project's password (claudable rotate)" \
         _ "$app_password"
 url=$(deploy provision runbook-app team-runbook --json 2>/dev/null | sed -E 's/.*"database_url":"([^"]*)".*/\1/')
 app_password=$(deploy provision runbook-app team-runbook --json 2>/dev/null | sed -E 's/.*"password":"([^"]*)".*/\1/')
+# ---- step 5b: the pooled URL, through Debian's PgBouncer as README set it up -----------------
+pooled=$(deploy provision runbook-app team-runbook --json 2>/dev/null | sed -E 's/.*"pooled_database_url":"([^"]*)".*/\1/')
+check "the row's pooled URL names PgBouncer's port" bash -c '[[ "$1" == *"@db.internal:$2/app_db_runbook_app" ]]' _ "$pooled" "$pgbouncer_port"
+check "and logs in through PgBouncer as the project's role" \
+    test "$(tcp_psql -X -At "$pooled" -c 'SELECT current_user' 2>/dev/null)" = app_u_runbook_app
+tail -c +"$([ "$pgbouncer_log_size" = none ] && echo 1 || echo $((pgbouncer_log_size + 1)))" "$pgbouncer_log" 2>/dev/null |
+    grep -E 'WARNING|ERROR|FATAL' | tail -5 | sed 's/^/# PgBouncer: /'
+fresh=$(deploy provision runbook-new team-runbook --json 2>/dev/null | sed -E 's/.*"pooled_database_url":"([^"]*)".*/\1/')
+check "a project made now logs in through PgBouncer on the first attempt, with no step in between" \
+    test "$(tcp_psql -X -At "$fresh" -c 'SELECT current_database()' 2>/dev/null)" = app_db_runbook_new
+rotated=$(deploy rotate runbook-new team-runbook --json 2>/dev/null | sed -E 's/.*"pooled_database_url":"([^"]*)".*/\1/')
+check "after a rotation the new password logs in through PgBouncer at once" \
+    test "$(tcp_psql -X -At "$rotated" -c 'SELECT 1' 2>/dev/null)" = 1
+check "and the old one is refused there" bash -c '! tcp_psql -X -At "$1" -c "SELECT 1" >/dev/null 2>&1' _ "$fresh"
+deploy deprovision runbook-new team-runbook >/dev/null
+check "a deprovisioned project's pooled URL is refused" bash -c '! tcp_psql -X -At "$1" -c "SELECT 1" >/dev/null 2>&1' _ "$rotated"
+pooled_password=$(sed -E 's#^postgresql://[^:]*:([^@]*)@.*#\1#' <<<"$rotated")
+
 check "and deprovisions one (claudable deprovision)" \
     bash -c 'deploy provision runbook-gone team-runbook >/dev/null && [ "$(deploy deprovision runbook-gone team-runbook)" = "deprovisioned runbook-gone" ]'
 
@@ -188,5 +224,7 @@ check "and the move is audited" \
 
 check "no password of any actor or project reaches the server log (log_statement = all)" \
     bash -c 'for p in "${@:2}"; do absent "$p" "$1" || exit 1; done' _ "$server_log" \
-        "$deploy_password" "$monitor_password" "$pooler_password" "$app_password"
+        "$deploy_password" "$monitor_password" "$pooler_password" "$app_password" "$pooled_password"
+check "nor PgBouncer's log" \
+    bash -c 'for p in "${@:2}"; do absent "$p" "$1" || exit 1; done' _ "$pgbouncer_log" "$app_password" "$pooled_password"
 tap_done

@@ -9,6 +9,7 @@ claudable_packages=(
     clang-14 libclang-rt-14-dev
     libipc-run-perl
     postgresql-15-plproxy pgbouncer postgresql-15-cron
+    python3-psycopg2
 )
 
 # Node >= 20 for the Node package (client/node). The machine image brings it; elsewhere

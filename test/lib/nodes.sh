@@ -4,11 +4,14 @@
 #   node_stop NAME / node_restart NAME           stop it (fast) / start it again
 #   nq NAME [psql args...]                       psql as postgres on that node (unaligned, tuples only)
 #   pgbouncer_start INI                          runs PgBouncer as postgres with that config
+#   pgbouncer_stop                               stops it (SIGINT, then waits), for a restart
+#   node_background PID                          a process this shell started, stopped on cleanup
 #   nodes_cleanup                                stops every node and PgBouncer this shell started and
 #                                                removes their directories (registered on EXIT)
 # Only what this shell started is ever stopped.
 declare -A NODE_PORT NODE_DIR
 NODES_STARTED=()
+NODES_PIDS=()
 NODES_OWNER=$BASHPID
 PGBOUNCER_PIDFILE=
 PGBOUNCER_PID=
@@ -61,10 +64,26 @@ pgbouncer_reload() {  # RELOAD: PgBouncer re-reads its files on SIGHUP, keeping 
     kill -HUP "$PGBOUNCER_PID"
 }
 
+pgbouncer_stop() {  # the PgBouncer pgbouncer_start started; its pidfile goes with it
+    [ -n "$PGBOUNCER_PID" ] || return 1
+    kill -INT "$PGBOUNCER_PID" 2>/dev/null || return 1
+    for _ in $(seq 1 100); do kill -0 "$PGBOUNCER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$PGBOUNCER_PID" 2>/dev/null && return 1
+    rm -f "$PGBOUNCER_PIDFILE"
+    PGBOUNCER_PID=
+}
+
+node_background() { NODES_PIDS+=("$1"); }
+
 nodes_cleanup() {
     # Only in the shell that started them: bash may run an EXIT trap in a pipeline's
     # subshell too, which must not tear the fleet down under the suite.
     [ "$BASHPID" = "$NODES_OWNER" ] || return 0
+    local pid
+    for pid in "${NODES_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null && for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+    NODES_PIDS=()
     if [ -n "$PGBOUNCER_PID" ] && kill -INT "$PGBOUNCER_PID" 2>/dev/null; then
         for _ in $(seq 1 50); do kill -0 "$PGBOUNCER_PID" 2>/dev/null || break; sleep 0.1; done
     fi

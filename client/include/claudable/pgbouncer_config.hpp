@@ -43,24 +43,53 @@ inline constexpr const char* pgbouncer_auth_file = "userlist.txt";
 // Why PgBouncer cannot be given this entry (a name, host, port or verifier that could break
 // out of its line or quotes, or a verifier PgBouncer cannot use, such as one with a salt
 // longer than 128 base64 characters, which PostgreSQL accepts from ALTER ROLE ... PASSWORD);
-// empty when it can. The reason never shows the verifier.
-std::string pooler_entry_problem(const PoolerEntry& entry);
+// empty when it can. The reason never shows the verifier. Without `needs_verifier` (entries
+// that name PgBouncer's auth_user: PgBouncer asks the server for the verifier at each login)
+// the verifier is not looked at.
+std::string pooler_entry_problem(const PoolerEntry& entry, bool needs_verifier = true);
 
 // Every usable entry in `written`, every other one in `skipped` with its reason: one
 // project's entry never keeps the others out. A database or role name that two entries have
 // (one project on two servers of a fleet) is such a reason for each of them: both copies are
 // left out, since PgBouncer can send that name's apps to one only, and every other entry is
 // written.
-PgbouncerConfigResult sort_pooler_entries(const std::vector<PoolerEntry>& entries);
+PgbouncerConfigResult sort_pooler_entries(const std::vector<PoolerEntry>& entries, bool needs_verifier = true);
 
 // Refuses the first entry with a problem, a name another entry also has included
 // (InvalidInput). The renderers call it: they never render an unusable entry.
-void check_pooler_entries(const std::vector<PoolerEntry>& entries);
+void check_pooler_entries(const std::vector<PoolerEntry>& entries, bool needs_verifier = true);
+
+// Refuses (InvalidInput) a role name PgBouncer's auth_user cannot be given in a line of its
+// configuration (the characters claudable's own names are made of, 1 to 63 of them).
+void check_pooler_auth_user(const std::string& auth_user);
 
 // "[databases]" and one line per project: name = host=... port=... dbname=... pool_mode=...
-std::string render_pgbouncer_databases(const std::vector<PoolerEntry>& entries, const std::string& pool_mode);
+// With `auth_user`, each line also names it (auth_user=...): PgBouncer then logs in to the
+// project's server as that role to ask for the verifier of the role a client names (its
+// auth_query, README "Install" step 5b), and no auth file of verifiers is needed; the
+// verifiers of the entries are not looked at. `header`: the comment lines the file starts
+// with, each "; ..." and ending in a newline (empty: pgbouncer-config's).
+std::string render_pgbouncer_databases(const std::vector<PoolerEntry>& entries, const std::string& pool_mode,
+                                       const std::string& auth_user = {}, const std::string& header = {});
 // One line per role: "username" "SCRAM-SHA-256$..."
 std::string render_pgbouncer_auth_file(const std::vector<PoolerEntry>& entries);
+
+// Both files as they would be written, and what went into them: every usable entry (sorted as
+// sort_pooler_entries sorts them). `auth` is empty and `with_auth_file` false with an
+// auth_user: then only the [databases] file is written. A bad pool mode or auth_user throws.
+struct PgbouncerFiles {
+    PgbouncerConfigResult result;
+    std::string databases;
+    std::string auth;
+    bool with_auth_file = true;
+};
+PgbouncerFiles render_pgbouncer_files(const std::vector<PoolerEntry>& entries, const std::string& pool_mode,
+                                      const std::string& auth_user = {}, const std::string& header = {});
+
+// Writes `files` into `directory` (created if missing, mode 0700), each file mode 0600 and
+// replaced atomically, the auth file first; a file of either name that is a symlink is
+// replaced, never followed.
+void write_pgbouncer_files(const std::string& directory, const PgbouncerFiles& files);
 
 // Writes both files into `directory` (created if missing, mode 0700) with every usable
 // entry, each file mode 0600 and replaced atomically; the auth file first, so a RELOAD

@@ -5,7 +5,9 @@ export { ProjectDatabaseInfo, MASK, maskUrl } from './info';
 export type { ProjectDatabaseRow } from './info';
 export { closeClaudablePools } from './connection';
 export type { ClaudableOptions } from './connection';
-export { writeEnvFile, envForApp, mergeDatabaseUrl, MAX_ENV_FILE_BYTES } from './env';
+export { writeEnvFile, envForApp, databaseVariables, mergeDatabaseUrl, mergeEnvVariables, refusedAppVariable, APP_BASE_VARIABLES, MAX_ENV_FILE_BYTES, } from './env';
+export type { ProjectDatabaseUrls, DatabaseVariablesOptions, AppEnvOptions } from './env';
+export { nodePostgresUrl } from './sslmode';
 /** A row of claudable.databases. No secret. */
 export interface ProjectDatabaseSummary {
     projectId: string;

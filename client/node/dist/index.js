@@ -14,7 +14,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.maskDatabaseUrl = exports.MAX_ENV_FILE_BYTES = exports.mergeDatabaseUrl = exports.envForApp = exports.writeEnvFile = exports.closeClaudablePools = exports.maskUrl = exports.MASK = exports.ProjectDatabaseInfo = void 0;
+exports.maskDatabaseUrl = exports.nodePostgresUrl = exports.MAX_ENV_FILE_BYTES = exports.APP_BASE_VARIABLES = exports.refusedAppVariable = exports.mergeEnvVariables = exports.mergeDatabaseUrl = exports.databaseVariables = exports.envForApp = exports.writeEnvFile = exports.closeClaudablePools = exports.maskUrl = exports.MASK = exports.ProjectDatabaseInfo = void 0;
 exports.provisionProjectDatabase = provisionProjectDatabase;
 exports.deprovisionProjectDatabase = deprovisionProjectDatabase;
 exports.rotateProjectDatabasePassword = rotateProjectDatabasePassword;
@@ -38,8 +38,14 @@ Object.defineProperty(exports, "closeClaudablePools", { enumerable: true, get: f
 var env_1 = require("./env");
 Object.defineProperty(exports, "writeEnvFile", { enumerable: true, get: function () { return env_1.writeEnvFile; } });
 Object.defineProperty(exports, "envForApp", { enumerable: true, get: function () { return env_1.envForApp; } });
+Object.defineProperty(exports, "databaseVariables", { enumerable: true, get: function () { return env_1.databaseVariables; } });
 Object.defineProperty(exports, "mergeDatabaseUrl", { enumerable: true, get: function () { return env_1.mergeDatabaseUrl; } });
+Object.defineProperty(exports, "mergeEnvVariables", { enumerable: true, get: function () { return env_1.mergeEnvVariables; } });
+Object.defineProperty(exports, "refusedAppVariable", { enumerable: true, get: function () { return env_1.refusedAppVariable; } });
+Object.defineProperty(exports, "APP_BASE_VARIABLES", { enumerable: true, get: function () { return env_1.APP_BASE_VARIABLES; } });
 Object.defineProperty(exports, "MAX_ENV_FILE_BYTES", { enumerable: true, get: function () { return env_1.MAX_ENV_FILE_BYTES; } });
+var sslmode_1 = require("./sslmode");
+Object.defineProperty(exports, "nodePostgresUrl", { enumerable: true, get: function () { return sslmode_1.nodePostgresUrl; } });
 function projectInfo(rows) {
     const r = rows[0];
     if (!r)

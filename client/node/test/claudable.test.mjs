@@ -251,15 +251,43 @@ test('32 concurrent provisions of one project from one process give one password
   assert.equal(calls.filter((c) => c.created).length, 1);
 });
 
-test('writeEnvFile writes mode 0600 and merges into the other lines', async () => {
+test('writeEnvFile writes DATABASE_URL and DIRECT_URL, mode 0600, and merges into the other lines', async () => {
   const dir = scratchDirectory();
   mkdirSync(path.join(dir, 'shop'));
   writeFileSync(path.join(dir, 'shop/.env.production'), 'NODE_ENV=production\r\nDATABASE_URL=stale\r\n');
   await writeEnvFile(dir, 'shop', 'postgresql://new');
-  assert.equal(readFileSync(path.join(dir, 'shop/.env.production'), 'utf8'), 'NODE_ENV=production\r\nDATABASE_URL=postgresql://new\r\n');
+  assert.equal(readFileSync(path.join(dir, 'shop/.env.production'), 'utf8'),
+               'NODE_ENV=production\r\nDATABASE_URL=postgresql://new\r\nDIRECT_URL=postgresql://new\r\n');
   assert.equal(statSync(path.join(dir, 'shop/.env.production')).mode & 0o777, 0o600);
-  await writeEnvFile(dir, 'fresh', 'postgresql://a');
-  assert.equal(readFileSync(path.join(dir, 'fresh/.env.production'), 'utf8'), 'DATABASE_URL=postgresql://a\n');
+  await writeEnvFile(dir, 'fresh', { databaseUrl: 'postgresql://a', pooledDatabaseUrl: null });
+  assert.equal(readFileSync(path.join(dir, 'fresh/.env.production'), 'utf8'), 'DATABASE_URL=postgresql://a\nDIRECT_URL=postgresql://a\n');
+});
+
+test('the env bundle from a provisioned row: with a pooler (claudable.pooler_host), DATABASE_URL is the pooled URL and DIRECT_URL the direct one, in the env file and in envForApp', async () => {
+  const database = process.env.CLAUDABLE_TEST_DATABASE;
+  // The DBA sets a pooler for the metadata database; the deploy role's next session has it.
+  await superuser.query(`ALTER DATABASE ${database} SET claudable.pooler_host = '127.0.0.1'`);
+  await closeClaudablePools();
+  let info;
+  try {
+    info = await provisionProjectDatabase('node-pooled', 'team-node', { adminUrl });
+  } finally {
+    await superuser.query(`ALTER DATABASE ${database} RESET claudable.pooler_host`);
+    await closeClaudablePools();
+  }
+  assert.match(info.pooledDatabaseUrl, /^postgresql:\/\/app_u_node_pooled:[^@]+@127\.0\.0\.1:6432\/app_db_node_pooled/);
+  assert.notEqual(info.pooledDatabaseUrl, info.databaseUrl);
+  const dir = scratchDirectory();
+  await writeEnvFile(dir, 'node-pooled', info);
+  assert.equal(readFileSync(path.join(dir, 'node-pooled/.env.production'), 'utf8'),
+               `DATABASE_URL=${info.pooledDatabaseUrl}\nDIRECT_URL=${info.databaseUrl}\n`);
+  const env = envForApp(info, { parentEnv: {} });
+  assert.deepEqual(env, { DATABASE_URL: info.pooledDatabaseUrl, DIRECT_URL: info.databaseUrl });
+  for (const shown of [inspect(info), JSON.stringify(info), String(info)])
+    assert.ok(!shown.includes(info.password), `the password is visible in: ${shown}`);
+  // Without a pooler, both are the direct URL.
+  const plain = await provisionProjectDatabase('node-app', 'team-node', { adminUrl });
+  assert.deepEqual(envForApp(plain, { parentEnv: {} }), { DATABASE_URL: plain.databaseUrl, DIRECT_URL: plain.databaseUrl });
 });
 
 test('writeEnvFile follows no symlink, refuses a FIFO and a file over the cap', async () => {
@@ -285,11 +313,14 @@ test('writeEnvFile follows no symlink, refuses a FIFO and a file over the cap', 
   assert.ok(!existsSync(path.join(dir, '..', '.env.production')), 'nothing is written above the projects directory');
 });
 
-test('envForApp sets DATABASE_URL and drops DB_ADMIN_URL and every PG* variable', () => {
+test('envForApp builds the app\'s environment from PATH, HOME, NODE_ENV, PORT, TZ, LANG, the names passed and the database variables', () => {
   const env = envForApp({ databaseUrl: 'postgresql://app' },
-                        { PATH: '/usr/bin', DB_ADMIN_URL: 'postgresql://admin:pw@h/db', PGPASSWORD: 'pw',
-                          PGPASSFILE: '/root/.pgpass', PGSERVICE: 'admin', NODE_ENV: 'production', DATABASE_URL: 'stale' });
-  assert.deepEqual(env, { PATH: '/usr/bin', NODE_ENV: 'production', DATABASE_URL: 'postgresql://app' });
+                        { parentEnv: { PATH: '/usr/bin', DB_ADMIN_URL: 'postgresql://admin:pw@h/db', PGPASSWORD: 'pw',
+                                       PGPASSFILE: '/root/.pgpass', PGSERVICE: 'admin', NODE_ENV: 'production',
+                                       DATABASE_URL: 'stale', KEEP_ME: 'yes', DROP_ME: 'no' },
+                          pass: ['KEEP_ME'] });
+  assert.deepEqual(env, { PATH: '/usr/bin', NODE_ENV: 'production', KEEP_ME: 'yes', DATABASE_URL: 'postgresql://app',
+                          DIRECT_URL: 'postgresql://app' });
 });
 
 test('the package refuses to load in a browser bundle (window, no Node process)', () => {
