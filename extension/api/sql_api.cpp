@@ -219,12 +219,8 @@ pg::Result provision(const pg::Arguments& arguments) {
     if (existing && existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "provision");
     // A project made before claudable.pooler_auth_user was set, or whose owner revoked the
     // lookup role's CONNECT, goes to a worker, which prepares its pooled login.
-    const auto pooled_login_ok = [&](const ProjectRecord& record) {
-        return values.pooler_auth_user.empty() ||
-               pooled_login_prepared(record.database_name, values.pooler_auth_user);
-    };
     if (existing && existing->status == "ready" && existing->role_exists && existing->database_exists &&
-        pooled_login_ok(*existing)) {
+        pooled_login_prepared(existing->database_name, values.pooler_auth_user)) {
         reply.record = std::move(*existing);  // the warm path: no worker, no DDL
     } else {
         // A ready project whose role or database is gone is healed, never returned as a dead URL.

@@ -64,7 +64,6 @@ void copy_cell(MemoryContext into, HeapTuple tuple, TupleDesc desc, int column, 
 Datum param_datum(const Param& param) {
     if (param.type == INT4OID) return Int32GetDatum(pg_strtoint32(param.value.c_str()));
     if (param.type == INT8OID) return Int64GetDatum(pg_strtoint64(param.value.c_str()));
-    if (param.type == BOOLOID) return BoolGetDatum(param.value == "t");
     // text and bytea share the varlena layout
     bytea* raw = static_cast<bytea*>(palloc(VARHDRSZ + param.value.size()));
     SET_VARSIZE(raw, VARHDRSZ + param.value.size());
@@ -78,7 +77,6 @@ Param text_param(std::string_view value) { return Param{TEXTOID, std::string(val
 Param bytea_param(std::string_view bytes) { return Param{BYTEAOID, std::string(bytes)}; }
 Param int4_param(int value) { return Param{INT4OID, std::to_string(value)}; }
 Param int8_param(long long value) { return Param{INT8OID, std::to_string(value)}; }
-Param bool_param(bool value) { return Param{BOOLOID, value ? "t" : "f"}; }
 
 namespace {
 

