@@ -22,22 +22,24 @@ OBJS = $(EXTENSION_SOURCES:.cpp=.o)
 # which expects the control file at the top level. The current version's full install
 # script is built from one source, extension/claudable.sql (as pgvector does), and so is
 # the upgrade script to it (from its .sql.in, with claudable.sql's sections); the 0.1.0
-# script and the older upgrade scripts are kept as they shipped (0.5.0--0.6.0 was built this
-# way and is now frozen as it shipped).
+# script and the older upgrade scripts are kept as they shipped (0.5.0--0.6.0 and 0.6.0--0.6.1
+# were built this way and are now frozen as they shipped).
 MODULEDIR = extension
 # The second extension, claudable_fleet (README, "Fleet"): SQL only, over PL/Proxy.
 # Built like claudable's: claudable_fleet.sql is the one source of the current version's
 # script and, through its sections, of the upgrade script to it; 0.1.0 and the older upgrade
-# scripts are kept as they shipped (0.1.0--0.2.0 was built this way and is now frozen as it
-# shipped).
-FLEET_DATA = fleet/claudable_fleet.control fleet/claudable_fleet--0.1.0.sql fleet/claudable_fleet--0.1.0--0.2.0.sql
+# scripts are kept as they shipped (0.1.0--0.2.0 and 0.2.0--0.3.0 were built this way and are
+# now frozen as they shipped).
+FLEET_DATA = fleet/claudable_fleet.control fleet/claudable_fleet--0.1.0.sql fleet/claudable_fleet--0.1.0--0.2.0.sql \
+             fleet/claudable_fleet--0.2.0--0.3.0.sql
 FLEET_VERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" fleet/claudable_fleet.control)
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/claudable.control)
 DATA = extension/claudable.control extension/claudable--0.1.0.sql extension/claudable--0.1.0--0.2.0.sql \
        extension/claudable--0.2.0--0.3.0.sql extension/claudable--0.3.0--0.4.0.sql \
-       extension/claudable--0.4.0--0.5.0.sql extension/claudable--0.5.0--0.6.0.sql $(FLEET_DATA)
-DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.6.0--0.6.1.sql \
-             fleet/claudable_fleet--$(FLEET_VERSION).sql fleet/claudable_fleet--0.2.0--0.3.0.sql
+       extension/claudable--0.4.0--0.5.0.sql extension/claudable--0.5.0--0.6.0.sql \
+       extension/claudable--0.6.0--0.6.1.sql $(FLEET_DATA)
+DATA_built = extension/claudable--$(EXTVERSION).sql extension/claudable--0.6.1--0.7.0.sql \
+             fleet/claudable_fleet--$(FLEET_VERSION).sql fleet/claudable_fleet--0.3.0--0.4.0.sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pgtap
@@ -94,14 +96,20 @@ client-install: client
 extension/claudable--$(EXTVERSION).sql: extension/claudable.sql
 	cp $< $@
 
-extension/claudable--0.6.0--0.6.1.sql: extension/claudable--0.6.0--0.6.1.sql.in extension/claudable.sql extension/include_sections.awk
+extension/claudable--0.6.1--0.7.0.sql: extension/claudable--0.6.1--0.7.0.sql.in extension/claudable.sql extension/include_sections.awk
 	awk -f extension/include_sections.awk extension/claudable.sql $< > $@
 
 fleet/claudable_fleet--$(FLEET_VERSION).sql: fleet/claudable_fleet.sql
 	cp $< $@
 
-fleet/claudable_fleet--0.2.0--0.3.0.sql: fleet/claudable_fleet--0.2.0--0.3.0.sql.in fleet/claudable_fleet.sql extension/include_sections.awk
+fleet/claudable_fleet--0.3.0--0.4.0.sql: fleet/claudable_fleet--0.3.0--0.4.0.sql.in fleet/claudable_fleet.sql extension/include_sections.awk
 	awk -f extension/include_sections.awk fleet/claudable_fleet.sql $< > $@
+
+# claudable_fleet alone (a directory's host needs nothing else): its scripts, built and kept,
+# into share/extension, without building or installing claudable.
+.PHONY: fleet-install
+fleet-install: $(FLEET_DATA) fleet/claudable_fleet--$(FLEET_VERSION).sql fleet/claudable_fleet--0.3.0--0.4.0.sql
+	$(INSTALL_DATA) $^ '$(DESTDIR)$(datadir)/extension/'
 
 .PHONY: test demo fleet-demo bench
 bench:

@@ -1,10 +1,10 @@
--- claudable 0.6.0: per-project PostgreSQL role and database provisioning.
--- The full install script of the current version (the Makefile builds
+-- claudable 0.7.0: per-project PostgreSQL role and database provisioning, with snapshots,
+-- restore and branches. The full install script of the current version (the Makefile builds
 -- claudable--<version>.sql from this file). The sections marked below are also the body of
--- claudable--0.5.0--0.6.0.sql, which the Makefile builds from its .sql.in: one copy each.
+-- claudable--0.6.1--0.7.0.sql, which the Makefile builds from its .sql.in: one copy each.
 -- Older installations reach the same objects through the upgrade scripts (0.1.0 -> 0.2.0
--- -> 0.3.0 -> 0.4.0 -> 0.5.0 -> 0.6.0); test/integration/install_paths.sh proves that every
--- way gives the same catalog.
+-- -> 0.3.0 -> 0.4.0 -> 0.5.0 -> 0.6.0 -> 0.6.1 -> 0.7.0); test/integration/install_paths.sh
+-- proves that every way gives the same catalog.
 \echo Use "CREATE EXTENSION claudable" to load this file. \quit
 
 -- Metadata lives in its own schema; nobody but the extension's owner may touch it.
@@ -95,16 +95,18 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION claudable.ownership_marker(text) FROM PUBLIC;
 
--- The marker as a pattern whose one capture group is the project id; NULL (which matches
--- nothing) before the first provisioning.
+-- section: marker_pattern
+-- The marker as a pattern whose one capture group is the project id (a branch's id holds a
+-- '~': parent~branch); NULL (which matches nothing) before the first provisioning.
 CREATE OR REPLACE FUNCTION claudable.marker_pattern()
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT '^' || pg_catalog.replace(claudable.ownership_marker('%'), '%', '([A-Za-z0-9_-]+)') || '$'
+    SELECT '^' || pg_catalog.replace(claudable.ownership_marker('%'), '%', '([A-Za-z0-9_~-]+)') || '$'
 $$;
 REVOKE ALL ON FUNCTION claudable.marker_pattern() FROM PUBLIC;
+-- end section
 
 -- The audit trail. Never holds a secret.
 CREATE TABLE claudable.events (
@@ -123,15 +125,88 @@ REVOKE ALL ON TABLE claudable.events FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('claudable.events', '');
 SELECT pg_catalog.pg_extension_config_dump('claudable.events_id_seq', '');
 
--- What exists and how big it is. No secret column.
-CREATE VIEW claudable.databases AS
+-- section: versions_schema
+-- ---- snapshots and branches (0.7.0) -------------------------------------------------
+-- A branch is a project of its own (role, database, password, URL) whose row names its
+-- parent; its project id is parent~branch_id, which no ordinary project id can be. A branch
+-- may expire: claudable_reconcile() deprovisions it after expires_at.
+ALTER TABLE claudable.projects
+    ADD COLUMN parent_project_id text REFERENCES claudable.projects (project_id),
+    ADD COLUMN expires_at timestamptz;
+CREATE INDEX projects_parent ON claudable.projects (parent_project_id) WHERE parent_project_id IS NOT NULL;
+
+-- A snapshot is a database copied from a project's database at one moment, owned by the
+-- extension's owner, refusing every connection (ALLOW_CONNECTIONS false, no grant): no
+-- tenant can connect to it, alter it or drop it. A restore copies it to a staging database
+-- (ALLOW_CONNECTIONS false too) and swaps that in by rename; the database it replaces is
+-- kept as the snapshot made by the restore. Not dumped: pg_dump writes one database, and
+-- the snapshots' databases are not in it.
+CREATE TABLE claudable.snapshots (
+    snapshot_id      text        PRIMARY KEY CHECK (snapshot_id ~ '^snap-[0-9a-f]{12}$'),
+    project_id       text        NOT NULL REFERENCES claudable.projects (project_id),
+    label            text,
+    database_name    text        NOT NULL UNIQUE,
+    -- creating: being copied; restoring: this snapshot is the state a restore under way
+    -- replaces (staging_database holds the copy swapped in); dropping: being dropped
+    state            text        NOT NULL CHECK (state IN ('creating', 'restoring', 'ready', 'dropping')),
+    restored_from    text,
+    staging_database text        UNIQUE,
+    size_bytes       bigint,
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    worker_pid       integer
+);
+CREATE INDEX snapshots_project ON claudable.snapshots (project_id, created_at);
+REVOKE ALL ON TABLE claudable.snapshots FROM PUBLIC;
+ALTER TABLE claudable.snapshots ENABLE ROW LEVEL SECURITY;
+
+-- The row claudable_snapshot returns. Its columns are pinned: clients rely on them.
+CREATE TYPE claudable.snapshot AS (
+    snapshot_id text,
+    project_id  text,
+    label       text,
+    size_bytes  bigint,
+    created_at  timestamptz
+);
+
+-- The comments on a snapshot's database and on a restore's staging copy. Neither matches
+-- claudable.marker_pattern(): nothing mistakes them for a project's database.
+CREATE FUNCTION claudable.snapshot_marker(project_id text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'snapshot of claudable project ' || project_id || ', installation ' || i.id::text
+      FROM claudable.installation AS i
+$$;
+REVOKE ALL ON FUNCTION claudable.snapshot_marker(text) FROM PUBLIC;
+CREATE FUNCTION claudable.staging_marker(project_id text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'restore staging of claudable project ' || project_id || ', installation ' || i.id::text
+      FROM claudable.installation AS i
+$$;
+REVOKE ALL ON FUNCTION claudable.staging_marker(text) FROM PUBLIC;
+-- end section
+
+-- section: databases_view
+-- What exists and how big it is. No secret column. One row per project and branch; a
+-- project's snapshots are counted and measured in its row (claudable_snapshots lists them).
+CREATE OR REPLACE VIEW claudable.databases AS
 SELECT p.project_id, p.owner_id, p.database_name, p.username, p.status,
        CASE WHEN d.oid IS NOT NULL THEN pg_catalog.pg_database_size(d.oid) END AS size_bytes,
        (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity AS a WHERE a.datid = d.oid)::integer AS connections,
-       p.created_at, p.updated_at
+       p.created_at, p.updated_at,
+       p.parent_project_id, p.expires_at,
+       (SELECT pg_catalog.count(*) FROM claudable.snapshots AS s
+         WHERE s.project_id = p.project_id AND s.state = 'ready')::integer AS snapshots,
+       (SELECT COALESCE(pg_catalog.sum(s.size_bytes), 0) FROM claudable.snapshots AS s
+         WHERE s.project_id = p.project_id AND s.state = 'ready')::bigint AS snapshots_size_bytes
   FROM claudable.projects AS p
   LEFT JOIN pg_catalog.pg_database AS d ON d.datname = p.database_name;
 REVOKE ALL ON TABLE claudable.databases FROM PUBLIC;
+-- end section
 
 CREATE FUNCTION @extschema@.claudable_deprovision(project_id text, owner_id text)
 RETURNS boolean
@@ -725,6 +800,57 @@ SELECT 'error', 'role ' || r.rolname::text, w.why, NULL, false
                             ORDER BY o.rolname LIMIT 1) AS b ON true) AS w
  WHERE NOT r.rolsuper AND w.why IS NOT NULL AND r.rolname !~ '^pg_'
 UNION ALL
+-- Snapshots (0.7.0): a copy, restore or drop no worker is finishing; a snapshot whose
+-- database is gone; a snapshot's database someone opened (only a superuser can); a
+-- database with a snapshot's marker that no row records. Settled by claudable_reconcile()
+-- (claudable.settle_snapshots()), not per project.
+SELECT 'error', 'snapshot ' || s.snapshot_id,
+       'of project ' || s.project_id || ' is stuck in ' || s.state || ' with no worker running (claudable_reconcile() '
+           || CASE s.state WHEN 'creating' THEN 'removes the unfinished copy'
+                           WHEN 'restoring' THEN 'undoes the unfinished restore: the project keeps its database'
+                           ELSE 'finishes dropping it' END || ')',
+       NULL, false
+  FROM claudable.snapshots AS s
+ WHERE s.state <> 'ready'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
+                    WHERE a.pid = s.worker_pid AND a.backend_type = 'claudable provisioner' AND a.state <> 'idle')
+UNION ALL
+SELECT 'error', 'snapshot ' || s.snapshot_id,
+       'of project ' || s.project_id || ' has lost its database ' || s.database_name
+           || ' (claudable_reconcile() removes the record)', NULL, false
+  FROM claudable.snapshots AS s
+ WHERE s.state = 'ready' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database AS d WHERE d.datname = s.database_name)
+UNION ALL
+SELECT 'error', 'database ' || s.database_name,
+       'is snapshot ' || s.snapshot_id || ' of project ' || s.project_id || ' but '
+           || CASE WHEN d.datallowconn THEN 'allows connections' WHEN d.datistemplate THEN 'is marked as a template'
+                   WHEN d.datdba <> e.extowner THEN 'is owned by ' || pg_catalog.pg_get_userbyid(d.datdba)
+                   ELSE 'grants CONNECT' END
+           || ' (claudable_reconcile() closes it again)', NULL, false
+  FROM claudable.snapshots AS s
+  JOIN pg_catalog.pg_database AS d ON d.datname = s.database_name
+  CROSS JOIN (SELECT x.extowner FROM pg_catalog.pg_extension AS x WHERE x.extname = 'claudable') AS e
+ WHERE s.state = 'ready'
+   AND (d.datallowconn OR d.datistemplate OR d.datdba <> e.extowner
+        OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a
+                    WHERE a.grantee <> d.datdba AND a.privilege_type = 'CONNECT'))
+UNION ALL
+SELECT 'warning', 'database ' || d.datname,
+       'carries the marker of a snapshot of claudable but no snapshot records it; it may hold data, so a DBA decides',
+       NULL, false
+  FROM pg_catalog.pg_database AS d
+ WHERE pg_catalog.shobj_description(d.oid, 'pg_database')
+         ~ ('^(snapshot|restore staging) of claudable project [A-Za-z0-9_~-]+, installation '
+            || (SELECT i.id::text FROM claudable.installation AS i) || '$')
+   AND NOT EXISTS (SELECT 1 FROM claudable.snapshots AS s
+                    WHERE d.datname::text IN (s.database_name, s.staging_database))
+UNION ALL
+SELECT 'warning', 'project ' || p.project_id,
+       'branch of project ' || p.parent_project_id || ' expired at ' || p.expires_at || ' (claudable_reconcile() removes it)',
+       p.project_id, false
+  FROM claudable.projects AS p
+ WHERE p.expires_at <= pg_catalog.now() AND p.status = 'ready'
+UNION ALL
 SELECT c.severity, c.object, c.problem, c.project_id, c.repairable FROM claudable.credential_findings() AS c
 $$;
 REVOKE ALL ON FUNCTION claudable.findings() FROM PUBLIC;
@@ -741,10 +867,11 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_check() FROM PUBLIC;
 
+-- section: reconcile
 -- Completes or cleans up what claudable_check() reports, where that is safe, and
 -- returns what it did. A managed database without a metadata row is never dropped:
 -- it may hold data, so it is left for a DBA.
-CREATE FUNCTION @extschema@.claudable_reconcile()
+CREATE OR REPLACE FUNCTION @extschema@.claudable_reconcile()
 RETURNS TABLE (action text, object text, detail text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
@@ -753,19 +880,46 @@ AS $$
 DECLARE
     finding record;
     project text;
+    interrupted_branch boolean;
     pattern text := claudable.marker_pattern();
 BEGIN
+    -- Snapshots and restores a worker did not finish: finished or undone, never lost.
+    FOR finding IN SELECT * FROM claudable.settle_snapshots() LOOP
+        action := finding.action; object := finding.object; detail := finding.detail;
+        RETURN NEXT;
+    END LOOP;
+
+    -- Branches past their expires_at (claudable.branch_ttl) are deprovisioned.
+    FOR finding IN
+        SELECT p.project_id, p.expires_at FROM claudable.projects AS p
+         WHERE p.expires_at <= pg_catalog.now() AND p.status = 'ready' ORDER BY 1
+    LOOP
+        BEGIN
+            PERFORM claudable.repair_project(finding.project_id);
+            action := 'removed'; detail := 'branch expired at ' || finding.expires_at;
+        EXCEPTION WHEN OTHERS THEN
+            action := 'failed'; detail := SQLSTATE || ': ' || SQLERRM;
+        END;
+        object := 'project ' || finding.project_id;
+        RETURN NEXT;
+    END LOOP;
+
     -- Every repairable finding of a recorded project: run its steps again (a project
-    -- left in deprovisioning is removed, as was asked).
+    -- left in deprovisioning is removed, as was asked; a branch whose creation was
+    -- interrupted is removed, and claudable_branch makes it anew).
     FOR project IN
         SELECT DISTINCT f.project_id FROM claudable.findings() AS f
          WHERE f.repairable AND f.project_id IS NOT NULL ORDER BY 1
     LOOP
+        interrupted_branch := EXISTS (SELECT 1 FROM claudable.projects AS p WHERE p.project_id = project
+                                         AND p.status = 'provisioning' AND p.parent_project_id IS NOT NULL);
         BEGIN
             PERFORM claudable.repair_project(project);
             action := 'repaired'; object := 'project ' || project;
             detail := CASE WHEN EXISTS (SELECT 1 FROM claudable.projects AS p WHERE p.project_id = project)
                            THEN 'role and database exist, are locked down and the project is ready'
+                           WHEN interrupted_branch
+                           THEN 'the interrupted branch was removed (claudable_branch makes it anew)'
                            ELSE 'the interrupted deprovisioning was completed' END;
         EXCEPTION WHEN OTHERS THEN
             action := 'failed'; object := 'project ' || project; detail := SQLSTATE || ': ' || SQLERRM;
@@ -808,6 +962,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_reconcile() FROM PUBLIC;
+-- end section
 
 -- ---- quotas --------------------------------------------------------------------------
 -- Puts databases over claudable.max_database_size into default_transaction_read_only and
@@ -931,4 +1086,69 @@ ALTER TABLE claudable.key_material ENABLE ROW LEVEL SECURITY;
 ALTER TABLE claudable.provisioning_lock ENABLE ROW LEVEL SECURITY;
 ALTER TABLE claudable.spares ENABLE ROW LEVEL SECURITY;
 ALTER TABLE claudable.absent_lookups ENABLE ROW LEVEL SECURITY;
+-- end section
+
+-- section: versions_api
+-- ---- snapshots, restore and branches (0.7.0) -----------------------------------------
+-- Each runs in a background worker, like claudable_provision: autonomous, audited, and
+-- finished or undone by claudable_reconcile() after a crash. The deploy role needs only
+-- EXECUTE on them; owner_id must be the project's.
+CREATE FUNCTION @extschema@.claudable_snapshot(project_id text, owner_id text, label text DEFAULT NULL)
+RETURNS claudable.snapshot
+AS 'MODULE_PATHNAME', 'claudable_snapshot'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_snapshot(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claudable_snapshot(text, text, text) IS
+    'Copies the project''s database as it is now into a snapshot nobody can connect to; returns it.';
+
+CREATE FUNCTION @extschema@.claudable_snapshots(project_id text, owner_id text)
+RETURNS SETOF claudable.snapshot
+AS 'MODULE_PATHNAME', 'claudable_snapshots'
+LANGUAGE C STABLE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_snapshots(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claudable_snapshots(text, text) IS
+    'The project''s snapshots, newest first.';
+
+CREATE FUNCTION @extschema@.claudable_restore(project_id text, owner_id text, snapshot_id text)
+RETURNS claudable.provisioned_project
+AS 'MODULE_PATHNAME', 'claudable_restore'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_restore(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claudable_restore(text, text, text) IS
+    'Puts the snapshot''s contents in the project''s database (same URL); the state before is kept as a snapshot.';
+
+CREATE FUNCTION @extschema@.claudable_drop_snapshot(project_id text, owner_id text, snapshot_id text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'claudable_drop_snapshot'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_drop_snapshot(text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.claudable_branch(project_id text, owner_id text, branch_id text,
+                                             source text DEFAULT 'current', expires_at timestamptz DEFAULT NULL)
+RETURNS claudable.provisioned_project
+AS 'MODULE_PATHNAME', 'claudable_branch'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.claudable_branch(text, text, text, text, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claudable_branch(text, text, text, text, timestamptz) IS
+    'Creates (first call) or returns the branch project_id~branch_id: its own role, password and database, '
+    'copied from the project now (''current''), from the template (''empty'') or from a snapshot.';
+
+-- Internal, for claudable_reconcile(): snapshots and restores no worker is finishing are
+-- finished or undone (a worker drops what a transaction cannot).
+CREATE FUNCTION claudable.settle_snapshots()
+RETURNS TABLE (action text, object text, detail text)
+AS 'MODULE_PATHNAME', 'claudable_settle_snapshots'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION claudable.settle_snapshots() FROM PUBLIC;
 -- end section

@@ -7,6 +7,8 @@
 -- database), reached as a role that holds EXECUTE on claudable's functions only. The
 -- directory records which server holds each project (claudable_fleet.placements) and
 -- PL/Proxy runs each call there; the directory itself creates nothing on any server.
+-- A branch (claudable 0.7.0: project id '<parent>~<branch_id>') is a project of its own in
+-- the directory: its placement is its parent's server, where claudable_branch made it.
 \echo Use "CREATE EXTENSION claudable_fleet" to load this file. \quit
 
 CREATE SCHEMA claudable_fleet;
@@ -23,7 +25,8 @@ CREATE TABLE claudable_fleet.server_registry (
 REVOKE ALL ON TABLE claudable_fleet.server_registry FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('claudable_fleet.server_registry', '');
 
--- One row per project: the server that holds it. Never moved (README, "Fleet").
+-- One row per project: the server that holds it. Never moved (README, "Fleet"). A branch
+-- has a row of its own ('<parent>~<branch_id>'), on its parent's server.
 CREATE TABLE claudable_fleet.placements (
     project_id text        PRIMARY KEY,
     server     text        NOT NULL REFERENCES claudable_fleet.server_registry (name),
@@ -78,9 +81,22 @@ CREATE TYPE claudable_fleet.server_facts AS (
     has_every_grant    boolean   -- EXECUTE on each function the directory calls there
 );
 
+-- section: snapshot_type
+-- What claudable_snapshot and claudable_snapshots return (claudable.snapshot on a server,
+-- claudable 0.7.0). New in 0.4.0.
+CREATE TYPE claudable_fleet.snapshot AS (
+    snapshot_id text,
+    project_id  text,
+    label       text,
+    size_bytes  bigint,
+    created_at  timestamptz
+);
+-- end section
+
 -- section: routing
 -- Everything below is functions and one view, each CREATE OR REPLACE: the upgrade from
--- 0.2.0 runs this section as it is (0.1.0 and 0.2.0 had the same schema, tables and types).
+-- 0.3.0 runs the section above (the one new type) and this one as they are (0.1.0 to 0.3.0
+-- had the same schema, tables and types).
 -- ---- PL/Proxy: one call on one server --------------------------------------------------
 -- The cluster of a server is the SQL/MED server of that name. Every remote call names
 -- claudable's function in schema public (claudable_fleet_add_server checks it is there),
@@ -92,6 +108,12 @@ AS $$ SELECT 'claudable_fleet_' OPERATOR(pg_catalog.||) server $$;
 
 -- client_min_messages: PL/Proxy's own NOTICE when it drops a connection after a remote
 -- error is not for the caller.
+--
+-- A call whose rows are a composite names each column it reads, qualified: PL/Proxy takes a
+-- result column by name but refuses a result with more columns than the row type ("Got too
+-- many fields from remote end"), so SELECT * would break as soon as a server adds a column
+-- at the end (claudable 0.7.0 adds four to claudable.databases); and it puts a parameter in
+-- place of every unqualified word that is an argument's name (project_id, label, ...).
 CREATE OR REPLACE FUNCTION claudable_fleet.remote_provision(server text, project_id text, owner_id text)
 RETURNS claudable_fleet.provisioned_project
 LANGUAGE plproxy SET client_min_messages = warning
@@ -111,22 +133,59 @@ CREATE OR REPLACE FUNCTION claudable_fleet.remote_databases(server text)
 RETURNS SETOF claudable_fleet.server_database
 LANGUAGE plproxy SET client_min_messages = warning
 AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
-      SELECT * FROM public.claudable_databases(); $$;
+      SELECT d.project_id, d.owner_id, d.database_name, d.username, d.status, d.size_bytes, d.connections,
+             d.created_at, d.updated_at
+        FROM public.claudable_databases() AS d; $$;
 CREATE OR REPLACE FUNCTION claudable_fleet.remote_lookup(server text, project_id text)
 RETURNS SETOF claudable_fleet.server_database
 LANGUAGE plproxy SET client_min_messages = warning
 AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
-      SELECT * FROM public.claudable_databases(project_id); $$;
+      SELECT d.project_id, d.owner_id, d.database_name, d.username, d.status, d.size_bytes, d.connections,
+             d.created_at, d.updated_at
+        FROM public.claudable_databases(project_id) AS d; $$;
 CREATE OR REPLACE FUNCTION claudable_fleet.remote_check(server text)
 RETURNS SETOF claudable_fleet.server_finding
 LANGUAGE plproxy SET client_min_messages = warning
 AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
-      SELECT * FROM public.claudable_check(); $$;
+      SELECT f.severity, f.object, f.problem FROM public.claudable_check() AS f; $$;
 CREATE OR REPLACE FUNCTION claudable_fleet.remote_pooler_entries(server text)
 RETURNS SETOF claudable_fleet.pooler_entry
 LANGUAGE plproxy SET client_min_messages = warning
 AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
-      SELECT * FROM public.claudable_pooler_entries(); $$;
+      SELECT e.database_name, e.username, e.host, e.port, e.scram_verifier FROM public.claudable_pooler_entries() AS e; $$;
+-- Snapshots and branches (claudable 0.7.0). A server without them answers 42883.
+CREATE OR REPLACE FUNCTION claudable_fleet.remote_snapshot(server text, project_id text, owner_id text, label text)
+RETURNS claudable_fleet.snapshot
+LANGUAGE plproxy SET client_min_messages = warning
+AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
+      SELECT s.snapshot_id, s.project_id, s.label, s.size_bytes, s.created_at
+        FROM public.claudable_snapshot(project_id, owner_id, label) AS s; $$;
+CREATE OR REPLACE FUNCTION claudable_fleet.remote_snapshots(server text, project_id text, owner_id text)
+RETURNS SETOF claudable_fleet.snapshot
+LANGUAGE plproxy SET client_min_messages = warning
+AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
+      SELECT s.snapshot_id, s.project_id, s.label, s.size_bytes, s.created_at
+        FROM public.claudable_snapshots(project_id, owner_id) AS s; $$;
+CREATE OR REPLACE FUNCTION claudable_fleet.remote_restore(server text, project_id text, owner_id text, snapshot_id text)
+RETURNS claudable_fleet.provisioned_project
+LANGUAGE plproxy SET client_min_messages = warning
+AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
+      SELECT r.project_id, r.owner_id, r.database_name, r.username, r.password, r.host, r.port, r.database_url,
+             r.created, r.created_at, r.pooled_database_url
+        FROM public.claudable_restore(project_id, owner_id, snapshot_id) AS r; $$;
+CREATE OR REPLACE FUNCTION claudable_fleet.remote_drop_snapshot(server text, project_id text, owner_id text, snapshot_id text)
+RETURNS boolean
+LANGUAGE plproxy SET client_min_messages = warning
+AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
+      SELECT public.claudable_drop_snapshot(project_id, owner_id, snapshot_id); $$;
+CREATE OR REPLACE FUNCTION claudable_fleet.remote_branch(server text, project_id text, owner_id text, branch_id text,
+                                                         source text, expires_at timestamptz)
+RETURNS claudable_fleet.provisioned_project
+LANGUAGE plproxy SET client_min_messages = warning
+AS $$ CLUSTER claudable_fleet.cluster_name(server); RUN ON 0;
+      SELECT b.project_id, b.owner_id, b.database_name, b.username, b.password, b.host, b.port, b.database_url,
+             b.created, b.created_at, b.pooled_database_url
+        FROM public.claudable_branch(project_id, owner_id, branch_id, source, expires_at) AS b; $$;
 -- One round trip that changes nothing: claudable_fleet.reach() sends it before a call that
 -- is not repeated, so that such a call is never written on a connection the server ended.
 CREATE OR REPLACE FUNCTION claudable_fleet.remote_ping(server text)
@@ -221,6 +280,14 @@ DECLARE
     cause text := claudable_fleet.libpq_cause(message);
 BEGIN
     IF remote_message IS NOT NULL THEN
+        -- The role the directory logs in as may not call that function there (a server updated
+        -- to a claudable with new functions, whose fleet role was not granted them): the
+        -- server's 42501, with a hint that it is the server's grant, not the caller's owner_id.
+        IF sqlstate = '42501' AND remote_message ~ '^permission denied for function claudable_'
+           AND coalesce(hint, '') = '' THEN
+            hint := format('The role the directory logs in as on server "%s" lacks EXECUTE on %s there (README, "Fleet").',
+                           server, substring(remote_message FROM '^permission denied for function (claudable_[a-z_]+)'));
+        END IF;
         PERFORM claudable_fleet.raise_error(sqlstate, remote_message,
                                             regexp_replace(coalesce(detail, ''), '^Remote detail: ', ''),
                                             regexp_replace(coalesce(hint, ''), '^Remote hint: ', ''));
@@ -437,13 +504,15 @@ END
 $$;
 
 -- Whether a server could hold a project of that id: claudable's rule for a project_id (1 to
--- 128 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit). An id no
--- server can hold is not looked up: the server the call goes to refuses it with its own
--- error, and no server is made to remember an id that is no project's.
+-- 128 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit), or a
+-- branch's id, such a project_id, '~' and a branch_id (1 to 63 of the same characters,
+-- starting with a letter or digit). An id no server can hold is not looked up: the server
+-- the call goes to refuses it with its own error, and no server is made to remember an id
+-- that is no project's.
 CREATE OR REPLACE FUNCTION claudable_fleet.could_be_held(project_id text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT project_id ~ '^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$' $$;
+AS $$ SELECT project_id ~ '^[A-Za-z0-9][A-Za-z0-9_-]{0,127}(~[A-Za-z0-9][A-Za-z0-9_-]{0,62})?$' $$;
 
 -- ---- the calls the deploy service makes -----------------------------------------------
 -- The pooler: `claudable pooler-sync` LISTENs on the channel claudable_pooler (README,
@@ -657,13 +726,226 @@ BEGIN
                                 detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
         PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
     END;
-    -- false: the server holds no such project, so the placement pointed at nothing.
-    DELETE FROM claudable_fleet.placements AS p WHERE p.project_id = wanted;
+    -- false: the server holds no such project, so the placement pointed at nothing. The
+    -- server removed the project's branches with it: their placements go too ('<id>~...',
+    -- compared as a prefix: '_' in an id is no wildcard).
+    DELETE FROM claudable_fleet.placements AS p
+     WHERE p.project_id = wanted OR pg_catalog.starts_with(p.project_id, wanted || '~');
     PERFORM claudable_fleet.tell_pooler();
     RETURN dropped;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.claudable_deprovision(text, text) FROM PUBLIC;
+
+-- ---- snapshots and branches (claudable 0.7.0) --------------------------------------------
+-- Each goes to the project's server, as claudable_rotate_password does: the same arguments,
+-- columns and SQLSTATEs as on a server; a project the directory has not placed is P0002, a
+-- server that cannot be reached 08001. A branch's id ('<parent>~<branch_id>') is placed like
+-- any project, so these calls on a branch go to its parent's server.
+
+-- The server of a placed project, for a call that needs one: P0002 when there is none.
+CREATE OR REPLACE FUNCTION claudable_fleet.placed_server(project_id text) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    placed text;
+BEGIN
+    SELECT p.server INTO placed FROM claudable_fleet.placements AS p WHERE p.project_id = $1;
+    IF placed IS NULL THEN
+        RAISE EXCEPTION 'claudable: project "%" is not provisioned', $1 USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN placed;
+END
+$$;
+
+-- A snapshot, a restore and a snapshot's drop change the server each time they run, and the
+-- error of a lost connection does not tell whether they ran: like a rotation, each is sent
+-- once, on a connection claudable_fleet.reach() has just proven alive (README, "Fleet").
+CREATE OR REPLACE FUNCTION @extschema@.claudable_snapshot(project_id text, owner_id text, label text DEFAULT NULL)
+RETURNS claudable_fleet.snapshot
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    wanted constant text := project_id;
+    placed text;
+    state text; message text; detail text; hint text;
+BEGIN
+    PERFORM claudable_fleet.require_arguments(wanted, owner_id);
+    placed := claudable_fleet.placed_server(wanted);
+    PERFORM claudable_fleet.reach(placed);
+    RETURN claudable_fleet.remote_snapshot(placed, wanted, owner_id, label);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.claudable_snapshot(text, text, text) IS
+    'Takes a snapshot of a project on its server; a branch''s on its parent''s server.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_snapshot(text, text, text) FROM PUBLIC;
+
+-- A listing: made once more on a lost connection, as the other listings are.
+CREATE OR REPLACE FUNCTION @extschema@.claudable_snapshots(project_id text, owner_id text)
+RETURNS SETOF claudable_fleet.snapshot
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    wanted constant text := project_id;
+    placed text;
+    state text; message text; detail text; hint text;
+BEGIN
+    PERFORM claudable_fleet.require_arguments(wanted, owner_id);
+    placed := claudable_fleet.placed_server(wanted);
+    RETURN QUERY
+        SELECT * FROM claudable_fleet.rows_from(placed, wanted, 'claudable_snapshots',
+            format('SELECT * FROM claudable_fleet.remote_snapshots($1, $2, %L)', owner_id), NULL::claudable_fleet.snapshot);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.claudable_snapshots(text, text) IS
+    'The snapshots of a project, newest first, from its server.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_snapshots(text, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.claudable_restore(project_id text, owner_id text, snapshot_id text)
+RETURNS claudable_fleet.provisioned_project
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    wanted constant text := project_id;
+    placed text;
+    state text; message text; detail text; hint text;
+BEGIN
+    PERFORM claudable_fleet.require_arguments(wanted, owner_id);
+    placed := claudable_fleet.placed_server(wanted);
+    PERFORM claudable_fleet.reach(placed);
+    RETURN claudable_fleet.remote_restore(placed, wanted, owner_id, snapshot_id);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.claudable_restore(text, text, text) IS
+    'Restores a project to one of its snapshots on its server; the same URL and password.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_restore(text, text, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.claudable_drop_snapshot(project_id text, owner_id text, snapshot_id text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    wanted constant text := project_id;
+    placed text;
+    state text; message text; detail text; hint text;
+BEGIN
+    PERFORM claudable_fleet.require_arguments(wanted, owner_id);
+    placed := claudable_fleet.placed_server(wanted);
+    PERFORM claudable_fleet.reach(placed);
+    RETURN claudable_fleet.remote_drop_snapshot(placed, wanted, owner_id, snapshot_id);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.claudable_drop_snapshot(text, text, text) IS
+    'Drops one of a project''s snapshots on its server: true, or false when it has no such snapshot.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_drop_snapshot(text, text, text) FROM PUBLIC;
+
+-- claudable_branch returns the existing branch when it exists, whatever the source: like
+-- claudable_provision it is made once more on a lost connection (the second attempt returns
+-- created = false if the first one made it).
+CREATE OR REPLACE FUNCTION claudable_fleet.branch_on(server text, project_id text, owner_id text, branch_id text,
+                                                     source text, expires_at timestamptz)
+RETURNS claudable_fleet.provisioned_project
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s1 text; m1 text; d1 text; h1 text;
+    s2 text; m2 text; d2 text; h2 text;
+BEGIN
+    BEGIN
+        RETURN claudable_fleet.remote_branch(server, project_id, owner_id, branch_id, source, expires_at);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS s1 = RETURNED_SQLSTATE, m1 = MESSAGE_TEXT, d1 = PG_EXCEPTION_DETAIL, h1 = PG_EXCEPTION_HINT;
+        PERFORM claudable_fleet.retry_or_raise(server, 'claudable_branch', s1, m1, d1, h1);
+    END;
+    BEGIN
+        RETURN claudable_fleet.remote_branch(server, project_id, owner_id, branch_id, source, expires_at);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS s2 = RETURNED_SQLSTATE, m2 = MESSAGE_TEXT, d2 = PG_EXCEPTION_DETAIL, h2 = PG_EXCEPTION_HINT;
+        PERFORM claudable_fleet.raise_second(s1, m1, d1, h1, s2, m2, d2, h2);
+    END;
+    RETURN NULL;  -- not reached: raise_second raises
+END
+$$;
+
+-- A branch lives on its parent's server: the call goes there, and the branch's placement
+-- ('<parent>~<branch_id>') records that server, so that every later call for the branch goes
+-- there too. The parent's placement row is held (FOR SHARE) until the caller's commit, so a
+-- deprovision of the parent, which removes its branches' placements, waits for this call or
+-- this call for it. The branch's placement row is taken before the server is asked, as a
+-- first call's is: a first claudable_provision of the branch's id meanwhile waits for it
+-- instead of asking the parent's server, while its worker makes the branch, whether it holds
+-- it. A refused call (bad input, another owner, a branch of a branch) leaves no placement.
+CREATE OR REPLACE FUNCTION @extschema@.claudable_branch(project_id text, owner_id text, branch_id text,
+                                                       source text DEFAULT 'current', expires_at timestamptz DEFAULT NULL)
+RETURNS claudable_fleet.provisioned_project
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parent constant text := project_id;
+    owner constant text := owner_id;
+    branch constant text := branch_id;
+    placed text;
+    newly_placed boolean;
+    made claudable_fleet.provisioned_project;
+    state text; message text; detail text; hint text;
+BEGIN
+    PERFORM claudable_fleet.require_arguments(parent, owner);
+    IF branch IS NULL THEN
+        RAISE EXCEPTION 'branch_id must not be NULL' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'branch_id must be 1 to 63 characters of A-Z, a-z, 0-9, ''_'' and ''-'', starting with a letter or digit';
+    END IF;
+    SELECT p.server INTO placed FROM claudable_fleet.placements AS p WHERE p.project_id = parent FOR SHARE;
+    IF placed IS NULL THEN
+        RAISE EXCEPTION 'claudable: project "%" is not provisioned', parent USING ERRCODE = 'no_data_found';
+    END IF;
+    INSERT INTO claudable_fleet.placements AS p (project_id, server) VALUES (parent || '~' || branch, placed)
+        ON CONFLICT ON CONSTRAINT placements_pkey DO NOTHING;
+    newly_placed := FOUND;
+    BEGIN
+        made := claudable_fleet.branch_on(placed, parent, owner, branch, source, expires_at);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                                detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+        PERFORM claudable_fleet.raise_from(placed, state, message, detail, hint);
+    END;
+    -- A new branch, or one placed by this call: the pooler serves it from this call's commit on.
+    IF made.created OR newly_placed THEN
+        PERFORM claudable_fleet.tell_pooler();
+    END IF;
+    RETURN made;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.claudable_branch(text, text, text, text, timestamptz) IS
+    'Makes (or returns) a branch of a project on the project''s server and places it there; later calls for the branch go to that server.';
+REVOKE ALL ON FUNCTION @extschema@.claudable_branch(text, text, text, text, timestamptz) FROM PUBLIC;
 
 -- ---- adding and draining servers --------------------------------------------------------
 -- conninfo as libpq key=value pairs; values may be single-quoted with \' and \\ inside.
@@ -917,8 +1199,13 @@ BEGIN
     FOREACH each_server IN ARRAY answered LOOP
         RETURN QUERY
             SELECT each_server, 'error'::text, 'project ' || p.project_id,
-                   'placed on this server, which holds no such project: its next claudable_provision creates it '
-                   || 'here again; claudable_deprovision removes the placement'
+                   CASE WHEN strpos(p.project_id, '~') > 0
+                        -- A branch: claudable_provision does not make one; it expired there
+                        -- (claudable.branch_ttl) or was removed past the directory.
+                        THEN 'a branch placed on this server, which holds no such branch (it expired or was removed '
+                             || 'there): claudable_deprovision removes the placement, claudable_branch makes it anew'
+                        ELSE 'placed on this server, which holds no such project: its next claudable_provision creates it '
+                             || 'here again; claudable_deprovision removes the placement' END
               FROM claudable_fleet.placements AS p
              WHERE p.server = each_server
                AND NOT EXISTS (SELECT 1 FROM unnest(holders, held_ids) AS h (srv, pid)

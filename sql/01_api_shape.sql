@@ -40,7 +40,8 @@ SELECT ok(NOT has_function_privilege('public', 'public.claudable_provision(text,
 SELECT has_schema('claudable', 'the metadata schema claudable exists');
 SELECT columns_are('claudable', 'projects',
     ARRAY['project_id', 'owner_id', 'database_name', 'username', 'password_sealed', 'host', 'port',
-          'status', 'created_at', 'updated_at', 'read_only_since', 'key_fingerprint', 'worker_pid'],
+          'status', 'created_at', 'updated_at', 'read_only_since', 'key_fingerprint', 'worker_pid',
+          'parent_project_id', 'expires_at'],
     'claudable.projects has the documented columns');
 SELECT col_is_pk('claudable', 'projects', 'project_id', 'project_id is the primary key');
 SELECT ok(
@@ -65,8 +66,8 @@ SELECT is(
     0::bigint,
     'nobody but the owner holds a privilege on schema claudable');
 
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.6.1',
-    'CREATE EXTENSION installs version 0.6.1');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.7.0',
+    'CREATE EXTENSION installs version 0.7.0');
 SELECT has_function('public', 'claudable_deprovision', ARRAY['text', 'text'],
     'claudable_deprovision(project_id text, owner_id text) is installed');
 SELECT is((SELECT prorettype::regtype::text FROM pg_proc WHERE oid = 'public.claudable_deprovision(text,text)'::regprocedure),

@@ -15,7 +15,7 @@ SELECT plan(19);
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
             WHERE attrelid = 'claudable.databases'::regclass AND attnum > 0),
     ARRAY['project_id', 'owner_id', 'database_name', 'username', 'status', 'size_bytes', 'connections',
-          'created_at', 'updated_at'],
+          'created_at', 'updated_at', 'parent_project_id', 'expires_at', 'snapshots', 'snapshots_size_bytes'],
     'claudable.databases has the documented columns and no secret column');
 SELECT cmp_ok((SELECT size_bytes FROM claudable.databases WHERE project_id = 'mon-1'), '>', 1000000::bigint,
     'size_bytes is the database''s size');

@@ -1,7 +1,8 @@
 // The `claudable` command: the deploy path and operators' shell access to the extension.
 // Exit codes (README): 0 ok, 1 other failure, 2 usage, 3 invalid input, 4 permission or
 // ownership, 5 conflict, 6 server unavailable or transient fault after retries, 7 the
-// outcome of a deprovision or rotate is unknown (the connection broke after it was sent),
+// outcome of a deprovision, rotate, snapshot or restore is unknown (the connection broke
+// after it was sent),
 // 8 pgbouncer-config (or pooler-sync --once) wrote every usable entry and skipped at least
 // one (named on stderr).
 #include <fcntl.h>
@@ -52,6 +53,11 @@ struct Options {
     std::string project_id;
     std::string owner_id;
     std::string bootstrap_file;
+    std::string snapshot_id;
+    std::string branch_id;
+    std::optional<std::string> label;
+    std::string source = "current";
+    std::optional<std::string> expires_at;
     std::string projects_dir;
     std::vector<std::string> command;
     std::vector<std::string> pass;
@@ -106,12 +112,25 @@ json to_json(const ProvisionedProject& p) {
                 {"pooled_database_url", p.pooled_database_url.empty() ? json(nullptr) : json(p.pooled_database_url.reveal())}};
 }
 
+json to_json(const claudable::Snapshot& s) {
+    return json{{"snapshot_id", s.snapshot_id},
+                {"project_id", s.project_id},
+                {"label", s.label ? json(*s.label) : json(nullptr)},
+                {"size_bytes", s.size_bytes ? json(*s.size_bytes) : json(nullptr)},
+                {"created_at", s.created_at}};
+}
+
+// The human form of a row: one `key value` per line.
+template <typename Value>
+void line(const char* key, const Value& value) {
+    std::cout << std::left << std::setw(15) << key << value << "\n";
+}
+
 void print_project(const ProvisionedProject& p, bool as_json) {
     if (as_json) {
         std::cout << to_json(p).dump() << "\n";
         return;
     }
-    auto line = [](const char* key, const auto& value) { std::cout << std::left << std::setw(15) << key << value << "\n"; };
     line("project_id", p.project_id);
     line("owner_id", p.owner_id);
     line("database_name", p.database_name);
@@ -123,6 +142,18 @@ void print_project(const ProvisionedProject& p, bool as_json) {
     line("created", p.created ? "true" : "false");
     line("created_at", p.created_at);
     if (!p.pooled_database_url.empty()) line("pooled_url", p.pooled_database_url);
+}
+
+void print_snapshot(const claudable::Snapshot& s, bool as_json) {
+    if (as_json) {
+        std::cout << to_json(s).dump() << "\n";
+        return;
+    }
+    line("snapshot_id", s.snapshot_id);
+    line("project_id", s.project_id);
+    line("label", s.label.value_or(""));
+    line("size_bytes", s.size_bytes ? std::to_string(*s.size_bytes) : "-");
+    line("created_at", s.created_at);
 }
 
 std::string read_file(const std::string& path) {
@@ -172,6 +203,39 @@ int run(int argc, char** argv) {
     project_args(deprovision);
     CLI::App* rotate = app.add_subcommand("rotate", "Give the project a new password");
     project_args(rotate);
+    CLI::App* snapshot = app.add_subcommand("snapshot", "Keep a copy of the project's database as it is now");
+    project_args(snapshot);
+    snapshot->add_option("--label", o.label, "A label for the snapshot (at most 200 characters, no control characters)")
+        ->type_name("TEXT");
+    snapshot->footer("Not sent again once it reached the server (a second call would make a second snapshot): a "
+                     "connection lost after that exits 7; look with `claudable snapshots` before calling again.");
+    CLI::App* snapshots = app.add_subcommand("snapshots", "List the project's snapshots, newest first");
+    project_args(snapshots);
+    CLI::App* restore = app.add_subcommand(
+        "restore", "Put the project's database back as it was at SNAPSHOT (same URL and password)");
+    project_args(restore);
+    restore->add_option("SNAPSHOT", o.snapshot_id, "snapshot_id (snap-...)")->required();
+    restore->footer("The database as it was before is kept as a new snapshot, labelled \"before restore of SNAPSHOT\". "
+                    "The project's sessions are ended. Not sent again once it reached the server: a connection lost "
+                    "after that exits 7; look with `claudable snapshots` before calling again.");
+    CLI::App* drop_snapshot = app.add_subcommand("drop-snapshot", "Drop one of the project's snapshots");
+    project_args(drop_snapshot);
+    drop_snapshot->add_option("SNAPSHOT", o.snapshot_id, "snapshot_id (snap-...)")->required();
+    CLI::App* branch = app.add_subcommand(
+        "branch", "Create the project PROJECT~BRANCH (a database of its own, with its own role), or return it");
+    project_args(branch);
+    branch->add_option("BRANCH", o.branch_id, "branch_id: 1 to 63 of A-Z, a-z, 0-9, '_' and '-', starting with a "
+                                              "letter or digit")
+        ->required();
+    branch->add_option("--source", o.source, "What the branch starts from: current (default), empty, or a snapshot_id")
+        ->type_name("current|empty|SNAPSHOT");
+    branch->add_option("--expires-at", o.expires_at,
+                       "When claudable_reconcile() may deprovision it: an RFC 3339 time with its offset "
+                       "(2026-12-31T00:00:00Z); default: the server's claudable.branch_ttl")
+        ->type_name("TIME");
+    branch->footer("A second call with the same BRANCH returns the existing branch (created false), whatever --source "
+                   "it names. A branch is a project: provision, rotate, deprovision, snapshot and env take PROJECT~BRANCH "
+                   "with the parent's OWNER.");
     CLI::App* list = app.add_subcommand("list", "List provisioned projects (claudable_databases())");
     CLI::App* check = app.add_subcommand("check", "Report problems (claudable_check())");
     CLI::App* env = app.add_subcommand(
@@ -250,6 +314,38 @@ int run(int argc, char** argv) {
                 std::cout << json{{"project_id", o.project_id}, {"deprovisioned", removed}}.dump() << "\n";
             else
                 std::cout << (removed ? "deprovisioned " : "nothing to deprovision for ") << o.project_id << "\n";
+        } else if (snapshot->parsed()) {
+            print_snapshot(make_client(o).snapshot(o.project_id, o.owner_id, o.label), o.json_output);
+        } else if (snapshots->parsed()) {
+            auto rows = make_client(o).snapshots(o.project_id, o.owner_id);
+            if (o.json_output) {
+                json out = json::array();
+                for (const auto& s : rows) out.push_back(to_json(s));
+                std::cout << out.dump() << "\n";
+            } else {
+                std::cout << "snapshot_id\tcreated_at\tsize_bytes\tlabel\n";
+                for (const auto& s : rows)
+                    std::cout << s.snapshot_id << "\t" << s.created_at << "\t"
+                              << (s.size_bytes ? std::to_string(*s.size_bytes) : "-") << "\t" << s.label.value_or("")
+                              << "\n";
+            }
+        } else if (restore->parsed()) {
+            print_project(make_client(o).restore(o.project_id, o.owner_id, o.snapshot_id), o.json_output);
+        } else if (drop_snapshot->parsed()) {
+            const bool dropped = make_client(o).drop_snapshot(o.project_id, o.owner_id, o.snapshot_id);
+            if (o.json_output)
+                std::cout << json{{"project_id", o.project_id}, {"snapshot_id", o.snapshot_id}, {"dropped", dropped}}.dump()
+                          << "\n";
+            else if (dropped)
+                std::cout << "dropped snapshot " << o.snapshot_id << " of " << o.project_id << "\n";
+            else
+                std::cout << "nothing to drop: " << o.project_id << " has no snapshot " << o.snapshot_id << "\n";
+        } else if (branch->parsed()) {
+            // A time that is not RFC 3339 with an offset is refused before anything is sent.
+            std::optional<claudable::Timestamp> expires_at;
+            if (o.expires_at) expires_at = claudable::parse_timestamp(*o.expires_at);
+            print_project(make_client(o).branch(o.project_id, o.owner_id, o.branch_id, o.source, expires_at),
+                          o.json_output);
         } else if (list->parsed()) {
             auto rows = make_client(o).list();
             if (o.json_output) {

@@ -238,6 +238,10 @@ auto Client::with_retries(Retry retry, const char* function, Call&& call) -> dec
             // replaced before anything was written), or answered by the server with a
             // transient refusal (53000, 57P03, 40001, 08): nothing happened.
             connection_->conn.reset();  // the next attempt reconnects
+            // 55006 (the project's sessions did not end within the server's bounded wait) comes
+            // from the worker in the middle of its job, so it is no proof that nothing happened:
+            // a call that is not idempotent (a snapshot, a restore) is not sent again.
+            if (retry == Retry::only_if_not_sent && error.sqlstate() == "55006") throw;
             if (!pause_before_retry(started, backoff, attempt, error)) throw;
         }
     }
@@ -259,10 +263,11 @@ namespace {
 
 // Sent and answered in two steps, so that a request that never left (a connection that
 // broke while idle) is told apart from one lost after it was sent.
-Result execute(PGconn* conn, const std::string& sql, const std::vector<std::string>& params,
+// A parameter that is nullopt is sent as NULL.
+Result execute(PGconn* conn, const std::string& sql, const std::vector<std::optional<std::string>>& params,
                const std::string& conninfo) {
     std::vector<const char*> values;
-    for (const auto& p : params) values.push_back(p.c_str());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
     if (PQstatus(conn) != CONNECTION_OK ||
         !PQsendQueryParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                            nullptr, 0))
@@ -282,24 +287,26 @@ Result execute(PGconn* conn, const std::string& sql, const std::vector<std::stri
 
 }  // namespace
 
-// claudable_provision and claudable_rotate_password return the same row.
-ProvisionedProject Client::project_row(const char* function, const std::string& project_id,
-                                       const std::string& owner_id) {
-    const std::string sql = std::string("SELECT ") + project_columns + " FROM " + function + "($1, $2) AS r";
-    // Provisioning is idempotent; a rotation is not: it is re-sent only if it never left.
-    const Retry retry = std::string(function) == "claudable_provision" ? Retry::idempotent : Retry::only_if_not_sent;
+// claudable_provision, claudable_rotate_password, claudable_restore and claudable_branch
+// return the same row.
+ProvisionedProject Client::project_row(Retry retry, const char* function,
+                                       const std::vector<std::optional<std::string>>& arguments) {
+    std::string placeholders;  // "$1, $2, ...": built from the count alone, never from input
+    for (std::size_t i = 1; i <= arguments.size(); ++i) placeholders += (i > 1 ? ", $" : "$") + std::to_string(i);
+    const std::string sql = std::string("SELECT ") + project_columns + " FROM " + function + "(" + placeholders + ") AS r";
     return with_retries(retry, function, [&] {
-        Result r = execute(connection().conn.get(), sql, {project_id, owner_id}, admin_connection_);
+        Result r = execute(connection().conn.get(), sql, arguments, admin_connection_);
         return project_from(r.get());
     });
 }
 
+// Provisioning is idempotent; a rotation is not: it is re-sent only if it never left.
 ProvisionedProject Client::provision(const std::string& project_id, const std::string& owner_id) {
-    return project_row("claudable_provision", project_id, owner_id);
+    return project_row(Retry::idempotent, "claudable_provision", {project_id, owner_id});
 }
 
 ProvisionedProject Client::rotate_password(const std::string& project_id, const std::string& owner_id) {
-    return project_row("claudable_rotate_password", project_id, owner_id);
+    return project_row(Retry::only_if_not_sent, "claudable_rotate_password", {project_id, owner_id});
 }
 
 bool Client::deprovision(const std::string& project_id, const std::string& owner_id) {
@@ -345,6 +352,72 @@ std::vector<Finding> Client::check() {
             rows.push_back(Finding{value(r.get(), i, 0), value(r.get(), i, 1), value(r.get(), i, 2)});
         return rows;
     });
+}
+
+namespace {
+
+const char* const snapshot_columns =
+    "snapshot_id, project_id, label, size_bytes,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+
+Snapshot snapshot_from(const PGresult* result, int row) {
+    Snapshot s;
+    s.snapshot_id = value(result, row, 0);
+    s.project_id = value(result, row, 1);
+    if (!PQgetisnull(result, row, 2)) s.label = value(result, row, 2);
+    if (!PQgetisnull(result, row, 3)) s.size_bytes = std::stoll(value(result, row, 3));
+    s.created_at = value(result, row, 4);
+    return s;
+}
+
+}  // namespace
+
+// Each call makes a snapshot: re-sent only if it never left.
+Snapshot Client::snapshot(const std::string& project_id, const std::string& owner_id,
+                          const std::optional<std::string>& label) {
+    return with_retries(Retry::only_if_not_sent, "claudable_snapshot", [&] {
+        Result r = execute(connection().conn.get(),
+                           std::string("SELECT ") + snapshot_columns + " FROM claudable_snapshot($1, $2, $3)",
+                           {project_id, owner_id, label}, admin_connection_);
+        if (PQntuples(r.get()) != 1) throw Error("XX000", "claudable_snapshot returned no row");
+        return snapshot_from(r.get(), 0);
+    });
+}
+
+std::vector<Snapshot> Client::snapshots(const std::string& project_id, const std::string& owner_id) {
+    return with_retries(Retry::idempotent, "claudable_snapshots", [&] {
+        // The function's order (newest first) is kept: a function scan returns its rows as given.
+        Result r = execute(connection().conn.get(),
+                           std::string("SELECT ") + snapshot_columns + " FROM claudable_snapshots($1, $2)",
+                           {project_id, owner_id}, admin_connection_);
+        std::vector<Snapshot> rows;
+        for (int i = 0; i < PQntuples(r.get()); ++i) rows.push_back(snapshot_from(r.get(), i));
+        return rows;
+    });
+}
+
+// A second restore would make a second before-restore snapshot: re-sent only if it never left.
+ProvisionedProject Client::restore(const std::string& project_id, const std::string& owner_id,
+                                   const std::string& snapshot_id) {
+    return project_row(Retry::only_if_not_sent, "claudable_restore", {project_id, owner_id, snapshot_id});
+}
+
+// Dropping twice is harmless (the second call says false).
+bool Client::drop_snapshot(const std::string& project_id, const std::string& owner_id, const std::string& snapshot_id) {
+    return with_retries(Retry::idempotent, "claudable_drop_snapshot", [&] {
+        Result r = execute(connection().conn.get(), "SELECT claudable_drop_snapshot($1, $2, $3)",
+                           {project_id, owner_id, snapshot_id}, admin_connection_);
+        return value(r.get(), 0, 0) == "t";
+    });
+}
+
+// A second call with the same branch_id returns the branch the first one made.
+ProvisionedProject Client::branch(const std::string& project_id, const std::string& owner_id,
+                                  const std::string& branch_id, const std::string& source,
+                                  std::optional<Timestamp> expires_at) {
+    std::optional<std::string> expires;
+    if (expires_at) expires = format_timestamp(*expires_at);
+    return project_row(Retry::idempotent, "claudable_branch", {project_id, owner_id, branch_id, source, expires});
 }
 
 namespace {

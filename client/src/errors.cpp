@@ -5,11 +5,13 @@
 namespace claudable {
 
 void throw_for_sqlstate(const std::string& sqlstate, const std::string& message) {
-    if (sqlstate == "22023") throw InvalidInput(sqlstate, message);
+    // 0A000: what the call asks for is not supported (a branch of a branch).
+    if (sqlstate == "22023" || sqlstate == "0A000") throw InvalidInput(sqlstate, message);
     if (sqlstate == "42501") throw PermissionDenied(sqlstate, message);
     if (sqlstate == "42710") throw Conflict(sqlstate, message);
-    if (sqlstate == "53000" || sqlstate == "57P03" || sqlstate == "40001" || detail::ends_session(sqlstate) ||
-        sqlstate.rfind("08", 0) == 0)
+    // 55006: the project's sessions did not end within the server's bounded wait; call again.
+    if (sqlstate == "53000" || sqlstate == "57P03" || sqlstate == "40001" || sqlstate == "55006" ||
+        detail::ends_session(sqlstate) || sqlstate.rfind("08", 0) == 0)
         throw TransientError(sqlstate, message);
     throw Error(sqlstate, message);
 }

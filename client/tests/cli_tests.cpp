@@ -125,10 +125,38 @@ TEST(Usage, PoolerSyncRefusesAnAuthUserThatCouldBreakALineBeforeConnecting) {
     EXPECT_FALSE(std::filesystem::exists(scratch / "never"));
 }
 TEST(Usage, HelpWorksForEverySubcommand) {
-    for (const char* sub : {"provision", "deprovision", "rotate", "list", "check", "env", "exec", "pgbouncer-config"}) {
+    for (const char* sub : {"provision", "deprovision", "rotate", "list", "check", "env", "exec", "pgbouncer-config",
+                            "snapshot", "snapshots", "restore", "drop-snapshot", "branch"}) {
         CliRun r = claudable({sub, "--help"});
         EXPECT_EQ(r.code, 0) << sub;
         EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub;
+    }
+}
+
+TEST(Usage, RestoreNeedsASnapshotId) { EXPECT_EQ(claudable({"restore", "p", "o"}).code, 2); }
+TEST(Usage, DropSnapshotNeedsASnapshotId) { EXPECT_EQ(claudable({"drop-snapshot", "p", "o"}).code, 2); }
+TEST(Usage, BranchNeedsABranchId) { EXPECT_EQ(claudable({"branch", "p", "o"}).code, 2); }
+TEST(Usage, SnapshotsTakesNoSnapshotId) { EXPECT_EQ(claudable({"snapshots", "p", "o", "snap-000000000000"}).code, 2); }
+TEST(Usage, LabelIsAnOptionOfSnapshotOnly) {
+    EXPECT_EQ(claudable({"restore", "p", "o", "snap-000000000000", "--label", "x"}).code, 2);
+    EXPECT_EQ(claudable({"branch", "p", "o", "b", "--label", "x"}).code, 2);
+}
+TEST(Usage, SourceAndExpiresAtAreOptionsOfBranchOnly) {
+    EXPECT_EQ(claudable({"snapshot", "p", "o", "--source", "empty"}).code, 2);
+    EXPECT_EQ(claudable({"restore", "p", "o", "snap-000000000000", "--expires-at", "2026-12-31T00:00:00Z"}).code, 2);
+}
+// Refused before anything is sent: the admin URL names a port where nothing listens, so a
+// call that went on would retry and exit 6.
+TEST(Usage, BranchRefusesAnExpiresAtWithoutAnOffsetBeforeConnecting) {
+    for (const char* when : {"2026-12-31T00:00:00", "tomorrow", "", "2026-02-30T00:00:00Z"}) {
+        CliRun r = claudable({"--admin-url", "postgresql://deploy:s3cret@127.0.0.1:1/meta", "--retry-seconds", "5",
+                              "branch", "p", "o", "b", "--expires-at", when});
+        EXPECT_EQ(r.code, 3) << when << ": " << r.err;
+        EXPECT_NE(r.err.find("invalid expires_at: it must be an RFC 3339 time with its offset"), std::string::npos)
+            << r.err;
+        EXPECT_EQ(r.err.find("retrying"), std::string::npos) << "nothing was sent: " << r.err;
+        EXPECT_EQ(r.err.find("s3cret"), std::string::npos) << r.err;
+        EXPECT_EQ(r.out, "");
     }
 }
 
@@ -464,6 +492,303 @@ TEST_F(WithServer, AProvisionWhoseConnectionIsLostIsRetried) {
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.err.find("retrying after a transient fault"), std::string::npos) << "the connection really was lost";
     expect_no_secret(r);
+}
+
+// ---- snapshots, restore and branches (claudable 0.7.0) -----------------------------------------
+namespace {
+// What `sql` prints when run as the app would, with the URL a command returned (psql over TCP),
+// or "(failed)" and psql's own message (which holds no password).
+std::string as_project(const std::string& url, const std::string& sql) {
+    std::filesystem::create_directories(scratch);
+    const std::string out = (scratch / "project.out").string();
+    const int status = std::system(("APP_URL=" + quote(url) + " sh -c 'psql \"$APP_URL\" -X -q -At -v ON_ERROR_STOP=1 -c \"$1\"' sh " +
+                                    quote(sql) + " >" + out + " 2>&1")
+                                       .c_str());
+    std::string text = slurp(out);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return status == 0 ? text : "(failed) " + text;
+}
+
+bool is_snapshot_id(const std::string& id) {
+    return id.size() == 17 && id.rfind("snap-", 0) == 0 && id.find_first_not_of("0123456789abcdef", 5) == std::string::npos;
+}
+
+// A project of team-cli with a table `orders` holding `rows` (one id each), made by its own role;
+// its row as `provision --json` gives it.
+nlohmann::json project_with_orders(const std::string& project, const std::string& rows) {
+    const nlohmann::json p = json_of(as_admin({"--json", "provision", project, "team-cli"}));
+    EXPECT_EQ(as_project(p["database_url"], "CREATE TABLE orders (id int); INSERT INTO orders VALUES " + rows), "");
+    return p;
+}
+std::string orders_in(const std::string& url) {
+    return as_project(url, "SELECT coalesce(string_agg(id::text, ',' ORDER BY id), 'none') FROM orders");
+}
+// The same check as expect_no_secret, for stdout: a human form shows no password and no URL
+// with its password.
+void expect_masked(const CliRun& r, const std::string& password) {
+    EXPECT_FALSE(password.empty());
+    EXPECT_EQ(r.out.find(password), std::string::npos) << "stdout shows the password";
+    EXPECT_EQ(r.out.find(":" + password + "@"), std::string::npos);
+}
+}  // namespace
+
+TEST_F(WithServer, ARestoreBringsTheSnapshotsDataBackAndTheSameUrlStillLogsIn) {
+    const nlohmann::json p = project_with_orders("cli-snap", "(1), (2)");
+    CliRun snap = as_admin({"--json", "snapshot", "cli-snap", "team-cli", "--label", "two orders"});
+    ASSERT_EQ(snap.code, 0) << snap.err;
+    const std::string id = json_of(snap)["snapshot_id"];
+    EXPECT_TRUE(is_snapshot_id(id)) << id;
+    EXPECT_EQ(json_of(snap)["label"], "two orders");
+    ASSERT_EQ(as_project(p["database_url"], "DELETE FROM orders; INSERT INTO orders VALUES (99)"), "");
+    ASSERT_EQ(orders_in(p["database_url"]), "99");
+
+    CliRun r = as_admin({"restore", "cli-snap", "team-cli", id});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(orders_in(p["database_url"]), "1,2") << "the data is as it was at the snapshot";
+    EXPECT_EQ(as_project(p["database_url"], "SELECT current_user"), "app_u_cli_snap") << "the same URL logs in";
+    // The connection info, as provision prints it: the password and the URL's password masked.
+    EXPECT_NE(r.out.find("project_id     cli-snap\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("password       ********\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("postgresql://app_u_cli_snap:********@"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("created        false\n"), std::string::npos) << r.out;
+    expect_masked(r, p["password"]);
+    expect_no_secret(r, p["password"]);
+    const nlohmann::json after = json_of(as_admin({"--json", "provision", "cli-snap", "team-cli"}));
+    EXPECT_TRUE(after["password"] == p["password"] && after["database_url"] == p["database_url"]) << "same password and URL";
+}
+TEST_F(WithServer, ARestoreJsonIsTheProjectsRowWithTheSamePassword) {
+    const nlohmann::json p = project_with_orders("cli-snap-json", "(1)");
+    const std::string id = json_of(as_admin({"--json", "snapshot", "cli-snap-json", "team-cli"}))["snapshot_id"];
+    CliRun r = as_admin({"--json", "restore", "cli-snap-json", "team-cli", id});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const nlohmann::json j = json_of(r);
+    for (const char* key : {"project_id", "owner_id", "database_name", "username", "password", "host", "port",
+                            "database_url", "created", "created_at", "pooled_database_url"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_TRUE(j["password"] == p["password"] && j["database_url"] == p["database_url"]);
+    EXPECT_EQ(j["created"], false);
+}
+TEST_F(WithServer, ARestoreKeepsTheStateBeforeItAsASnapshotThatRestoresIt) {
+    const nlohmann::json p = project_with_orders("cli-undo", "(1)");
+    const std::string id = json_of(as_admin({"--json", "snapshot", "cli-undo", "team-cli"}))["snapshot_id"];
+    ASSERT_EQ(as_project(p["database_url"], "INSERT INTO orders VALUES (2)"), "");
+    ASSERT_EQ(as_admin({"restore", "cli-undo", "team-cli", id}).code, 0);
+    const nlohmann::json list = json_of(as_admin({"--json", "snapshots", "cli-undo", "team-cli"}));
+    ASSERT_EQ(list.size(), 2u) << list.dump();
+    EXPECT_EQ(list[0]["label"], "before restore of " + id) << "newest first: " << list.dump();
+    EXPECT_EQ(list[1]["snapshot_id"], id);
+    ASSERT_EQ(as_admin({"restore", "cli-undo", "team-cli", list[0]["snapshot_id"]}).code, 0);
+    EXPECT_EQ(orders_in(p["database_url"]), "1,2") << "the restore is undone";
+}
+TEST_F(WithServer, SnapshotsListsNewestFirstAndShowsNoSecret) {
+    const nlohmann::json p = project_with_orders("cli-snaps", "(1)");
+    const std::string first = json_of(as_admin({"--json", "snapshot", "cli-snaps", "team-cli", "--label", "first"}))["snapshot_id"];
+    CliRun second = as_admin({"snapshot", "cli-snaps", "team-cli"});
+    ASSERT_EQ(second.code, 0) << second.err;
+    EXPECT_EQ(second.out.rfind("snapshot_id    snap-", 0), 0u) << second.out;
+    EXPECT_NE(second.out.find("\nproject_id     cli-snaps\nlabel          \nsize_bytes     "), std::string::npos) << second.out;
+    const nlohmann::json list = json_of(as_admin({"--json", "snapshots", "cli-snaps", "team-cli"}));
+    ASSERT_EQ(list.size(), 2u) << list.dump();
+    EXPECT_EQ(list[1]["snapshot_id"], first);
+    EXPECT_EQ(list[1]["label"], "first");
+    EXPECT_TRUE(list[0]["label"].is_null()) << "a snapshot made without a label has none";
+    for (const auto& row : list) {
+        EXPECT_EQ(row["project_id"], "cli-snaps");
+        EXPECT_TRUE(row["size_bytes"].is_number_integer() && row["size_bytes"].get<std::int64_t>() > 0) << row.dump();
+        EXPECT_EQ(row["created_at"].get<std::string>().back(), 'Z');
+    }
+    CliRun human = as_admin({"snapshots", "cli-snaps", "team-cli"});
+    ASSERT_EQ(human.code, 0) << human.err;
+    EXPECT_EQ(human.out.rfind("snapshot_id\tcreated_at\tsize_bytes\tlabel\n" + list[0]["snapshot_id"].get<std::string>() + "\t", 0), 0u)
+        << human.out;
+    EXPECT_NE(human.out.find("\n" + first + "\t"), std::string::npos) << human.out;
+    EXPECT_NE(human.out.find("\tfirst\n"), std::string::npos) << human.out;
+    for (const CliRun* run : {&second, &human}) {
+        expect_masked(*run, p["password"]);
+        EXPECT_EQ(run->out.find("postgresql://"), std::string::npos) << run->out;
+        expect_no_secret(*run, p["password"]);
+    }
+}
+TEST_F(WithServer, DropSnapshotDropsOnceAndThenFindsNothingToDrop) {
+    project_with_orders("cli-drop", "(1)");
+    const std::string id = json_of(as_admin({"--json", "snapshot", "cli-drop", "team-cli"}))["snapshot_id"];
+    CliRun r = as_admin({"drop-snapshot", "cli-drop", "team-cli", id});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "dropped snapshot " + id + " of cli-drop\n");
+    CliRun again = as_admin({"--json", "drop-snapshot", "cli-drop", "team-cli", id});
+    ASSERT_EQ(again.code, 0) << again.err;
+    EXPECT_EQ(json_of(again), (nlohmann::json{{"project_id", "cli-drop"}, {"snapshot_id", id}, {"dropped", false}}));
+    EXPECT_EQ(as_admin({"drop-snapshot", "cli-drop", "team-cli", id}).out,
+              "nothing to drop: cli-drop has no snapshot " + id + "\n");
+    EXPECT_EQ(json_of(as_admin({"--json", "snapshots", "cli-drop", "team-cli"})), nlohmann::json::array());
+    CliRun restore = as_admin({"restore", "cli-drop", "team-cli", id});
+    EXPECT_EQ(restore.code, 1) << "a dropped snapshot is not this project's any more: " << restore.err;
+    EXPECT_NE(restore.err.find("P0002"), std::string::npos) << restore.err;
+}
+TEST_F(WithServer, ABranchFromCurrentLogsInAsItsOwnRoleAndSeesTheProjectsData) {
+    const nlohmann::json parent = project_with_orders("cli-br", "(1), (2)");
+    CliRun r = as_admin({"--json", "branch", "cli-br", "team-cli", "pr-1"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const nlohmann::json b = json_of(r);
+    EXPECT_EQ(b["project_id"], "cli-br~pr-1");
+    EXPECT_EQ(b["owner_id"], "team-cli");
+    EXPECT_EQ(b["created"], true);
+    EXPECT_NE(b["username"], parent["username"]);
+    EXPECT_NE(b["database_name"], parent["database_name"]);
+    EXPECT_NE(b["password"], parent["password"]);
+    EXPECT_EQ(as_project(b["database_url"], "SELECT current_user"), b["username"].get<std::string>());
+    EXPECT_EQ(orders_in(b["database_url"]), "1,2");
+    // Its own copy: a write in the branch leaves the project alone.
+    ASSERT_EQ(as_project(b["database_url"], "INSERT INTO orders VALUES (3)"), "");
+    EXPECT_EQ(orders_in(parent["database_url"]), "1,2");
+    // Idempotent: the same branch again, whatever source the second call names.
+    const nlohmann::json again = json_of(as_admin({"--json", "branch", "cli-br", "team-cli", "pr-1", "--source", "empty"}));
+    EXPECT_EQ(again["created"], false);
+    EXPECT_TRUE(again["password"] == b["password"] && again["database_url"] == b["database_url"]);
+    EXPECT_EQ(orders_in(b["database_url"]), "1,2,3");
+}
+TEST_F(WithServer, ABranchPrintsItsConnectionInfoMasked) {
+    project_with_orders("cli-br-human", "(1)");
+    CliRun r = as_admin({"branch", "cli-br-human", "team-cli", "preview"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const nlohmann::json b = json_of(as_admin({"--json", "branch", "cli-br-human", "team-cli", "preview"}));
+    EXPECT_EQ(r.out.rfind("project_id     cli-br-human~preview\n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("password       ********\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("database_url   postgresql://" + b["username"].get<std::string>() + ":********@"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("created        true\n"), std::string::npos) << r.out;
+    expect_masked(r, b["password"]);
+    expect_no_secret(r, b["password"]);
+}
+TEST_F(WithServer, ABranchFromEmptyHasNoneOfTheProjectsTables) {
+    project_with_orders("cli-br-empty", "(1)");
+    const nlohmann::json b = json_of(as_admin({"--json", "branch", "cli-br-empty", "team-cli", "blank", "--source", "empty"}));
+    EXPECT_EQ(as_project(b["database_url"], "SELECT current_user"), b["username"].get<std::string>());
+    EXPECT_EQ(as_project(b["database_url"], "SELECT to_regclass('public.orders') IS NULL"), "t");
+}
+TEST_F(WithServer, ABranchFromASnapshotSeesTheDataAsItWasThen) {
+    const nlohmann::json p = project_with_orders("cli-br-snap", "(1)");
+    const std::string id = json_of(as_admin({"--json", "snapshot", "cli-br-snap", "team-cli"}))["snapshot_id"];
+    ASSERT_EQ(as_project(p["database_url"], "INSERT INTO orders VALUES (2)"), "");
+    const nlohmann::json b = json_of(as_admin({"--json", "branch", "cli-br-snap", "team-cli", "then", "--source", id}));
+    EXPECT_EQ(as_project(b["database_url"], "SELECT current_user"), b["username"].get<std::string>());
+    EXPECT_EQ(orders_in(b["database_url"]), "1");
+    EXPECT_EQ(orders_in(p["database_url"]), "1,2") << "the project is left as it is";
+}
+TEST_F(WithServer, ABranchsUrlLogsInToNoOtherDatabaseAndTheProjectsToNotTheBranchs) {
+    const nlohmann::json p = project_with_orders("cli-br-fence", "(1)");
+    const nlohmann::json b = json_of(as_admin({"--json", "branch", "cli-br-fence", "team-cli", "fenced"}));
+    auto with_database = [](std::string url, const std::string& database) {
+        return url.replace(url.rfind('/') + 1, std::string::npos, database);
+    };
+    for (const std::string other : {p["database_name"].get<std::string>(), std::string("meta"), std::string("postgres")}) {
+        const std::string refused = as_project(with_database(b["database_url"], other), "SELECT 1");
+        EXPECT_EQ(refused.rfind("(failed)", 0), 0u) << "the branch's role entered " << other;
+        EXPECT_EQ(refused.find(b["password"].get<std::string>()), std::string::npos);
+    }
+    EXPECT_EQ(as_project(with_database(p["database_url"], b["database_name"]), "SELECT 1").rfind("(failed)", 0), 0u)
+        << "the project's role entered its branch's database";
+}
+TEST_F(WithServer, ABranchKeepsTheExpiryItWasGivenInUtc) {
+    project_with_orders("cli-br-exp", "(1)");
+    CliRun r = as_admin({"branch", "cli-br-exp", "team-cli", "short", "--expires-at", "2031-01-02T05:04:05.25+02:00"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(as_superuser("SELECT expires_at AT TIME ZONE 'UTC' FROM claudable.databases WHERE project_id = 'cli-br-exp~short'"),
+              "2031-01-02 03:04:05.25");
+}
+TEST_F(WithServer, AWrongOwnerIsRefusedWithExit4ByEveryNewCommandAndNothingChanges) {
+    const nlohmann::json p = project_with_orders("cli-own", "(1)");
+    const std::string id = json_of(as_admin({"--json", "snapshot", "cli-own", "team-cli"}))["snapshot_id"];
+    const nlohmann::json before = json_of(as_admin({"--json", "snapshots", "cli-own", "team-cli"}));
+    const std::vector<std::vector<std::string>> calls = {
+        {"snapshot", "cli-own", "intruder"},          {"snapshots", "cli-own", "intruder"},
+        {"restore", "cli-own", "intruder", id},       {"drop-snapshot", "cli-own", "intruder", id},
+        {"branch", "cli-own", "intruder", "stolen"},  {"branch", "cli-own", "intruder", "stolen", "--source", id}};
+    for (const auto& call : calls) {
+        CliRun r = as_admin(call);
+        EXPECT_EQ(r.code, 4) << call[0] << ": " << r.err;
+        EXPECT_NE(r.err.find("42501"), std::string::npos) << call[0] << ": " << r.err;
+        EXPECT_EQ(r.out, "") << call[0];
+        expect_no_secret(r, p["password"]);
+    }
+    EXPECT_EQ(json_of(as_admin({"--json", "snapshots", "cli-own", "team-cli"})), before) << "no snapshot made or dropped";
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id LIKE 'cli-own~%'"), "0") << "no branch";
+    EXPECT_EQ(json_of(as_admin({"--json", "provision", "cli-own", "team-cli"}))["password"], p["password"]);
+}
+TEST_F(WithServer, ABadBranchIdExitsWith3AndCreatesNothing) {
+    project_with_orders("cli-badbr", "(1)");
+    for (const std::string bad : {std::string("bad id!"), std::string("-lead"), std::string("a~b"), std::string(64, 'a'),
+                                  std::string(""), std::string("x\nSET ROLE postgres"), std::string("../../x")}) {
+        CliRun r = as_admin({"branch", "cli-badbr", "team-cli", "--", bad});  // after --: "-lead" is no option
+        EXPECT_EQ(r.code, 3) << "[" << bad << "]: " << r.err;
+        EXPECT_NE(r.err.find("22023"), std::string::npos) << r.err;
+        EXPECT_EQ(r.out, "");
+        expect_no_secret(r);
+    }
+    EXPECT_EQ(as_admin({"branch", "cli-badbr", "team-cli", "ok", "--source", "snap-nothex00000"}).code, 3)
+        << "a source that is neither current, empty nor a snapshot id";
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id LIKE 'cli-badbr~%'"), "0");
+}
+TEST_F(WithServer, ABranchOfABranchExitsWith3) {
+    project_with_orders("cli-br-deep", "(1)");
+    ASSERT_EQ(as_admin({"branch", "cli-br-deep", "team-cli", "one"}).code, 0);
+    CliRun r = as_admin({"branch", "cli-br-deep~one", "team-cli", "two"});
+    EXPECT_EQ(r.code, 3) << r.err;
+    EXPECT_NE(r.err.find("0A000"), std::string::npos) << r.err;
+    expect_no_secret(r);
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id LIKE 'cli-br-deep~one~%'"), "0");
+}
+TEST_F(WithServer, AnotherProjectsSnapshotIsRefusedAndChangesNothing) {
+    const nlohmann::json mine = project_with_orders("cli-mine", "(1)");
+    project_with_orders("cli-theirs", "(7)");
+    const std::string theirs = json_of(as_admin({"--json", "snapshot", "cli-theirs", "team-cli"}))["snapshot_id"];
+    CliRun restore = as_admin({"restore", "cli-mine", "team-cli", theirs});
+    EXPECT_EQ(restore.code, 1) << restore.err;
+    EXPECT_NE(restore.err.find("P0002"), std::string::npos) << restore.err;
+    EXPECT_EQ(orders_in(mine["database_url"]), "1");
+    CliRun branch = as_admin({"branch", "cli-mine", "team-cli", "theirs", "--source", theirs});
+    EXPECT_EQ(branch.code, 1) << branch.err;
+    EXPECT_NE(branch.err.find("P0002"), std::string::npos) << branch.err;
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id = 'cli-mine~theirs'"), "0");
+    EXPECT_EQ(json_of(as_admin({"--json", "drop-snapshot", "cli-mine", "team-cli", theirs}))["dropped"], false);
+    EXPECT_EQ(json_of(as_admin({"--json", "snapshots", "cli-theirs", "team-cli"})).size(), 1u) << "theirs is still there";
+    for (const CliRun* r : {&restore, &branch}) expect_no_secret(*r, mine["password"]);
+}
+
+namespace {
+// How many snapshots `project` has (labelled `label` when given), once the worker of a call
+// whose connection was lost had time to finish alone.
+std::string snapshots_made(const std::string& project, const std::string& label = {}) {
+    const std::string sql = "SELECT count(*) FROM claudable_snapshots('" + project + "', 'team-cli')" +
+                            (label.empty() ? std::string() : " WHERE label = '" + label + "'");
+    std::string count;
+    for (int i = 0; i < 100 && (count = as_superuser(sql)) == "0"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return count;
+}
+}  // namespace
+
+TEST_F(WithServer, ASnapshotWhoseConnectionIsLostIsReportedAsUnknownAndNotResent) {
+    project_with_orders("cli-lost-snap", "(1)");
+    CliRun r = run_and_lose_the_connection({"--retry-seconds", "30", "snapshot", "cli-lost-snap", "team-cli"},
+                                           "claudable.projects WHERE project_id = 'cli-lost-snap'");
+    EXPECT_EQ(r.code, 7) << r.err;
+    EXPECT_NE(r.err.find("may or may not have taken effect"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("retrying"), std::string::npos) << "a snapshot is never re-sent: " << r.err;
+    expect_no_secret(r);
+    EXPECT_EQ(snapshots_made("cli-lost-snap"), "1") << "the server made exactly one snapshot";
+}
+TEST_F(WithServer, ARestoreWhoseConnectionIsLostIsReportedAsUnknownAndNotResent) {
+    project_with_orders("cli-lost-restore", "(1)");
+    const std::string id = json_of(as_admin({"--json", "snapshot", "cli-lost-restore", "team-cli"}))["snapshot_id"];
+    CliRun r = run_and_lose_the_connection({"--retry-seconds", "30", "restore", "cli-lost-restore", "team-cli", id},
+                                           "claudable.projects WHERE project_id = 'cli-lost-restore'");
+    EXPECT_EQ(r.code, 7) << r.err;
+    EXPECT_NE(r.err.find("may or may not have taken effect"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("retrying"), std::string::npos) << "a restore is never re-sent: " << r.err;
+    expect_no_secret(r);
+    EXPECT_EQ(snapshots_made("cli-lost-restore", "before restore of " + id), "1")
+        << "the server restored exactly once (one before-restore snapshot)";
 }
 
 namespace {

@@ -113,3 +113,116 @@ TEST_F(KeptConnection, ARotateAfterARestartReturnsTheNewPassword) {
                            " AND project_id = 'lib-kept-rotate' AND outcome = 'succeeded'"),
               "1");
 }
+
+// A snapshot and a restore are not idempotent: on a kept connection the server ended while it
+// sat idle, each is written once, on a new connection, and returns its own result.
+TEST_F(KeptConnection, ASnapshotAfterARestartIsMadeOnce) {
+    client->provision("lib-kept-snap", "team-lib");
+    restart_under_the_kept_connection();
+    std::string id;
+    try {
+        id = client->snapshot("lib-kept-snap", "team-lib", "after a restart").snapshot_id;
+    } catch (const claudable::Error& e) {
+        FAIL() << "SQLSTATE " << e.sqlstate() << ": " << e.what();
+    }
+    EXPECT_EQ(retries, 0) << "the ended session was seen before sending";
+    const auto list = client->snapshots("lib-kept-snap", "team-lib");
+    ASSERT_EQ(list.size(), 1u) << "exactly one snapshot";
+    EXPECT_EQ(list[0].snapshot_id, id);
+    EXPECT_EQ(list[0].label, std::optional<std::string>("after a restart"));
+}
+TEST_F(KeptConnection, ARestoreAfterARestartIsSentOnceAndReturnsTheProjectsRow) {
+    const claudable::ProvisionedProject before = client->provision("lib-kept-restore", "team-lib");
+    const std::string id = client->snapshot("lib-kept-restore", "team-lib").snapshot_id;
+    restart_under_the_kept_connection();
+    claudable::ProvisionedProject restored;
+    try {
+        restored = client->restore("lib-kept-restore", "team-lib", id);
+    } catch (const claudable::Error& e) {
+        FAIL() << "SQLSTATE " << e.sqlstate() << ": " << e.what();
+    }
+    EXPECT_EQ(retries, 0);
+    EXPECT_FALSE(restored.created);
+    // Compared, never printed: a failure shows no password.
+    EXPECT_TRUE(restored.password.reveal() == before.password.reveal() &&
+                restored.database_url.reveal() == before.database_url.reveal())
+        << "the same password and URL";
+    int before_restore = 0;
+    for (const auto& s : client->snapshots("lib-kept-restore", "team-lib"))
+        before_restore += s.label == std::optional<std::string>("before restore of " + id);
+    EXPECT_EQ(before_restore, 1) << "the server restored exactly once";
+}
+
+namespace {
+// The library's typed errors for the 0.7.0 calls, against the suite's cluster as README's deploy role.
+class SnapshotsAndBranches : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_FALSE(env("CLAUDABLE_TEST_ADMIN_URL").empty()) << "CLAUDABLE_TEST_ADMIN_URL is not set: run test/client/client_suite.sh";
+        ASSERT_FALSE(env("CLAUDABLE_TEST_SUPERUSER_PSQL").empty()) << "CLAUDABLE_TEST_SUPERUSER_PSQL is not set";
+        client = std::make_unique<claudable::Client>(env("CLAUDABLE_TEST_ADMIN_URL"));
+    }
+    // The SQLSTATE of the error `call` throws as `Kind`; "(no error)" or "(another type: ...)" else.
+    template <typename Kind, typename Call>
+    static std::string thrown(Call&& call) {
+        try {
+            call();
+        } catch (const Kind& e) {
+            return e.sqlstate();
+        } catch (const claudable::Error& e) {
+            return "(another type: " + e.sqlstate() + ")";
+        }
+        return "(no error)";
+    }
+    std::unique_ptr<claudable::Client> client;
+};
+}  // namespace
+
+TEST_F(SnapshotsAndBranches, AWrongOwnerIsPermissionDeniedForEveryCall) {
+    client->provision("lib-own", "team-lib");
+    const std::string id = client->snapshot("lib-own", "team-lib").snapshot_id;
+    using claudable::PermissionDenied;
+    EXPECT_EQ(thrown<PermissionDenied>([&] { client->snapshot("lib-own", "intruder"); }), "42501");
+    EXPECT_EQ(thrown<PermissionDenied>([&] { client->snapshots("lib-own", "intruder"); }), "42501");
+    EXPECT_EQ(thrown<PermissionDenied>([&] { client->restore("lib-own", "intruder", id); }), "42501");
+    EXPECT_EQ(thrown<PermissionDenied>([&] { client->drop_snapshot("lib-own", "intruder", id); }), "42501");
+    EXPECT_EQ(thrown<PermissionDenied>([&] { client->branch("lib-own", "intruder", "stolen"); }), "42501");
+    EXPECT_EQ(thrown<PermissionDenied>([&] { client->branch("lib-own", "intruder", "stolen", id); }), "42501");
+    EXPECT_EQ(client->snapshots("lib-own", "team-lib").size(), 1u) << "nothing was made or dropped";
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id LIKE 'lib-own~%'"), "0");
+}
+TEST_F(SnapshotsAndBranches, ABadBranchIdIsInvalidInput) {
+    client->provision("lib-badbr", "team-lib");
+    for (const std::string bad : {std::string("bad id!"), std::string("_lead"), std::string("a~b"), std::string(64, 'b'),
+                                  std::string()})
+        EXPECT_EQ(thrown<claudable::InvalidInput>([&] { client->branch("lib-badbr", "team-lib", bad); }), "22023") << bad;
+    EXPECT_EQ(thrown<claudable::InvalidInput>([&] { client->branch("lib-badbr", "team-lib", "ok", "yesterday"); }), "22023")
+        << "a source that is neither current, empty nor a snapshot id";
+    EXPECT_EQ(thrown<claudable::InvalidInput>([&] { client->restore("lib-badbr", "team-lib", "snap-XYZ"); }), "22023");
+    EXPECT_EQ(thrown<claudable::InvalidInput>([&] { client->snapshot("lib-badbr", "team-lib", std::string(201, 'l')); }),
+              "22023");
+    EXPECT_EQ(thrown<claudable::InvalidInput>([&] { client->snapshot("lib-badbr", "team-lib", std::string("a\nb")); }),
+              "22023");
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id LIKE 'lib-badbr~%'"), "0");
+    EXPECT_TRUE(client->snapshots("lib-badbr", "team-lib").empty());
+}
+TEST_F(SnapshotsAndBranches, ABranchOfABranchIsInvalidInput) {
+    client->provision("lib-deep", "team-lib");
+    EXPECT_TRUE(client->branch("lib-deep", "team-lib", "one").created);
+    EXPECT_EQ(thrown<claudable::InvalidInput>([&] { client->branch("lib-deep~one", "team-lib", "two"); }), "0A000");
+}
+TEST_F(SnapshotsAndBranches, ABranchIsAProjectTheOtherCallsTakeWithTheParentsOwner) {
+    client->provision("lib-br", "team-lib");
+    const claudable::ProvisionedProject b = client->branch("lib-br", "team-lib", "pr-7", "empty");
+    EXPECT_EQ(b.project_id, "lib-br~pr-7");
+    EXPECT_TRUE(client->provision("lib-br~pr-7", "team-lib").password.reveal() == b.password.reveal());
+    EXPECT_EQ(client->snapshot("lib-br~pr-7", "team-lib").project_id, "lib-br~pr-7");
+    EXPECT_TRUE(client->deprovision("lib-br~pr-7", "team-lib"));
+    EXPECT_EQ(as_superuser("SELECT count(*) FROM claudable.projects WHERE project_id = 'lib-br~pr-7'"), "0");
+}
+TEST_F(SnapshotsAndBranches, ABranchKeepsTheExpiryItWasGiven) {
+    client->provision("lib-exp", "team-lib");
+    client->branch("lib-exp", "team-lib", "until", "current", claudable::parse_timestamp("2031-01-02T03:04:05.123456Z"));
+    EXPECT_EQ(as_superuser("SELECT expires_at AT TIME ZONE 'UTC' FROM claudable.databases WHERE project_id = 'lib-exp~until'"),
+              "2031-01-02 03:04:05.123456");
+}

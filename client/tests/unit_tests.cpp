@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "claudable/client.hpp"
 #include "claudable/env_file.hpp"
 #include "claudable/errors.hpp"
 #include "claudable/pgbouncer_config.hpp"
@@ -451,6 +452,14 @@ TEST(Errors, ASessionTheServerEndedIsTransient) {
         EXPECT_EQ(exit_code_of(ended), 6) << ended;
     }
 }
+TEST(Errors, ABranchOfABranchIsInvalidInput) {
+    EXPECT_THROW(throw_for_sqlstate("0A000", "m"), InvalidInput);
+    EXPECT_EQ(exit_code_of("0A000"), 3);
+}
+TEST(Errors, SessionsThatDidNotEndInTimeAreTransient) {
+    EXPECT_THROW(throw_for_sqlstate("55006", "m"), TransientError);
+    EXPECT_EQ(exit_code_of("55006"), 6);
+}
 TEST(Faults, ASessionTheServerEndedAsTheAnswerToACallMayHaveRunIt) {
     for (const char* ended : {"57P01", "57P02"})
         EXPECT_THROW(detail::throw_for_answer(ended, "terminating connection due to administrator command"),
@@ -595,4 +604,53 @@ TEST(PoolerSyncSchedule, FailuresBackOffDoublingUpToTheMaximumAndASuccessResetsI
     schedule.starting();
     schedule.succeeded(at(0));
     EXPECT_EQ(schedule.failed(at(0)).count(), 250);
+}
+
+// ---- expires_at: RFC 3339 in, UTC out ------------------------------------------------------
+namespace {
+// The refusal of `text` as a message, or "" when it was taken.
+std::string refusal_of(const std::string& text) {
+    try {
+        parse_timestamp(text);
+    } catch (const InvalidInput& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+TEST(Timestamp, ReadsUtcAndWritesItBackWithMicroseconds) {
+    EXPECT_EQ(format_timestamp(parse_timestamp("2026-12-31T23:59:58Z")), "2026-12-31T23:59:58.000000Z");
+    EXPECT_EQ(format_timestamp(parse_timestamp("2026-12-31t23:59:58.5z")), "2026-12-31T23:59:58.500000Z");
+    EXPECT_EQ(format_timestamp(parse_timestamp("2026-12-31 23:59:58.123456789Z")), "2026-12-31T23:59:58.123456Z")
+        << "past microseconds the fraction is cut";
+}
+TEST(Timestamp, AppliesTheOffset) {
+    EXPECT_EQ(format_timestamp(parse_timestamp("2027-01-01T02:00:00+02:00")), "2027-01-01T00:00:00.000000Z");
+    EXPECT_EQ(format_timestamp(parse_timestamp("2026-12-31T19:30:00-04:30")), "2027-01-01T00:00:00.000000Z");
+    EXPECT_EQ(parse_timestamp("2026-02-28T23:00:00-01:00"), parse_timestamp("2026-03-01T00:00:00Z"));
+}
+TEST(Timestamp, IsTheSameInstantAsTheSystemClocks) {
+    EXPECT_EQ(parse_timestamp("1970-01-01T00:00:01Z").time_since_epoch(), std::chrono::seconds(1));
+    const auto now = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    EXPECT_EQ(parse_timestamp(format_timestamp(now)), now);
+}
+TEST(Timestamp, RefusesATimeWithoutAnOffset) {
+    // The server would read it in its session's TimeZone: which instant it is would depend on it.
+    EXPECT_NE(refusal_of("2026-12-31T00:00:00"), "");
+    EXPECT_NE(refusal_of("2026-12-31"), "");
+}
+TEST(Timestamp, RefusesWhatIsNotATime) {
+    for (const char* text : {"", "tomorrow", "now", "infinity", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z",
+                             "2026-12-31T24:00:00Z", "2026-12-31T00:60:00Z", "2026-12-31T00:00:60Z", "0000-01-01T00:00:00Z",
+                             "2026-12-31T00:00:00+24:00", "2026-12-31T00:00:00+0200", "2026-12-31T00:00:00.Z",
+                             "2026-12-31T00:00:00Z ", " 2026-12-31T00:00:00Z", "2026-12-31T00:00:00Z; DROP TABLE x",
+                             "+2026-12-31T00:00:00Z", "2026-1-31T00:00:00Z", "1767139200"})
+        EXPECT_NE(refusal_of(text), "") << "taken: " << text;
+}
+TEST(Timestamp, ARefusalNamesTheRuleAndNeverEchoesTheText) {
+    const std::string pasted = "postgresql://deploy:s3cret@db/meta";
+    const std::string message = refusal_of(pasted);
+    EXPECT_NE(message.find("RFC 3339"), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+    EXPECT_EQ(message.find("postgresql://"), std::string::npos) << message;
 }

@@ -2,6 +2,8 @@
 
 #include "api/sql_api.hpp"
 
+#include "api/call_support.hpp"
+
 #include <optional>
 
 #include "crypto/scram.hpp"
@@ -21,63 +23,6 @@
 namespace claudable {
 namespace {
 
-constexpr const char* library_version = "0.6.1";
-
-struct ProjectArguments {
-    std::string project_id;
-    std::string owner_id;
-};
-
-ProjectArguments project_arguments(const pg::Arguments& arguments) {
-    const std::optional<std::string> project_id = arguments.string(0);
-    const std::optional<std::string> owner_id = arguments.string(1);
-    validate_identifier("project_id", project_id ? &*project_id : nullptr);
-    validate_identifier("owner_id", owner_id ? &*owner_id : nullptr);
-    return ProjectArguments{*project_id, *owner_id};
-}
-
-CallerContext caller_context(const settings::Values& values) {
-    CallerContext context;
-    context.actor = pg::session_user_name();
-    context.fault_point = armed_fault_point();
-    context.key_file = values.key_file;
-    context.worker_start_timeout_ms = values.worker_start_timeout_ms;
-    context.worker_timeout_ms = values.worker_timeout_ms;
-    context.requested_at_us = pg::now_us();
-    return context;
-}
-
-ProvisionRequest provision_request(const std::string& project_id, const std::string& owner_id,
-                                   const settings::Values& values, ProvisionMode mode) {
-    ProvisionRequest request{project_id, owner_id, mode, {}};
-    ProjectSettings& s = request.settings;
-    s.template_name = values.template_name;
-    s.host = values.host;
-    s.port = values.port;
-    s.connection_limit = values.connection_limit;
-    s.role_settings = values.role_settings;
-    s.max_projects = values.max_projects;
-    s.max_projects_per_owner = values.max_projects_per_owner;
-    s.spare_databases = values.spare_databases;
-    s.pooler_auth_user = values.pooler_auth_user;
-    return request;
-}
-
-// The library works on the SQL objects of its own version only: a server whose package
-// was upgraded but whose extension was not gets told what to run, not a confusing error.
-void require_current_schema() {
-    static bool checked = false;
-    if (checked) return;
-    auto rows = pg::query("SELECT e.extversion FROM pg_catalog.pg_extension AS e WHERE e.extname = 'claudable'");
-    const std::string installed = rows.empty() ? "(none)" : rows[0][0].value_or("");
-    if (installed != library_version)
-        fail(sqlstate::object_not_in_prerequisite_state,
-             "claudable: the library is version " + std::string(library_version) +
-                 " but the extension's SQL objects in this database are version " + installed,
-             {}, "Run ALTER EXTENSION claudable UPDATE in this database.");
-    checked = true;
-}
-
 void require_superuser(const char* function, const char* why) {
     if (!pg::is_superuser())
         fail(sqlstate::insufficient_privilege, std::string("claudable: only a superuser may call ") + function + ": " + why);
@@ -88,55 +33,6 @@ std::string required_text_argument(const pg::Arguments& arguments, const char* n
     if (!value || value->empty())
         fail(sqlstate::invalid_parameter_value, std::string("claudable: ") + name + " must not be empty");
     return *value;
-}
-
-// A refusal raised in this backend would vanish with the caller's transaction, so its
-// event goes through the refusal queue (worker/refusal_queue.hpp), not one worker per call.
-// Its LOG line is written by the drainer, once per event: a flood of refusals from any
-// number of sessions stays a line a minute.
-[[noreturn]] void refuse_and_audit_other_owner(const ProjectArguments& args, const char* action) {
-    queue_refusal(Refusal{action, args.project_id, args.owner_id, pg::session_user_name()});
-    refuse_other_owner(args.project_id);
-}
-
-// The row of claudable_provision and claudable_rotate_password: decrypts the password
-// and builds the URL only for the moment the row is formed.
-pg::ResultRow project_row(const ProjectReply& reply, const std::string& project_id, const settings::Values& values) {
-    const SecretKey& key = key_with_fingerprint(reply.record.key_fingerprint, values.key_file);
-    std::string password = open_sealed(key, reply.record.sealed_password, project_id);
-    ConnectionTarget target{reply.record.username, password, reply.record.host, reply.record.port,
-                            reply.record.database_name, values.sslmode};
-    std::string url = database_url(target);
-    // Through the pooler the database keeps its name: `claudable pgbouncer-config` writes
-    // one [databases] entry per project under that name.
-    pg::ResultCell pooled_url;
-    if (!values.pooler_host.empty()) {
-        target.host = values.pooler_host;
-        target.port = values.pooler_port;
-        pooled_url = database_url(target);
-    }
-    wipe(target.password);
-    const ProjectRecord& r = reply.record;
-    pg::ResultRow row{{r.project_id, r.owner_id, r.database_name, r.username, std::move(password), r.host, r.port,
-                       std::move(url), reply.created, pg::Timestamp{r.created_at}, std::move(pooled_url)},
-                      true};
-    return row;
-}
-
-// The record, its key loaded. A key rotation that commits between reading the row and
-// loading its key (READ COMMITTED) is met by reading the row once more.
-std::optional<ProjectRecord> find_project_with_key(const std::string& project_id, const settings::Values& values) {
-    std::optional<ProjectRecord> record = find_project(project_id);
-    if (!record || record->status != "ready") return record;
-    try {
-        key_with_fingerprint(record->key_fingerprint, values.key_file);
-    } catch (const Failure& failure) {
-        if (failure.from_postgres()) throw;  // a cancel, an SPI error: never swallowed
-        std::optional<ProjectRecord> again = find_project(project_id);
-        if (!again || again->key_fingerprint == record->key_fingerprint) throw;
-        return again;
-    }
-    return record;
 }
 
 // Each recorded project, its stored password opened, and its role's verifier: the password
@@ -217,6 +113,11 @@ pg::Result provision(const pg::Arguments& arguments) {
     ProjectReply reply;
     std::optional<ProjectRecord> existing = find_project_with_key(args.project_id, values);
     if (existing && existing->owner_id != args.owner_id) refuse_and_audit_other_owner(args, "provision");
+    // A branch is made by claudable_branch, which knows what to copy; here it is only
+    // returned (or healed).
+    if (!existing && is_branch_project_id(args.project_id))
+        fail("P0002", "claudable: branch \"" + args.project_id + "\" does not exist", {},
+             "Call claudable_branch(project_id, owner_id, branch_id, source) to make it.");
     // A project made before claudable.pooler_auth_user was set, or whose owner revoked the
     // lookup role's CONNECT, goes to a worker, which prepares its pooled login.
     if (existing && existing->status == "ready" && existing->role_exists && existing->database_exists &&
@@ -280,12 +181,16 @@ pg::Result move_host(const pg::Arguments& arguments) {
 
 pg::Result repair_project(const pg::Arguments& arguments) {
     const std::optional<std::string> project_id = arguments.string(0);
-    validate_identifier("project_id", project_id ? &*project_id : nullptr);
+    validate_project_id(project_id ? &*project_id : nullptr);
     require_current_schema();
     std::optional<ProjectRecord> existing = find_project(*project_id);
     if (!existing) fail("P0002", "claudable: project \"" + *project_id + "\" is not recorded");
     const settings::Values values = settings::current();
-    if (existing->status == "deprovisioning")  // finish what was asked
+    // Finish what was asked; a branch whose creation was interrupted is undone (claudable_branch
+    // makes it anew), and one past its expires_at is removed.
+    const bool expired = existing->expires_at != 0 && existing->expires_at <= pg::now_us();
+    const bool interrupted_branch = !existing->parent_project_id.empty() && existing->status == "provisioning";
+    if (existing->status == "deprovisioning" || interrupted_branch || (expired && existing->status == "ready"))
         return deprovision_in_worker(DeprovisionRequest{*project_id, existing->owner_id}, caller_context(values)).removed;
     return provision_in_worker(provision_request(*project_id, existing->owner_id, values, ProvisionMode::repair),
                                caller_context(values))
@@ -354,6 +259,10 @@ pg::Result owned_elsewhere(const pg::Arguments&) {
         "  JOIN pg_catalog.pg_database AS d ON d.oid = s.dbid"
         " WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND s.deptype = 'o'"
         "   AND d.datname::text <> p.database_name"
+        // a snapshot (or a restore's staging copy) holds the role's objects as they were,
+        // refuses connections and is counted apart (claudable.databases.snapshots_size_bytes)
+        "   AND NOT EXISTS (SELECT 1 FROM claudable.snapshots AS s"
+        "                    WHERE d.datname::text IN (s.database_name, s.staging_database))"
         " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2");
     pg::ResultRows rows;
     const CallerContext context = caller_context(settings::current());

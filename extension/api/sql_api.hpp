@@ -17,6 +17,8 @@
 //  claudable.limits()                               the limits in force, for SQL functions
 //  claudable.spare_settings()                       the pool's size and template, for SQL functions
 //  claudable.pooler_auth_user()                     claudable.pooler_auth_user, for claudable_check()
+//  claudable_snapshot / _snapshots / _restore / _drop_snapshot / _branch, claudable.settle_snapshots()
+//                                                   snapshots, restore and branches (api/versions_api.cpp)
 #pragma once
 
 #include "pg/sql_function.hpp"
@@ -24,6 +26,12 @@
 namespace claudable::api {
 
 pg::Result provision(const pg::Arguments& arguments);
+pg::Result snapshot(const pg::Arguments& arguments);
+pg::Result snapshots(const pg::Arguments& arguments);
+pg::Result restore(const pg::Arguments& arguments);
+pg::Result drop_snapshot(const pg::Arguments& arguments);
+pg::Result branch(const pg::Arguments& arguments);
+pg::Result settle_snapshots(const pg::Arguments& arguments);
 pg::Result deprovision(const pg::Arguments& arguments);
 pg::Result rotate_password(const pg::Arguments& arguments);
 pg::Result move_host(const pg::Arguments& arguments);

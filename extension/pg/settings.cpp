@@ -25,6 +25,10 @@ int worker_idle_timeout_setting = 2000;
 char* pooler_host_setting = nullptr;
 int pooler_port_setting = 6432;
 char* pooler_auth_user_setting = nullptr;
+int max_snapshots_per_project_setting = -1;
+int max_branches_per_project_setting = -1;
+int branch_ttl_setting = 0;
+int file_copy_threshold_kb_setting = 64 * 1024;
 
 // "name=value, name=value": names as PostgreSQL spells settings, values without quotes,
 // backslashes or commas. Returns false and a reason for anything else.
@@ -211,6 +215,27 @@ void define() {
                                    "gets the verifier lookup and grants it CONNECT, so pooled URLs work at once.",
                                    nullptr, &pooler_auth_user_setting, "", PGC_SIGHUP, 0, check_optional_role_name,
                                    nullptr, nullptr);
+        DefineCustomIntVariable("claudable.max_snapshots_per_project",
+                                "How many snapshots one project may keep (a restore's own included); -1 means no "
+                                "limit.",
+                                nullptr, &max_snapshots_per_project_setting, -1, -1, INT_MAX, PGC_SUSET, 0, nullptr,
+                                nullptr, nullptr);
+        DefineCustomIntVariable("claudable.max_branches_per_project",
+                                "How many branches one project may have; -1 means no limit.", nullptr,
+                                &max_branches_per_project_setting, -1, -1, INT_MAX, PGC_SUSET, 0, nullptr, nullptr,
+                                nullptr);
+        DefineCustomIntVariable("claudable.branch_ttl",
+                                "How long a new branch lives before claudable_reconcile() removes it, unless "
+                                "claudable_branch is given expires_at; 0 means until deprovisioned.",
+                                nullptr, &branch_ttl_setting, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr,
+                                nullptr);
+        // Measured (BENCHMARKS.md): WAL_LOG copies a small database faster than FILE_COPY's
+        // two checkpoints; past some size writing every block to WAL costs more.
+        DefineCustomIntVariable("claudable.file_copy_threshold",
+                                "Databases at least this large are copied (snapshot, restore, branch) with "
+                                "STRATEGY FILE_COPY, smaller ones with WAL_LOG.",
+                                nullptr, &file_copy_threshold_kb_setting, 64 * 1024, 0, INT_MAX, PGC_SUSET,
+                                GUC_UNIT_KB, nullptr, nullptr, nullptr);
     });
 }
 
@@ -237,7 +262,11 @@ Values current() {
                   worker_idle_timeout_setting,
                   text_or(pooler_host_setting, ""),
                   pooler_port_setting,
-                  text_or(pooler_auth_user_setting, "")};
+                  text_or(pooler_auth_user_setting, ""),
+                  max_snapshots_per_project_setting,
+                  max_branches_per_project_setting,
+                  branch_ttl_setting,
+                  static_cast<long long>(file_copy_threshold_kb_setting) * 1024};
 }
 
 std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text) {

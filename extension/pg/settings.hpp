@@ -32,6 +32,10 @@ struct Values {
     std::string pooler_host;      // claudable.pooler_host; empty: rows carry no pooled_database_url
     int pooler_port;              // claudable.pooler_port, default 6432 (PgBouncer's)
     std::string pooler_auth_user;  // claudable.pooler_auth_user: PgBouncer's auth_user; empty: none
+    int max_snapshots_per_project;  // claudable.max_snapshots_per_project, -1: unlimited
+    int max_branches_per_project;   // claudable.max_branches_per_project, -1: unlimited
+    int branch_ttl_s;               // claudable.branch_ttl in seconds, 0: none
+    long long file_copy_threshold;  // claudable.file_copy_threshold in bytes
 };
 
 // claudable.role_settings as (name, value) pairs; the syntax was checked when it was set.

@@ -17,10 +17,15 @@ public:
     // std::nullopt for SQL NULL.
     std::optional<std::string> string(int index) const;
     std::optional<int> integer(int index) const;
+    // A timestamptz, in microseconds since 2000-01-01.
+    std::optional<long long> timestamp(int index) const;
 
 private:
     void* call_info_;  // FunctionCallInfo
 };
+
+// A timestamptz's 'infinity' (DT_NOEND); '-infinity' is -infinity_us - 1 (DT_NOBEGIN).
+inline constexpr long long infinity_us = 0x7FFFFFFFFFFFFFFFLL;
 
 struct Timestamp {  // a timestamptz: microseconds since 2000-01-01
     long long value;

@@ -27,6 +27,12 @@ std::optional<int> Arguments::integer(int index) const {
     return static_cast<int>(DatumGetInt32(fcinfo->args[index].value));
 }
 
+std::optional<long long> Arguments::timestamp(int index) const {
+    auto* fcinfo = static_cast<FunctionCallInfo>(call_info_);
+    if (PG_ARGISNULL(index)) return std::nullopt;
+    return static_cast<long long>(DatumGetTimestampTz(fcinfo->args[index].value));
+}
+
 namespace {
 
 // One cell as PostgreSQL stores it; `is_null` set for a NULL.
@@ -135,3 +141,9 @@ CLAUDABLE_SQL_FUNCTION(claudable_written_verifiers, claudable::api::written_veri
 CLAUDABLE_SQL_FUNCTION(claudable_owned_elsewhere, claudable::api::owned_elsewhere)
 CLAUDABLE_SQL_FUNCTION(claudable_refill_spares, claudable::api::refill_spares)
 CLAUDABLE_SQL_FUNCTION(claudable_spare_settings, claudable::api::spare_settings)
+CLAUDABLE_SQL_FUNCTION(claudable_snapshot, claudable::api::snapshot)
+CLAUDABLE_SQL_FUNCTION(claudable_snapshots, claudable::api::snapshots)
+CLAUDABLE_SQL_FUNCTION(claudable_restore, claudable::api::restore)
+CLAUDABLE_SQL_FUNCTION(claudable_drop_snapshot, claudable::api::drop_snapshot)
+CLAUDABLE_SQL_FUNCTION(claudable_branch, claudable::api::branch)
+CLAUDABLE_SQL_FUNCTION(claudable_settle_snapshots, claudable::api::settle_snapshots)

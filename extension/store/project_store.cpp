@@ -23,6 +23,8 @@ ProjectRecord record_from(const pg::Row& row) {
     r.created_at = pg::as_int64(row[8]);
     r.key_fingerprint = row[9].value_or("");
     r.read_only = row[10] == "t";
+    r.parent_project_id = row[11].value_or("");
+    r.expires_at = pg::as_int64(row[12]);
     const CatalogPresence present = catalog_presence(r.username, r.database_name);
     r.role_exists = present.role;
     r.database_exists = present.database;
@@ -31,7 +33,8 @@ ProjectRecord record_from(const pg::Row& row) {
 
 #define PROJECT_COLUMNS                                                                                \
     "SELECT p.project_id, p.owner_id, p.database_name, p.username, p.password_sealed,"                \
-    "       p.host, p.port, p.status, p.created_at, p.key_fingerprint, p.read_only_since IS NOT NULL" \
+    "       p.host, p.port, p.status, p.created_at, p.key_fingerprint, p.read_only_since IS NOT NULL," \
+    "       p.parent_project_id, p.expires_at"                                                         \
     "  FROM claudable.projects AS p"                                                                   \
     " WHERE p.project_id = $1"
 
@@ -96,11 +99,41 @@ std::optional<std::string> project_holding_names(const std::string& project_id, 
 void insert_reservation(const ProjectRecord& r) {
     pg::query(
         "INSERT INTO claudable.projects (project_id, owner_id, database_name, username, password_sealed,"
-        "                                host, port, status, key_fingerprint, worker_pid)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', $8, pg_catalog.pg_backend_pid())",
+        "                                host, port, status, key_fingerprint, worker_pid, parent_project_id, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning', $8, pg_catalog.pg_backend_pid(), NULLIF($9, ''),"
+        "         CASE WHEN $10 <> 0 THEN '2000-01-01 00:00:00+00'::timestamptz + $10 * interval '1 microsecond' END)",
         {pg::text_param(r.project_id), pg::text_param(r.owner_id), pg::text_param(r.database_name),
          pg::text_param(r.username), pg::bytea_param(r.sealed_password), pg::text_param(r.host),
-         pg::int4_param(r.port), pg::text_param(r.key_fingerprint)});
+         pg::int4_param(r.port), pg::text_param(r.key_fingerprint), pg::text_param(r.parent_project_id),
+         pg::int8_param(r.expires_at)});
+}
+
+std::int64_t count_branches(const std::string& parent_project_id) {
+    auto rows = pg::query("SELECT pg_catalog.count(*) FROM claudable.projects AS p WHERE p.parent_project_id = $1",
+                          {pg::text_param(parent_project_id)});
+    return pg::as_int64(rows.at(0)[0]);
+}
+
+bool versions_under_way(const std::string& project_id) {
+    return !pg::query(
+                "SELECT 1 FROM pg_catalog.pg_stat_activity AS a"
+                " WHERE a.backend_type = 'claudable provisioner' AND a.state <> 'idle'"
+                "   AND a.pid <> pg_catalog.pg_backend_pid()"
+                "   AND a.pid IN (SELECT p.worker_pid FROM claudable.projects AS p"
+                "                  WHERE p.parent_project_id = $1 AND p.status <> 'ready'"
+                "                 UNION ALL"
+                "                 SELECT s.worker_pid FROM claudable.snapshots AS s"
+                "                  WHERE s.project_id = $1 AND s.state <> 'ready')",
+                {pg::text_param(project_id)})
+                .empty();
+}
+
+std::vector<std::string> branches_of(const std::string& parent_project_id) {
+    std::vector<std::string> branches;
+    for (const auto& row : pg::query("SELECT p.project_id FROM claudable.projects AS p WHERE p.parent_project_id = $1",
+                                     {pg::text_param(parent_project_id)}))
+        branches.push_back(row[0].value_or(""));
+    return branches;
 }
 
 void mark_ready(const std::string& project_id) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rules/project_names.hpp"
 
@@ -24,6 +25,8 @@ struct ProjectRecord {
     bool read_only = false;       // claudable_enforce_quotas() keeps the database read-only
     bool role_exists = false;     // a role of that name exists
     bool database_exists = false; // a database of that name exists, owned by that role
+    std::string parent_project_id;  // a branch's parent; "" for a project
+    std::int64_t expires_at = 0;    // a branch's expiry (TimestampTz); 0 for none
 };
 
 std::optional<ProjectRecord> find_project(const std::string& project_id);
@@ -54,7 +57,15 @@ bool looked_up_as_absent_after(const std::string& project_id, long long since_us
 
 // The id of another project that already holds either of these names.
 std::optional<std::string> project_holding_names(const std::string& project_id, const ProjectNames& names);
+// Writes the record as 'provisioning', with its parent and expiry if it is a branch.
 void insert_reservation(const ProjectRecord& record);
+// How many branches the project has (any status).
+std::int64_t count_branches(const std::string& parent_project_id);
+// Whether a worker other than this one is making one of the project's branches or
+// snapshots, or restoring one, right now.
+bool versions_under_way(const std::string& project_id);
+// The branches of a project, in no particular order.
+std::vector<std::string> branches_of(const std::string& parent_project_id);
 void mark_ready(const std::string& project_id);
 void mark_deprovisioning(const std::string& project_id);
 void replace_sealed_password(const std::string& project_id, const std::string& sealed_password,

@@ -16,7 +16,11 @@ inline constexpr const char* fault_points[] = {
     "before_reservation", "after_reservation", "after_role",   "after_database", "before_ready",  "deprovision_marked",
     "deprovision_locked_out",
     // inside the one transaction that claims a spare (worker/provisioner.cpp)
-    "claim_locked",      "claim_renamed", "claim_recorded"};
+    "claim_locked",      "claim_renamed", "claim_recorded",
+    // snapshots, restores and branches (worker/snapshots.cpp, worker/branches.cpp); *_copied,
+    // *_swapped and *_adopted sit inside the transaction that would commit the step
+    "snapshot_recorded", "snapshot_copied", "restore_recorded", "restore_staged", "restore_swapped",
+    "branch_reserved",   "branch_copied",   "branch_adopted"};
 inline constexpr int fault_lock_class = 0x636c6402;
 
 #ifdef CLAUDABLE_FAULT_INJECTION

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/project_store.hpp"
+#include "store/snapshot_store.hpp"
 
 namespace claudable {
 
@@ -41,11 +42,19 @@ enum class ProvisionMode {
     heal,    // a ready project whose role or database is gone: re-create it
 };
 
+// A branch being created: its parent, its expiry, and the parent's branch limit.
+struct BranchOrigin {
+    std::string parent_project_id;  // "" for an ordinary project
+    long long expires_at = 0;       // TimestampTz; 0 for none
+    int max_branches = -1;          // claudable.max_branches_per_project
+};
+
 struct ProvisionRequest {
     std::string project_id;
     std::string owner_id;
     ProvisionMode mode = ProvisionMode::create;
     ProjectSettings settings;
+    BranchOrigin branch;  // set for a branch from 'empty' (from the template, or a spare)
 };
 struct DeprovisionRequest {  // drop database and role, remove the record
     std::string project_id;
@@ -70,9 +79,46 @@ struct PreparePooledLoginRequest {  // connected to a project database (or a spa
     std::string database_name;
     std::string auth_user;
 };
+// How snapshots, restores and branches copy databases.
+struct CopySettings {
+    long long file_copy_threshold = 0;  // claudable.file_copy_threshold in bytes
+    int max_snapshots = -1;             // claudable.max_snapshots_per_project
+};
+struct SnapshotRequest {  // copy the project's database now
+    std::string project_id;
+    std::string owner_id;
+    std::string label;
+    CopySettings copy;
+};
+struct RestoreRequest {  // copy the snapshot, swap it in; the database swapped out becomes a snapshot
+    std::string project_id;
+    std::string owner_id;
+    std::string snapshot_id;
+    CopySettings copy;
+    ProjectSettings settings;
+};
+struct DropSnapshotRequest {
+    std::string project_id;
+    std::string owner_id;
+    std::string snapshot_id;
+};
+struct BranchRequest {  // a branch from 'current' or a snapshot ('empty' is a ProvisionRequest)
+    std::string project_id;  // the branch's: parent~branch_id
+    std::string owner_id;
+    std::string source;      // "current" or a snapshot_id of the parent
+    BranchOrigin branch;
+    CopySettings copy;
+    ProjectSettings settings;
+};
+struct AdoptCopyRequest {  // connected to a branch's new database: the parent's objects become the branch's
+    std::string parent_username;
+    std::string branch_username;
+};
+struct SettleSnapshotsRequest {};  // claudable_reconcile(): finish or undo what no worker is finishing
 using JobRequest = std::variant<ProvisionRequest, DeprovisionRequest, RotatePasswordRequest, RotateKeyRequest,
                                 InspectTemplateRequest, DropOwnedRequest, RefillSparesRequest, MeasureOwnedRequest,
-                                PreparePooledLoginRequest>;
+                                PreparePooledLoginRequest, SnapshotRequest, RestoreRequest, DropSnapshotRequest,
+                                BranchRequest, AdoptCopyRequest, SettleSnapshotsRequest>;
 
 struct WorkerRequest {
     CallerContext context;
@@ -105,8 +151,22 @@ struct MeasureOwnedReply {
     std::vector<OwnedThere> owned;
 };
 struct PreparePooledLoginReply {};
+struct SnapshotReply {
+    SnapshotRecord snapshot;
+};
+struct DropSnapshotReply {
+    bool dropped = false;
+};
+struct AdoptCopyReply {};
+struct Settled {  // one row of claudable.settle_snapshots()
+    std::string action, object, detail;
+};
+struct SettleSnapshotsReply {
+    std::vector<Settled> settled;
+};
 using WorkerReply = std::variant<ProjectReply, DeprovisionReply, RotateKeyReply, InspectTemplateReply, DropOwnedReply,
-                                 RefillSparesReply, MeasureOwnedReply, PreparePooledLoginReply>;
+                                 RefillSparesReply, MeasureOwnedReply, PreparePooledLoginReply, SnapshotReply,
+                                 DropSnapshotReply, AdoptCopyReply, SettleSnapshotsReply>;
 
 // What the job is doing, for messages: "provisioning", "rotating the password", ...
 const char* job_verb(const JobRequest& job);

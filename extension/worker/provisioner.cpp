@@ -1,6 +1,9 @@
 #include "rules/pure_cpp.hpp"  // first: this file stays free of PostgreSQL headers
 
 #include "worker/provisioner.hpp"
+#include "worker/project_steps.hpp"
+#include "worker/branches.hpp"
+#include "worker/snapshots.hpp"
 
 #include "testing/fault_injection.hpp"
 #include "store/key_store.hpp"
@@ -21,7 +24,6 @@
 #include "pg/transaction.hpp"
 
 namespace claudable {
-namespace {
 
 inline constexpr const char* configuration_limit_exceeded = "53400";
 
@@ -215,6 +217,10 @@ std::string describe(const std::string& project_id, const std::string& owner_id)
 // The project a job is about, if any: (project_id, owner_id).
 std::pair<std::string, std::string> project_of(const JobRequest& job) {
     if (const auto* r = std::get_if<ProvisionRequest>(&job)) return {r->project_id, r->owner_id};
+    if (const auto* r = std::get_if<SnapshotRequest>(&job)) return {r->project_id, r->owner_id};
+    if (const auto* r = std::get_if<RestoreRequest>(&job)) return {r->project_id, r->owner_id};
+    if (const auto* r = std::get_if<DropSnapshotRequest>(&job)) return {r->project_id, r->owner_id};
+    if (const auto* r = std::get_if<BranchRequest>(&job)) return {r->project_id, r->owner_id};
     if (const auto* r = std::get_if<DeprovisionRequest>(&job)) return {r->project_id, r->owner_id};
     if (const auto* r = std::get_if<RotatePasswordRequest>(&job)) return {r->project_id, r->owner_id};
     return {};
@@ -232,11 +238,17 @@ AuditEvent event_for(const JobRequest& job, const CallerContext& context, const 
 // The audit trail's name for a job.
 const char* action_name(const JobRequest& job) {
     if (const auto* r = std::get_if<ProvisionRequest>(&job))
-        return r->mode == ProvisionMode::repair ? "reconcile" : r->mode == ProvisionMode::heal ? "heal" : "provision";
+        return r->mode == ProvisionMode::repair ? "reconcile"
+               : r->mode == ProvisionMode::heal ? "heal"
+               : r->branch.parent_project_id.empty() ? "provision" : "branch";
     if (std::holds_alternative<DeprovisionRequest>(job)) return "deprovision";
     if (std::holds_alternative<RotatePasswordRequest>(job)) return "rotate";
     if (std::holds_alternative<RotateKeyRequest>(job)) return "rotate_key";
     if (std::holds_alternative<RefillSparesRequest>(job)) return "refill_spares";
+    if (std::holds_alternative<SnapshotRequest>(job)) return "snapshot";
+    if (std::holds_alternative<RestoreRequest>(job)) return "restore";
+    if (std::holds_alternative<DropSnapshotRequest>(job)) return "drop_snapshot";
+    if (std::holds_alternative<BranchRequest>(job)) return "branch";
     return "other";
 }
 
@@ -250,6 +262,14 @@ void ensure_pooled_login(const std::string& database_name, const std::string& au
     bool prepared = false;
     in_transaction([&] { prepared = pooled_login_prepared(database_name, auth_user); });
     if (!prepared) prepare_pooled_login(database_name, auth_user, context);
+}
+
+std::string stored_verifier(const ProjectRecord& record, const std::string& key_file) {
+    std::string password =
+        open_sealed(key_with_fingerprint(record.key_fingerprint, key_file), record.sealed_password, record.project_id);
+    const std::string verifier = scram_sha256_verifier(password);
+    wipe(password);
+    return verifier;
 }
 
 std::optional<ProjectRecord> lock_live_project(const std::string& project_id) {
@@ -313,6 +333,7 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
                  "Call claudable_provision again through the directory: it provisions the project where it is placed.");
         refuse_foreign_objects(names, marker);
         refuse_over_limits(request.owner_id, request.settings);
+        if (!request.branch.parent_project_id.empty()) refuse_unbranchable_parent(request.branch, request.owner_id);
         if (!request.settings.pooler_auth_user.empty()) require_pooler_auth_role(request.settings.pooler_auth_user);
         const ActiveKey key = active_key(context.key_file, true);
         std::optional<ClaimableSpare> spare =
@@ -327,6 +348,8 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
         ProjectRecord reservation{request.project_id, request.owner_id, names.database_name, names.username,
                                   seal(*key.key, password, request.project_id), request.settings.host, request.settings.port,
                                   "provisioning", 0, key.fingerprint};
+        reservation.parent_project_id = request.branch.parent_project_id;
+        reservation.expires_at = request.branch.expires_at;
         if (spare) {
             reach_fault_point(context.fault_point, "claim_locked");
             const std::string verifier = spare_has_password ? "" : scram_sha256_verifier(password);
@@ -373,10 +396,7 @@ ProjectReply provision_project(const ProvisionRequest& request, const CallerCont
             // from resealing the password between reading and using the key: the rotation
             // locks every record. So a tenant that holds its role's row delays no other project.
             record = lock_live_project(request.project_id);
-            std::string password = open_sealed(key_with_fingerprint(record->key_fingerprint, context.key_file),
-                                               record->sealed_password, request.project_id);
-            const std::string verifier = scram_sha256_verifier(password);
-            wipe(password);
+            const std::string verifier = stored_verifier(*record, context.key_file);
             change_tenant_rows(what, names.username, context.worker_timeout_ms,
                                [&] { ensure_role(names, verifier, marker, request.settings); });
         });
@@ -442,6 +462,13 @@ DeprovisionReply deprovision_project(const DeprovisionRequest& request, const Ca
         record = lock_project(request.project_id);
         if (!record) return;
         if (record->owner_id != request.owner_id) refuse_other_owner(request.project_id);
+        // A branch or snapshot being made copies this project's database; its removal waits.
+        // (A new one is refused once the project is marked below.)
+        if (versions_under_way(request.project_id))
+            fail(sqlstate::object_not_in_prerequisite_state,
+                 "claudable: project \"" + request.project_id +
+                     "\" has a snapshot, restore or branch under way, so it is not deprovisioned now",
+                 "Nothing was changed.", "Call claudable_deprovision again once that call has returned.");
         mark_deprovisioning(request.project_id);  // from here on a retry finishes the removal
         claim_project(request.project_id);
         role_is_ours = role_ownership(names.username, marker) == Ownership::ours;
@@ -459,6 +486,12 @@ DeprovisionReply deprovision_project(const DeprovisionRequest& request, const Ca
         in_transaction([&] { terminate_sessions_of(names.username); });
     }
     reach_fault_point(context.fault_point, "deprovision_locked_out");
+    // Its branches and snapshots go first: a snapshot holds objects of the project's role,
+    // which could not be dropped while they exist.
+    std::vector<std::string> branches;
+    in_transaction([&] { branches = branches_of(request.project_id); });
+    for (const std::string& branch : branches) deprovision_project(DeprovisionRequest{branch, request.owner_id}, context);
+    remove_snapshots_of(request.project_id, context);
     in_transaction([&] {
         if (database_ownership(names.database_name, names.username, marker) == Ownership::ours &&
             is_template(names.database_name))
@@ -582,8 +615,6 @@ Failure as_timeout_if_it_is(const WorkerRequest& request, const Failure& failure
         "Find the blocking session in pg_locks and pg_stat_activity, or call again later: calls are idempotent."});
 }
 
-}  // namespace
-
 const char* job_verb(const JobRequest& job) {
     if (const auto* r = std::get_if<ProvisionRequest>(&job))
         return r->mode == ProvisionMode::create ? "provisioning" : "repairing";
@@ -594,6 +625,12 @@ const char* job_verb(const JobRequest& job) {
     if (std::holds_alternative<RefillSparesRequest>(job)) return "refilling the spare pool";
     if (std::holds_alternative<MeasureOwnedRequest>(job)) return "measuring what project roles own in another database";
     if (std::holds_alternative<PreparePooledLoginRequest>(job)) return "preparing the pooled login";
+    if (std::holds_alternative<SnapshotRequest>(job)) return "taking a snapshot";
+    if (std::holds_alternative<RestoreRequest>(job)) return "restoring a snapshot";
+    if (std::holds_alternative<DropSnapshotRequest>(job)) return "dropping a snapshot";
+    if (std::holds_alternative<BranchRequest>(job)) return "branching";
+    if (std::holds_alternative<AdoptCopyRequest>(job)) return "handing a branch's copied objects to its role";
+    if (std::holds_alternative<SettleSnapshotsRequest>(job)) return "settling unfinished snapshots";
     return "dropping what the role owns in another database";
 }
 
@@ -605,7 +642,10 @@ std::string describe_job(const JobRequest& job) {
     if (const auto* r = std::get_if<PreparePooledLoginRequest>(&job))
         return std::string(job_verb(job)) + " of database \"" + r->database_name + "\"";
     const auto [project_id, owner_id] = project_of(job);
-    return project_id.empty() ? job_verb(job) : std::string(job_verb(job)) + " " + describe(project_id, owner_id);
+    const bool of = std::holds_alternative<SnapshotRequest>(job) || std::holds_alternative<RestoreRequest>(job) ||
+                    std::holds_alternative<DropSnapshotRequest>(job);
+    return project_id.empty() ? job_verb(job)
+                              : std::string(job_verb(job)) + (of ? " of " : " ") + describe(project_id, owner_id);
 }
 
 WorkerReply run_worker_job(const WorkerRequest& request) {
@@ -615,9 +655,15 @@ WorkerReply run_worker_job(const WorkerRequest& request) {
     if (const auto* r = std::get_if<MeasureOwnedRequest>(&request.job)) return measure_owned_here(*r);
     if (const auto* r = std::get_if<PreparePooledLoginRequest>(&request.job)) return prepare_pooled_login_here(*r);
     if (std::holds_alternative<RefillSparesRequest>(request.job)) return RefillSparesReply{refill_spares_now(context)};
+    if (const auto* r = std::get_if<AdoptCopyRequest>(&request.job)) return adopt_copy_here(*r, context);
+    if (std::holds_alternative<SettleSnapshotsRequest>(request.job)) return settle_snapshots(context);
     try {
         try {
             if (const auto* r = std::get_if<ProvisionRequest>(&request.job)) return provision_project(*r, context);
+            if (const auto* r = std::get_if<SnapshotRequest>(&request.job)) return take_snapshot(*r, context);
+            if (const auto* r = std::get_if<RestoreRequest>(&request.job)) return restore_snapshot(*r, context);
+            if (const auto* r = std::get_if<DropSnapshotRequest>(&request.job)) return drop_snapshot(*r, context);
+            if (const auto* r = std::get_if<BranchRequest>(&request.job)) return create_branch(*r, context);
             if (const auto* r = std::get_if<DeprovisionRequest>(&request.job)) return deprovision_project(*r, context);
             if (const auto* r = std::get_if<RotatePasswordRequest>(&request.job)) return rotate_password(*r, context);
             return RotateKeyReply{rotate_key(context.key_file, context.actor)};

@@ -48,10 +48,17 @@ WorkerReply receive_answer(pg::WorkerCall* call, const JobRequest& job, long lon
 
 WorkerReply run_in_worker(const WorkerRequest& request, unsigned int database_id) {
     // A worker that may write is never started during recovery: fail now, not after the timeout.
-    if (pg::recovery_in_progress())
+    if (pg::recovery_in_progress()) {
+        const JobRequest& job = request.job;
+        if (std::holds_alternative<SnapshotRequest>(job) || std::holds_alternative<RestoreRequest>(job) ||
+            std::holds_alternative<DropSnapshotRequest>(job) || std::holds_alternative<BranchRequest>(job))
+            fail(sqlstate::read_only_sql_transaction,
+                 "claudable: snapshots, restores and branches are made on the primary server, and this one is a standby",
+                 "claudable_snapshots lists a project's snapshots here too.", "Call it on the primary server.");
         fail(sqlstate::read_only_sql_transaction, "claudable: cannot provision a new project on a standby server",
              "Projects that already exist can be looked up here; new ones need the primary.",
              "Call claudable_provision on the primary server.");
+    }
     const CallerContext& context = request.context;
     pg::WorkerCall* call = pg::start_worker_call(encode_request(request), database_id, context.worker_start_timeout_ms);
     // The worker's own lock_timeout / statement_timeout equal worker_timeout: the grace
@@ -106,6 +113,25 @@ RefillSparesReply refill_spares_in_worker(const RefillSparesRequest& request, co
     return call_worker<RefillSparesReply>(request, context);
 }
 
+SnapshotReply snapshot_in_worker(const SnapshotRequest& request, const CallerContext& context) {
+    return call_worker<SnapshotReply>(request, context);
+}
+ProjectReply restore_in_worker(const RestoreRequest& request, const CallerContext& context) {
+    return call_worker<ProjectReply>(request, context);
+}
+DropSnapshotReply drop_snapshot_in_worker(const DropSnapshotRequest& request, const CallerContext& context) {
+    return call_worker<DropSnapshotReply>(request, context);
+}
+ProjectReply branch_in_worker(const BranchRequest& request, const CallerContext& context) {
+    return call_worker<ProjectReply>(request, context);
+}
+void adopt_copy_in_worker(const AdoptCopyRequest& request, const CallerContext& context, unsigned int database_id) {
+    call_worker<AdoptCopyReply>(request, context, database_id);
+}
+SettleSnapshotsReply settle_snapshots_in_worker(const CallerContext& context) {
+    return call_worker<SettleSnapshotsReply>(SettleSnapshotsRequest{}, context);
+}
+
 void run_provisioning_worker(unsigned int segment) {
     pg::WorkerStart start = pg::attach_to_caller(segment);
     if (!start.found) return;
@@ -121,7 +147,8 @@ void run_provisioning_worker(unsigned int segment) {
                 const bool elsewhere = std::holds_alternative<InspectTemplateRequest>(request.job) ||
                                        std::holds_alternative<DropOwnedRequest>(request.job) ||
                                        std::holds_alternative<MeasureOwnedRequest>(request.job) ||
-                                       std::holds_alternative<PreparePooledLoginRequest>(request.job);
+                                       std::holds_alternative<PreparePooledLoginRequest>(request.job) ||
+                                       std::holds_alternative<AdoptCopyRequest>(request.job);
                 pg::connect_background_worker(database_id, role_id, elsewhere, request.context.worker_timeout_ms,
                                               "claudable provisioner");
                 connected = true;

@@ -23,6 +23,13 @@ MeasureOwnedReply measure_owned_in_worker(const MeasureOwnedRequest& request, co
 PreparePooledLoginReply prepare_pooled_login_in_worker(const PreparePooledLoginRequest& request,
                                                        const CallerContext& context, unsigned int database_id);
 
+SnapshotReply snapshot_in_worker(const SnapshotRequest& request, const CallerContext& context);
+ProjectReply restore_in_worker(const RestoreRequest& request, const CallerContext& context);
+DropSnapshotReply drop_snapshot_in_worker(const DropSnapshotRequest& request, const CallerContext& context);
+ProjectReply branch_in_worker(const BranchRequest& request, const CallerContext& context);
+void adopt_copy_in_worker(const AdoptCopyRequest& request, const CallerContext& context, unsigned int database_id);
+SettleSnapshotsReply settle_snapshots_in_worker(const CallerContext& context);
+
 // Worker side: the body of claudable_provisioning_worker_main (pg/background_worker.cpp):
 // reads the request from the caller's segment, runs the job, and sends the reply or the
 // error back.

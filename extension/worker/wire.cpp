@@ -66,6 +66,7 @@ void write_record(Writer& w, const ProjectRecord& r) {
     w.text(r.project_id).text(r.owner_id).text(r.database_name).text(r.username).text(r.sealed_password);
     w.text(r.host).number(r.port).text(r.status).number(r.created_at).text(r.key_fingerprint);
     w.number(r.read_only).number(r.role_exists).number(r.database_exists);
+    w.text(r.parent_project_id).number(r.expires_at);
 }
 
 ProjectRecord read_record(Reader& in) {
@@ -83,6 +84,68 @@ ProjectRecord read_record(Reader& in) {
     r.read_only = in.flag();
     r.role_exists = in.flag();
     r.database_exists = in.flag();
+    r.parent_project_id = in.text();
+    r.expires_at = in.number();
+    return r;
+}
+
+void write_settings(Writer& w, const ProjectSettings& s) {
+    w.text(s.template_name).text(s.host).number(s.port).number(s.connection_limit).text(s.role_settings);
+    w.number(s.max_projects).number(s.max_projects_per_owner).number(s.spare_databases).text(s.pooler_auth_user);
+}
+
+ProjectSettings read_settings(Reader& in) {
+    ProjectSettings s;
+    s.template_name = in.text();
+    s.host = in.text();
+    s.port = in.integer();
+    s.connection_limit = in.integer();
+    s.role_settings = in.text();
+    s.max_projects = in.integer();
+    s.max_projects_per_owner = in.integer();
+    s.spare_databases = in.integer();
+    s.pooler_auth_user = in.text();
+    return s;
+}
+
+void write_origin(Writer& w, const BranchOrigin& o) {
+    w.text(o.parent_project_id).number(o.expires_at).number(o.max_branches);
+}
+
+BranchOrigin read_origin(Reader& in) {
+    BranchOrigin o;
+    o.parent_project_id = in.text();
+    o.expires_at = in.number();
+    o.max_branches = in.integer();
+    return o;
+}
+
+void write_copy(Writer& w, const CopySettings& c) { w.number(c.file_copy_threshold).number(c.max_snapshots); }
+
+CopySettings read_copy(Reader& in) {
+    CopySettings c;
+    c.file_copy_threshold = in.number();
+    c.max_snapshots = in.integer();
+    return c;
+}
+
+void write_snapshot(Writer& w, const SnapshotRecord& r) {
+    w.text(r.snapshot_id).text(r.project_id).text(r.label).text(r.database_name).text(r.state);
+    w.text(r.restored_from).text(r.staging_database).number(r.size_bytes).number(r.created_at).number(r.worker_pid);
+}
+
+SnapshotRecord read_snapshot(Reader& in) {
+    SnapshotRecord r;
+    r.snapshot_id = in.text();
+    r.project_id = in.text();
+    r.label = in.text();
+    r.database_name = in.text();
+    r.state = in.text();
+    r.restored_from = in.text();
+    r.staging_database = in.text();
+    r.size_bytes = in.number();
+    r.created_at = in.number();
+    r.worker_pid = in.integer();
     return r;
 }
 
@@ -90,10 +153,9 @@ ProjectRecord read_record(Reader& in) {
 struct RequestWriter {
     Writer& w;
     void operator()(const ProvisionRequest& r) const {
-        const ProjectSettings& s = r.settings;
         w.text(r.project_id).text(r.owner_id).number(static_cast<int>(r.mode));
-        w.text(s.template_name).text(s.host).number(s.port).number(s.connection_limit).text(s.role_settings);
-        w.number(s.max_projects).number(s.max_projects_per_owner).number(s.spare_databases).text(s.pooler_auth_user);
+        write_settings(w, r.settings);
+        write_origin(w, r.branch);
     }
     void operator()(const DeprovisionRequest& r) const { w.text(r.project_id).text(r.owner_id); }
     void operator()(const RotatePasswordRequest& r) const { w.text(r.project_id).text(r.owner_id); }
@@ -108,6 +170,26 @@ struct RequestWriter {
     void operator()(const PreparePooledLoginRequest& r) const {
         w.text(r.database_name).text(r.auth_user);
     }
+    void operator()(const SnapshotRequest& r) const {
+        w.text(r.project_id).text(r.owner_id).text(r.label);
+        write_copy(w, r.copy);
+    }
+    void operator()(const RestoreRequest& r) const {
+        w.text(r.project_id).text(r.owner_id).text(r.snapshot_id);
+        write_copy(w, r.copy);
+        write_settings(w, r.settings);
+    }
+    void operator()(const DropSnapshotRequest& r) const { w.text(r.project_id).text(r.owner_id).text(r.snapshot_id); }
+    void operator()(const BranchRequest& r) const {
+        w.text(r.project_id).text(r.owner_id).text(r.source);
+        write_origin(w, r.branch);
+        write_copy(w, r.copy);
+        write_settings(w, r.settings);
+    }
+    void operator()(const AdoptCopyRequest& r) const {
+        w.text(r.parent_username).text(r.branch_username);
+    }
+    void operator()(const SettleSnapshotsRequest&) const {}
 };
 
 JobRequest read_job(Reader& in, std::int64_t index) {
@@ -117,16 +199,8 @@ JobRequest read_job(Reader& in, std::int64_t index) {
             r.project_id = in.text();
             r.owner_id = in.text();
             r.mode = static_cast<ProvisionMode>(in.integer());
-            ProjectSettings& s = r.settings;
-            s.template_name = in.text();
-            s.host = in.text();
-            s.port = in.integer();
-            s.connection_limit = in.integer();
-            s.role_settings = in.text();
-            s.max_projects = in.integer();
-            s.max_projects_per_owner = in.integer();
-            s.spare_databases = in.integer();
-            s.pooler_auth_user = in.text();
+            r.settings = read_settings(in);
+            r.branch = read_origin(in);
             return r;
         }
         case 1: {
@@ -156,6 +230,47 @@ JobRequest read_job(Reader& in, std::int64_t index) {
             r.auth_user = in.text();
             return r;
         }
+        case 9: {
+            SnapshotRequest r;
+            r.project_id = in.text();
+            r.owner_id = in.text();
+            r.label = in.text();
+            r.copy = read_copy(in);
+            return r;
+        }
+        case 10: {
+            RestoreRequest r;
+            r.project_id = in.text();
+            r.owner_id = in.text();
+            r.snapshot_id = in.text();
+            r.copy = read_copy(in);
+            r.settings = read_settings(in);
+            return r;
+        }
+        case 11: {
+            DropSnapshotRequest r;
+            r.project_id = in.text();
+            r.owner_id = in.text();
+            r.snapshot_id = in.text();
+            return r;
+        }
+        case 12: {
+            BranchRequest r;
+            r.project_id = in.text();
+            r.owner_id = in.text();
+            r.source = in.text();
+            r.branch = read_origin(in);
+            r.copy = read_copy(in);
+            r.settings = read_settings(in);
+            return r;
+        }
+        case 13: {
+            AdoptCopyRequest r;
+            r.parent_username = in.text();
+            r.branch_username = in.text();
+            return r;
+        }
+        case 14: return SettleSnapshotsRequest{};
         default: fail(sqlstate::internal_error, "claudable: a worker request names an unknown job");
     }
 }
@@ -176,6 +291,13 @@ struct ReplyWriter {
         for (const OwnedThere& o : r.owned) w.text(o.username).number(o.objects).number(o.size_bytes);
     }
     void operator()(const PreparePooledLoginReply&) const {}
+    void operator()(const SnapshotReply& r) const { write_snapshot(w, r.snapshot); }
+    void operator()(const DropSnapshotReply& r) const { w.number(r.dropped); }
+    void operator()(const AdoptCopyReply&) const {}
+    void operator()(const SettleSnapshotsReply& r) const {
+        w.number(static_cast<std::int64_t>(r.settled.size()));
+        for (const Settled& s : r.settled) w.text(s.action).text(s.object).text(s.detail);
+    }
 };
 
 }  // namespace
@@ -236,6 +358,20 @@ WorkerReply decode_reply(const std::string& bytes) {
             return r;
         }
         case 7: return PreparePooledLoginReply{};
+        case 8: return SnapshotReply{read_snapshot(in)};
+        case 9: return DropSnapshotReply{in.flag()};
+        case 10: return AdoptCopyReply{};
+        case 11: {
+            SettleSnapshotsReply r;
+            for (std::int64_t n = in.number(); n > 0; --n) {
+                Settled s;
+                s.action = in.text();
+                s.object = in.text();
+                s.detail = in.text();
+                r.settled.push_back(std::move(s));
+            }
+            return r;
+        }
         default: fail(sqlstate::internal_error, "claudable: a worker reply names an unknown job");
     }
 }

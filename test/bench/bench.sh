@@ -23,6 +23,11 @@ if [ "${BENCH_ONLY:-}" = pooled ]; then
     export PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
     exec bash test/bench/pooled_bench.sh
 fi
+# BENCH_ONLY=versions: rows 27-33 alone (snapshots, restore and branches, fsync on).
+if [ "${BENCH_ONLY:-}" = versions ]; then
+    export PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+    exec bash test/bench/versions_bench.sh
+fi
 source test/lib/cluster.sh
 cluster_start "max_connections = 200" "max_worker_processes = 40" "log_min_messages = warning" >/dev/null
 export PG_BINDIR
@@ -52,3 +57,7 @@ bash test/bench/pooler_sync_bench.sh
 # 24-26. One server with PgBouncer as Install step 5b sets it up: what
 # claudable.pooler_auth_user costs a call, and how soon a new project's pooled URL logs in.
 bash test/bench/pooled_bench.sh
+
+# 27-33. Snapshots, restore and branches, fsync on: what new connections wait for a snapshot,
+# how long a restore keeps the app's database unavailable, branches against the raw DDL.
+bash test/bench/versions_bench.sh

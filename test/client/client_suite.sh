@@ -22,6 +22,8 @@ grep -q 'GRANT EXECUTE' "$CLUSTER_DIR/pooler-grants.sql" &&
     setsid -w psql -X -q -d meta -c '\password claudable_pooler' >/dev/null 2>&1 ||
     { echo "README's pooler role could not be made" >&2; exit 1; }
 export CLAUDABLE_TEST_POOLER_URL="postgresql://claudable_pooler:$pooler_password@127.0.0.1:$PGPORT/meta"
+# Snapshots, restore and branches: granted as README's deploy block grants them.
+check_deploy_grants "${CLIENT_SNAPSHOT_FUNCTIONS[@]}"
 # A superuser session for the tests that hold a lock to keep a call waiting.
 export CLAUDABLE_TEST_SUPERUSER_PSQL="psql -X -q -At -h $CLUSTER_DIR -p $PGPORT -U postgres -d meta"
 # Project databases are reached over TCP with their URL; nothing below needs the socket.
@@ -38,11 +40,17 @@ if [ "$ctest_status" != 0 ]; then
     grep -E "Failure|Expected|Which is|stderr|Value of" "$CLUSTER_DIR/ctest.log" | head -40 | sed 's/^/# /'
 fi
 gtest_ran=$(grep -cE '^[0-9]+: \[(       OK |  FAILED  )\] [^ ]+ \(' "$CLUSTER_DIR/ctest.log")
-tap_count=$gtest_ran
+tap_count=$((tap_count + gtest_ran))
 check "ctest exits 0" test "$ctest_status" = 0
 # Every TEST/TEST_F in client/tests ran: a binary that crashed or a filter would show fewer.
 cases=$(cat "$root"/client/tests/*.cpp | grep -cE '^TEST(_F)?\(')
 check "and ran every one of the $cases GoogleTest cases in client/tests ($gtest_ran)" test "$gtest_ran" = "$cases"
+
+# The server's log after every call above (refusals included): no URL with its password in
+# it, and not the admin password.
+admin_password=$(sed -n 's|^postgresql://[^:]*:\([^@]*\)@.*|\1|p' <<<"$CLAUDABLE_TEST_ADMIN_URL")
+check "the server's log holds no URL with its password" no_url_with_password "$CLUSTER_LOG"
+check "nor the admin password" absent "$admin_password" "$CLUSTER_LOG"
 
 echo "# libFuzzer, 10 s per target"
 fuzz_build="$root/client/build-fuzz"

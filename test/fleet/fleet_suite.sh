@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The fleet (README, "Fleet"): a directory (claudable_fleet over PL/Proxy), two claudable
 # servers, later a third, and PgBouncer in front of them, each a throwaway process on this
-# machine. The deploy service is a role holding EXECUTE on three directory functions, over
-# TCP; the directory reaches each server as a role holding EXECUTE only. Prints TAP.
+# machine. The deploy service is a role holding EXECUTE on the directory's provision, rotation,
+# deprovision, snapshot and branch functions, over TCP; the directory reaches each server as a
+# role holding EXECUTE only. Prints TAP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -842,6 +843,215 @@ readme_example fleet-add-server |
 check "the add-server example adds the server" nq readme -d directory -f "$FLEET_DIR/add-server.sql"
 check "and the directory it sets up provisions through it" \
     test "$(nq readme -d directory -c "SELECT created FROM claudable_provision('readme-fleet', 'owner-fleet')")" = t
+
+echo "# snapshots, restore and branches through the directory (claudable 0.7.0, claudable_fleet 0.4.0)"
+# The deploy role calls each function as it calls claudable_provision (EXECUTE on the
+# directory's functions only); the server each call lands on is read there, as its superuser.
+on_both() { echo "$(on_server a -c "$1") $(on_server b -c "$1")"; }  # SQL: its answer on a, then on b
+provision_on_server() {  # SERVER PROJECT: the project's first call through the directory, with only SERVER accepting
+    local other=$([ "$1" = a ] && echo b || echo a)
+    sq -c "SELECT claudable_fleet_drain_server('$other')" >/dev/null
+    dq -c "SELECT 1 FROM claudable_provision('$2', 'owner-fleet')" >/dev/null
+    sq -c "SELECT claudable_fleet_resume_server('$other')" >/dev/null
+    placed_on "$2"
+}
+url_of() { dq -c "SELECT database_url FROM claudable_provision('$1', 'owner-fleet')"; }
+in_project() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$(url_of "$1")" -c "$2"; }  # PROJECT SQL: as the project's own role
+new_functions="('claudable_snapshot', 'claudable_snapshots', 'claudable_restore', 'claudable_drop_snapshot', 'claudable_branch')"
+signature_sql="SELECT string_agg(p.proname || '(' || pg_get_function_arguments(p.oid) || ') ' || p.prosecdef || ' '
+                                 || coalesce(p.proconfig::text, '-'), '; ' ORDER BY p.proname)
+                 FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname IN $new_functions"
+check "claudable_snapshot, claudable_snapshots, claudable_restore, claudable_drop_snapshot and claudable_branch have the server's arguments, defaults, SECURITY DEFINER and search_path" \
+    same "$(sq -c "$signature_sql")" "$(on_server a -c "$signature_sql")"
+columns_sql() { echo "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute
+                      WHERE attrelid = '$1'::regclass AND attnum > 0"; }
+check "claudable_snapshot and claudable_snapshots return the server's columns, in the same order" \
+    same "$(sq -c "$(columns_sql claudable_fleet.snapshot)")" "$(on_server a -c "$(columns_sql claudable.snapshot)")"
+
+check "a project made while a is drained is placed on b" test "$(provision_on_server b fork-b)" = b
+remember_secret "$(password_of fork-b)"
+in_project fork-b "CREATE TABLE t (n integer); INSERT INTO t VALUES (1)" >/dev/null
+first_snap=$(dq -F ' ' -c "SELECT snapshot_id, project_id, label FROM claudable_snapshot('fork-b', 'owner-fleet', 'one row')")
+first_snap_id=${first_snap%% *}
+check "claudable_snapshot through the directory returns the server's row: a snapshot id, the project, the label" \
+    bash -c '[[ "$1" =~ ^snap-[0-9a-f]{12}\ fork-b\ one\ row$ ]]' _ "$first_snap"
+check "and the snapshot is taken on the project's server, b, not on a" \
+    test "$(on_both "SELECT count(*) FROM claudable.snapshots WHERE snapshot_id = '$first_snap_id' AND project_id = 'fork-b'")" = "0 1"
+in_project fork-b "INSERT INTO t VALUES (2)" >/dev/null
+second_snap_id=$(dq -c "SELECT snapshot_id FROM claudable_snapshot('fork-b', 'owner-fleet')")
+in_project fork-b "INSERT INTO t VALUES (3)" >/dev/null
+listed=$(dq -c "SELECT snapshot_id, label, size_bytes, created_at FROM claudable_snapshots('fork-b', 'owner-fleet')")
+check "claudable_snapshots through the directory returns b's list, newest first" \
+    bash -c '[ "$1" = "$2" ] && [ "$(cut -d"|" -f1 <<<"$1" | tr "\n" " ")" = "$3 $4 " ]' _ "$listed" \
+        "$(on_server b -c "SELECT snapshot_id, label, size_bytes, created_at FROM claudable_snapshots('fork-b', 'owner-fleet')")" \
+        "$second_snap_id" "$first_snap_id"
+before_restore=$(dq -F ' ' -c "SELECT port, md5(password), md5(database_url) FROM claudable_provision('fork-b', 'owner-fleet')")
+restored=$(dq -F ' ' -c "SELECT created, port, md5(password), md5(database_url) FROM claudable_restore('fork-b', 'owner-fleet', '$first_snap_id')")
+check "claudable_restore through the directory restores on b: the project's database holds what it held at the snapshot" \
+    test "$(in_project fork-b "SELECT string_agg(n::text, ',' ORDER BY n) FROM t")" = 1
+check "and returns created = false with b's port, the same password and the same URL" test "$restored" = "f $before_restore"
+check "the state before the restore is kept on b as a new snapshot, labelled after the one restored" \
+    test "$(on_both "SELECT count(*) FROM claudable.snapshots WHERE project_id = 'fork-b' AND label = 'before restore of $first_snap_id'")" = "0 1"
+check "claudable_drop_snapshot through the directory drops the snapshot on b and returns true" \
+    test "$(dq -c "SELECT claudable_drop_snapshot('fork-b', 'owner-fleet', '$second_snap_id')") $(on_server b -c "SELECT count(*) FROM claudable.snapshots WHERE snapshot_id = '$second_snap_id'")" = "t 0"
+check "and returns false for a snapshot the project does not have (any more)" \
+    test "$(dq -c "SELECT claudable_drop_snapshot('fork-b', 'owner-fleet', '$second_snap_id')")" = f
+check "a snapshot of a project on a is taken on a" \
+    bash -c '[ "$1" = a ] && [ "$3" = "1 0" ]' _ "$(provision_on_server a fork-a)" \
+        "$(dq -c "SELECT 1 FROM claudable_snapshot('fork-a', 'owner-fleet')")" \
+        "$(on_both "SELECT count(*) FROM claudable.snapshots WHERE project_id = 'fork-a'")"
+
+echo "# refusals of the snapshot and branch calls are the server's, with its SQLSTATE"
+check "claudable_snapshot with another owner_id: 42501" test "$(sqlstate_of "SELECT claudable_snapshot('fork-b', 'intruder')")" = 42501
+check "claudable_snapshots with another owner_id: 42501" test "$(sqlstate_of "SELECT claudable_snapshots('fork-b', 'intruder')")" = 42501
+check "claudable_restore with another owner_id: 42501" \
+    test "$(sqlstate_of "SELECT claudable_restore('fork-b', 'intruder', '$first_snap_id')")" = 42501
+check "claudable_drop_snapshot with another owner_id: 42501" \
+    test "$(sqlstate_of "SELECT claudable_drop_snapshot('fork-b', 'intruder', '$first_snap_id')")" = 42501
+check "claudable_branch with another owner_id: 42501, and no placement of the branch" \
+    test "$(sqlstate_of "SELECT claudable_branch('fork-b', 'intruder', 'theirs')")|$(placed_on 'fork-b~theirs')" = "42501|"
+refusal_lines() { grep -E '^(ERROR|DETAIL|HINT):'; }
+check "the refusal's message, detail and hint are b's own, unwrapped" \
+    same "$(error_of "SELECT claudable_snapshot('fork-b', 'intruder')" | refusal_lines)" \
+         "$(on_server b -c "SELECT claudable_snapshot('fork-b', 'intruder')" 2>&1 >/dev/null | refusal_lines)"
+check "claudable_restore of a snapshot the project does not have: P0002" \
+    test "$(sqlstate_of "SELECT claudable_restore('fork-b', 'owner-fleet', 'snap-000000000000')")" = P0002
+check "a snapshot of a project the directory has not placed: P0002" \
+    test "$(sqlstate_of "SELECT claudable_snapshot('nobody', 'owner-fleet')")" = P0002
+check "claudable_branch of a project the directory has not placed: P0002, and no placement" \
+    test "$(sqlstate_of "SELECT claudable_branch('nobody', 'owner-fleet', 'x')")|$(placed_on 'nobody~x')" = "P0002|"
+check "an invalid branch_id: the server's 22023, and no placement" \
+    test "$(sqlstate_of "SELECT claudable_branch('fork-b', 'owner-fleet', 'bad id!')")|$(placed_on 'fork-b~bad id!')" = "22023|"
+check "a NULL branch_id: 22023, as on a server" \
+    test "$(sqlstate_of "SELECT claudable_branch('fork-b', 'owner-fleet', NULL)") $(on_server b -v VERBOSITY=verbose -c "SELECT claudable_branch('fork-b', 'owner-fleet', NULL)" 2>&1 >/dev/null | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p')" = "22023 22023"
+
+echo "# branches: made on the parent's server, placed there, routed there"
+branch=$(dq -F ' ' -c "SELECT project_id, created, port FROM claudable_branch('fork-b', 'owner-fleet', 'pr-1')")
+check "claudable_branch through the directory creates the branch on the parent's server, b" \
+    test "$branch|$(on_both "SELECT count(*) FROM claudable.projects WHERE project_id = 'fork-b~pr-1' AND parent_project_id = 'fork-b'")" = \
+         "fork-b~pr-1 t ${NODE_PORT[b]}|0 1"
+check "and places it on b" test "$(placed_on 'fork-b~pr-1')" = b
+branch_password=$(password_of 'fork-b~pr-1')
+remember_secret "$branch_password"
+check "its DATABASE_URL logs in to its own database as its own role, with the parent's rows (source 'current')" \
+    same "$(in_project 'fork-b~pr-1' "SELECT current_user || ' ' || current_database() || ' ' || string_agg(n::text, ',') FROM t")" \
+         "$(dq -c "SELECT username || ' ' || database_name || ' 1' FROM claudable_provision('fork-b~pr-1', 'owner-fleet')")"
+check "a second claudable_branch with that branch_id returns the branch: created = false, the same password" \
+    same "$(dq -F ' ' -c "SELECT created, password FROM claudable_branch('fork-b', 'owner-fleet', 'pr-1', 'empty')")" "f $branch_password"
+check "claudable_provision of the branch's id goes to b: created = false, the branch's password" \
+    same "$(dq -F ' ' -c "SELECT created, port, password FROM claudable_provision('fork-b~pr-1', 'owner-fleet')")" \
+         "f ${NODE_PORT[b]} $branch_password"
+rotated=$(dq -F ' ' -c "SELECT port, database_url FROM claudable_rotate_password('fork-b~pr-1', 'owner-fleet')")
+remember_secret "$(sed -E 's#^.*://[^:]*:([^@]*)@.*#\1#' <<<"$rotated")"
+check "claudable_rotate_password of the branch's id goes to b, and its new password logs in" \
+    bash -c '[ "${1%% *}" = "$2" ] && [ "$(psql -X -At "${1#* }" -c "SELECT 1")" = 1 ]' _ "$rotated" "${NODE_PORT[b]}"
+check "claudable_snapshot of the branch's id takes the snapshot on b" \
+    bash -c '[ -n "$1" ] && [ "$2" = "0 1" ]' _ "$(dq -c "SELECT snapshot_id FROM claudable_snapshot('fork-b~pr-1', 'owner-fleet')")" \
+        "$(on_both "SELECT count(*) FROM claudable.snapshots WHERE project_id = 'fork-b~pr-1'")"
+check "claudable_snapshots of the branch's id lists it from b" \
+    test "$(dq -c "SELECT count(*) FROM claudable_snapshots('fork-b~pr-1', 'owner-fleet')")" = 1
+check "a branch made from a snapshot (source = its snapshot_id) holds the snapshot's rows" \
+    test "$(dq -c "SELECT created FROM claudable_branch('fork-b', 'owner-fleet', 'from-snap', '$first_snap_id')")|$(in_project 'fork-b~from-snap' "SELECT count(*) FROM t")" = "t|1"
+check "claudable_branch of a branch: the server's 0A000, and no placement" \
+    test "$(sqlstate_of "SELECT claudable_branch('fork-b~pr-1', 'owner-fleet', 'deeper')")|$(placed_on 'fork-b~pr-1~deeper')" = "0A000|"
+check "claudable_fleet.databases lists the branch on b (b's claudable.databases has four more columns than the directory reads)" \
+    test "$(sq -c "SELECT server FROM claudable_fleet.databases WHERE project_id = 'fork-b~pr-1'")" = b
+check "claudable_fleet_pooler_entries() has the branch's database, on b" \
+    test "$(sq -c "SELECT e.server FROM claudable_fleet_pooler_entries() e
+                    JOIN claudable_fleet.databases d ON d.database_name = e.database_name WHERE d.project_id = 'fork-b~pr-1'")" = b
+check "claudable_fleet_check() finds nothing wrong with these parents and branches" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE object LIKE 'project fork%'")" = 0
+sq -c "DELETE FROM claudable_fleet.placements WHERE project_id = 'fork-b~from-snap'" >/dev/null
+check "a branch whose placement was lost is placed back on b by the next claudable_provision of its id (a first call: its lookup asks for branch ids too)" \
+    test "$(dq -c "SELECT created FROM claudable_provision('fork-b~from-snap', 'owner-fleet')") $(placed_on 'fork-b~from-snap')" = "f b"
+
+echo "# branches and pooler-sync"
+# SQL: how many notifications on claudable_pooler the deploy role's session got for it, or
+# "failed" when SQL failed (a call that fails notifies nothing, which proves nothing).
+notified_by() {
+    local out
+    out=$(psql -X -q -v ON_ERROR_STOP=1 "$DEPLOY_URL" -c "LISTEN claudable_pooler" -c "$1" -c "SELECT 1" 2>&1) || { echo failed; return; }
+    grep -c 'Asynchronous notification "claudable_pooler"' <<<"$out"
+}
+check "a new branch notifies claudable_pooler" \
+    test "$(notified_by "SELECT 1 FROM claudable_branch('fork-b', 'owner-fleet', 'pr-2')")" -ge 1
+check "claudable_branch of an existing branch notifies nothing" \
+    test "$(notified_by "SELECT 1 FROM claudable_branch('fork-b', 'owner-fleet', 'pr-2')")" = 0
+check "nor does a snapshot" test "$(notified_by "SELECT 1 FROM claudable_snapshot('fork-b', 'owner-fleet')")" = 0
+check "nor a restore" test "$(notified_by "SELECT 1 FROM claudable_restore('fork-b', 'owner-fleet', '$first_snap_id')")" = 0
+branch_url=$(dq -c "SELECT pooled_database_url FROM claudable_branch('fork-b', 'owner-fleet', 'pooled')")
+remember_secret "$(sed -E 's#^.*://[^:]*:([^@]*)@.*#\1#' <<<"$branch_url")"
+lag=$(pooled_lag "$branch_url")
+check "a new branch's pooled URL logs in through PgBouncer within 1 s of claudable_branch returning (${lag:-over 1000} ms)" \
+    within_a_second "$lag"
+pooled_branch_db=$(dq -c "SELECT database_name FROM claudable_provision('fork-b~pooled', 'owner-fleet')")
+pooled_branch_gone=$(dq -c "SELECT claudable_deprovision('fork-b~pooled', 'owner-fleet')")
+check "claudable_deprovision of a branch's id returns true, removes the branch on b and its placement, and leaves its parent" \
+    test "$pooled_branch_gone|$(on_both "SELECT count(*) FROM claudable.projects WHERE project_id = 'fork-b~pooled'")|$(placed_on 'fork-b~pooled')|$(placed_on fork-b)" = \
+         "t|0 0||b"
+check "and its entry leaves pgbouncer-databases.ini within 1 s" \
+    bash -c '[ -n "$2" ] && [ -s "$1" ] || exit 1
+             for _ in $(seq 1 50); do grep -q "^$2 = " "$1" || exit 0; sleep 0.02; done; exit 1' _ "$pooler_ini" "$pooled_branch_db"
+
+echo "# deprovisioning a parent removes its branches' placements"
+check "two parents on b, fork_x and forkax (fork_x read as a LIKE pattern matches forkax)" \
+    test "$(provision_on_server b fork_x) $(provision_on_server b forkax)" = "b b"
+for branch_id in one two; do dq -c "SELECT 1 FROM claudable_branch('fork_x', 'owner-fleet', '$branch_id')" >/dev/null; done
+dq -c "SELECT 1 FROM claudable_branch('forkax', 'owner-fleet', 'keep')" >/dev/null
+check "setup: fork_x has two branches placed on b, forkax one" \
+    test "$(sq -c "SELECT string_agg(project_id || '=' || server, ' ' ORDER BY project_id) FROM claudable_fleet.placements
+                    WHERE project_id LIKE 'fork_x~%' OR project_id LIKE 'forkax~%'")" = "fork_x~one=b fork_x~two=b forkax~keep=b"
+check "deprovisioning the parent fork_x through the directory notifies claudable_pooler" \
+    test "$(notified_by "SELECT claudable_deprovision('fork_x', 'owner-fleet')")" -ge 1
+check "and removes the placements of its branches with its own" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet.placements WHERE project_id = 'fork_x' OR starts_with(project_id, 'fork_x~')")" = 0
+check "b removed the branches themselves" \
+    test "$(on_server b -c "SELECT count(*) FROM claudable.projects WHERE project_id IN ('fork_x', 'fork_x~one', 'fork_x~two')")" = 0
+check "the branch of forkax keeps its placement" test "$(placed_on 'forkax~keep')" = b
+
+echo "# a branch that expires on its server"
+expires=$(sq -c "SELECT (clock_timestamp() + interval '3 seconds')::text")
+dq -c "SELECT 1 FROM claudable_branch('fork-b', 'owner-fleet', 'short-lived', 'empty', '$expires')" >/dev/null
+check "claudable_branch passes expires_at on: b records the branch's expiry as the call gave it" \
+    test "$(on_server b -c "SELECT expires_at = '$expires'::timestamptz FROM claudable.projects WHERE project_id = 'fork-b~short-lived'")" = t
+for _ in $(seq 1 50); do [ "$(on_server b -c "SELECT now() > '$expires'::timestamptz")" = t ] && break; sleep 0.1; done
+on_server b -c "SELECT claudable_reconcile()" >/dev/null  # the periodic job, as README's step 6 schedules it
+check "once b's claudable_reconcile() has removed it, claudable_fleet_check() reports its placement as a branch b no longer holds" \
+    test "$(sq -c "SELECT count(*) FROM claudable_fleet_check() WHERE server = 'b' AND object = 'project fork-b~short-lived'
+                    AND problem LIKE 'a branch placed on this server, which holds no such branch%'")" = 1
+check "and claudable_deprovision of its id returns false and removes the placement" \
+    test "$(dq -c "SELECT claudable_deprovision('fork-b~short-lived', 'owner-fleet')")|$(placed_on 'fork-b~short-lived')" = "f|"
+
+echo "# the directory's role on a server without EXECUTE on a 0.7.0 function"
+on_server a -c "REVOKE EXECUTE ON FUNCTION claudable_snapshot(text, text, text) FROM claudable_fleet" >/dev/null
+no_grant=$(error_of "SELECT claudable_snapshot('fork-a', 'owner-fleet')")
+on_server a -c "GRANT EXECUTE ON FUNCTION claudable_snapshot(text, text, text) TO claudable_fleet" >/dev/null
+check "a snapshot there is refused with a's own 42501 and a hint naming the server and the function, not the owner" \
+    bash -c 'grep -q "^ERROR:  permission denied for function claudable_snapshot$" <<<"$1" &&
+             grep -q "^HINT:  The role the directory logs in as on server \"a\" lacks EXECUTE on claudable_snapshot there" <<<"$1"' _ "$no_grant"
+
+echo "# a server down: snapshot and branch calls fail as every call for its projects does"
+node_stop b
+snapshot_down=$(dq -v VERBOSITY=verbose -c "SELECT claudable_snapshot('fork-b', 'owner-fleet')" 2>&1 >/dev/null)
+check "with b stopped, claudable_snapshot of a project on b fails with 08001 naming b" \
+    grep -q '^ERROR:  08001: claudable fleet: server "b" cannot be reached$' <<<"$snapshot_down"
+check "and the hint naming b" grep -q '^HINT:  Calls for the projects placed on server "b" fail until it is back' <<<"$snapshot_down"
+check "claudable_snapshots of a branch on b fails with 08001 naming b" \
+    grep -q '^ERROR:  08001: claudable fleet: server "b" cannot be reached$' \
+        <<<"$(dq -v VERBOSITY=verbose -c "SELECT claudable_snapshots('fork-b~pr-1', 'owner-fleet')" 2>&1 >/dev/null)"
+check "claudable_restore on b fails with 08001 naming b" \
+    grep -q '^ERROR:  08001: claudable fleet: server "b" cannot be reached$' \
+        <<<"$(dq -v VERBOSITY=verbose -c "SELECT claudable_restore('fork-b', 'owner-fleet', '$first_snap_id')" 2>&1 >/dev/null)"
+check "claudable_branch of a parent on b fails with 08001 naming b, and leaves no placement" \
+    bash -c 'grep -q "^ERROR:  08001: claudable fleet: server \"b\" cannot be reached$" <<<"$1" && [ -z "$2" ]' _ \
+        "$(dq -v VERBOSITY=verbose -c "SELECT claudable_branch('fork-b', 'owner-fleet', 'while-down')" 2>&1 >/dev/null)" \
+        "$(placed_on 'fork-b~while-down')"
+check "while b is down, a snapshot of a project on a is taken as before" \
+    test "$(dq -c "SELECT project_id FROM claudable_snapshot('fork-a', 'owner-fleet')")" = fork-a
+node_restart b
+check "once b is back, the branch refused while it was down is made there" \
+    test "$(dq -F ' ' -c "SELECT created, port FROM claudable_branch('fork-b', 'owner-fleet', 'while-down')") $(placed_on 'fork-b~while-down')" = \
+         "t ${NODE_PORT[b]} b"
 
 echo "# secrets"
 logs=("${NODE_DIR[directory]}/server.log" "${NODE_DIR[a]}/server.log" "${NODE_DIR[b]}/server.log" "${NODE_DIR[c]}/server.log"

@@ -18,6 +18,8 @@ digests() {  # md5 of each project's password, as the metadata database $1 retur
                ORDER BY 1"
 }
 digests_first=$(digests claudable_dump_source)
+check "the source branches dump-2 (the rotation below then rewrites dump-2's row after the branch's)" \
+    q claudable_dump_source -q -c "SELECT claudable_branch('dump-2', 'owner-dump', 'pr-1')"
 check "the source rotates one project's password before the dump" \
     q claudable_dump_source -q -c "SELECT claudable_rotate_password('dump-2', 'owner-dump')"
 digests_before=$(digests claudable_dump_source)
@@ -30,6 +32,8 @@ events_before=$(q claudable_dump_source -c "SELECT count(*) FROM claudable.event
 dump=$(mktemp)
 check "pg_dump -Fc of the metadata database succeeds" pg_dump -Fc -d claudable_dump_source -f "$dump"
 check "pg_restore into a fresh database succeeds" pg_restore --exit-on-error -d claudable_dump_target "$dump"
+check "the branch's record comes back under its parent" \
+    test "$(q claudable_dump_target -c "SELECT parent_project_id FROM claudable.projects WHERE project_id = 'dump-2~pr-1'")" = dump-2
 rm -f "$dump"
 
 key_dir=$(mktemp -d)
@@ -61,7 +65,7 @@ check "claudable_import_key takes the right one" \
 rm -rf "$key_dir"
 
 check "the project rows come back" \
-    test "$(q claudable_dump_target -c "SELECT string_agg(project_id || '/' || status, ' ' ORDER BY project_id) FROM claudable.projects")" = "dump-1/ready dump-2/ready"
+    test "$(q claudable_dump_target -c "SELECT string_agg(project_id || '/' || status, ' ' ORDER BY project_id) FROM claudable.projects")" = "dump-1/ready dump-2/ready dump-2~pr-1/ready"
 digests_after=$(digests claudable_dump_target)
 check "every password decrypts with the imported key, rotated ones included" test "$digests_after" = "$digests_before"
 check "the restored metadata returns the projects as they were (created = false)" \

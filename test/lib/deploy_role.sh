@@ -24,3 +24,23 @@ start_cluster_with_deploy_role() {
     export CLAUDABLE_TEST_SERVER_STOP="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -m fast -w stop >/dev/null"
     export CLAUDABLE_TEST_SERVER_START="runuser -u postgres -- $PG_BINDIR/pg_ctl -D $CLUSTER_DIR/data -l $CLUSTER_LOG -w start >/dev/null"
 }
+
+# The functions the clients call for snapshots, restore and branches (claudable 0.7.0).
+CLIENT_SNAPSHOT_FUNCTIONS=(
+    "claudable_snapshot(text, text, text)" "claudable_snapshots(text, text)" "claudable_restore(text, text, text)"
+    "claudable_drop_snapshot(text, text, text)" "claudable_branch(text, text, text, text, timestamptz)"
+)
+deploy_role_may_execute() {  # SIGNATURE: deploy_service holds EXECUTE on it (asked as the superuser)
+    [ "$(psql -X -At -d meta -v fn="$1" <<<"SELECT has_function_privilege('deploy_service', :'fn', 'EXECUTE')")" = t ]
+}
+# check_deploy_grants SIGNATURE...: after start_cluster_with_deploy_role, one TAP check
+# (test/lib/tap.sh) per function: README's deploy grant block gave the deploy role EXECUTE on
+# it. A function the block misses fails its check, and is then granted as a DBA would, so that
+# the suite's other tests still measure the client rather than the block.
+check_deploy_grants() {
+    local fn
+    for fn in "$@"; do
+        check "README's deploy grant block gives deploy_service EXECUTE on $fn" deploy_role_may_execute "$fn"
+        deploy_role_may_execute "$fn" || psql -X -q -d meta -c "GRANT EXECUTE ON FUNCTION $fn TO deploy_service" >/dev/null
+    done
+}

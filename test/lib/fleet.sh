@@ -2,7 +2,8 @@
 # (claudable_fleet over PL/Proxy) and PgBouncer in front of them. For the fleet suite, the
 # fleet demo and the fleet benchmark. Source cluster.sh and nodes.sh first, then:
 #   fleet_start_directory                 node "directory": database directory, claudable_fleet,
-#                                         the deploy role (EXECUTE on three functions only) and
+#                                         the deploy role (EXECUTE on the provision, rotation,
+#                                         deprovision, snapshot and branch functions only) and
 #                                         the pooler role (EXECUTE on claudable_fleet_pooler_entries)
 #   fleet_start_server NAME               node NAME: database meta, claudable, hardened, pooled
 #                                         URLs pointing at PgBouncer, the fleet role (EXECUTE only)
@@ -60,6 +61,9 @@ CREATE ROLE deploy LOGIN PASSWORD '$deploy_password';
 GRANT CONNECT ON DATABASE directory TO deploy;
 GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text),
                           claudable_rotate_password(text, text) TO deploy;
+GRANT EXECUTE ON FUNCTION claudable_snapshot(text, text, text), claudable_snapshots(text, text),
+                          claudable_restore(text, text, text), claudable_drop_snapshot(text, text, text),
+                          claudable_branch(text, text, text, text, timestamptz) TO deploy;
 CREATE ROLE pooler_admin LOGIN PASSWORD '$pooler_password';
 GRANT CONNECT ON DATABASE directory TO pooler_admin;
 GRANT EXECUTE ON FUNCTION claudable_fleet_pooler_entries() TO pooler_admin;
@@ -81,6 +85,9 @@ GRANT CONNECT ON DATABASE meta TO claudable_fleet;
 GRANT EXECUTE ON FUNCTION claudable_provision(text, text), claudable_deprovision(text, text),
                           claudable_rotate_password(text, text), claudable_check(), claudable_databases(),
                           claudable_databases(text), claudable_pooler_entries() TO claudable_fleet;
+GRANT EXECUTE ON FUNCTION claudable_snapshot(text, text, text), claudable_snapshots(text, text),
+                          claudable_restore(text, text, text), claudable_drop_snapshot(text, text, text),
+                          claudable_branch(text, text, text, text, timestamptz) TO claudable_fleet;
 SQL
 }
 

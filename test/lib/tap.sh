@@ -41,6 +41,12 @@ absent_all() {
     [ $? = 1 ]
 }
 
+# no_url_with_password FILE: FILE exists, is not empty, and holds no URL whose password is
+# shown (anything but the mask, ********).
+no_url_with_password() {
+    [ -s "$1" ] && ! grep -qE '[a-z]+://[^:/@ ]+:[^*@ ][^@ ]*@' "$1"
+}
+
 # login_refused URL MESSAGE: psql cannot log in with URL (exit status 2) and shows the
 # server's FATAL with MESSAGE: the server's own refusal, not any failure.
 login_refused() {

@@ -9,7 +9,9 @@
 # npm pack tarball) run as printed in empty projects, where CommonJS, ESM and the project's
 # own TypeScript use the package, and README's deploy step runs as printed, starting an app
 # that sees only its own environment; what README says npm does not do (a plain folder
-# install, a git URL with a subdirectory) is tried too. Prints TAP.
+# install, a git URL with a subdirectory) is tried too. Snapshots, restore and branches run
+# from the installed package, and their logged results and refusals show no password or URL
+# with its password. Prints TAP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -21,6 +23,8 @@ source "$here/../lib/install-deps.sh"
 source "$here/../lib/node_package.sh"
 
 start_cluster_with_deploy_role || exit 1
+# Snapshots, restore and branches: granted as README's deploy block grants them.
+check_deploy_grants "${CLIENT_SNAPSHOT_FUNCTIONS[@]}"
 export CLAUDABLE_TEST_SUPERUSER="$CLUSTER_DIR,$PGPORT"
 unset PGHOSTADDR PGHOST PGUSER PGDATABASE
 work="$CLUSTER_DIR/node"
@@ -110,13 +114,39 @@ await closeClaudablePools();
 JS
 cat >"$work/use.ts" <<'TS'
 import { provisionProjectDatabase, ProjectDatabaseInfo, httpStatusFor, envForApp, nodePostgresUrl } from 'claudable-client';
+import {
+  snapshotProjectDatabase, listProjectSnapshots, restoreProjectDatabase, dropProjectSnapshot, branchProjectDatabase,
+  ProjectSnapshot, SnapshotId, BranchSource,
+} from 'claudable-client';
 async function deploy(projectId: string): Promise<string> {
   const info: ProjectDatabaseInfo = await provisionProjectDatabase(projectId, 'team-node');
   const pooled: string | null = info.pooledDatabaseUrl;
   const env = envForApp(info, { pass: ['STRIPE_SECRET_KEY'], nodePostgres: true });
   return nodePostgresUrl(info.databaseUrl) + String(pooled) + env.DIRECT_URL + String(httpStatusFor(new Error('x')));
 }
+async function preview(projectId: string, branchId: string): Promise<string> {
+  const snapshot: ProjectSnapshot = await snapshotProjectDatabase(projectId, 'team-node', { label: 'before deploy' });
+  const id: SnapshotId = snapshot.snapshotId;
+  const list: ProjectSnapshot[] = await listProjectSnapshots(projectId, 'team-node');
+  const label: string | null = list[0].label;
+  const size: number | null = list[0].sizeBytes;
+  const at: Date = list[0].createdAt;
+  const source: BranchSource = id;
+  const branch: ProjectDatabaseInfo = await branchProjectDatabase(projectId, 'team-node', branchId,
+                                                                  { source, expiresAt: new Date(Date.now() + 86400000) });
+  const empty: ProjectDatabaseInfo = await branchProjectDatabase(projectId, 'team-node', branchId + '-empty', { source: 'empty' });
+  const restored: ProjectDatabaseInfo = await restoreProjectDatabase(projectId, 'team-node', id);
+  const dropped: boolean = await dropProjectSnapshot(projectId, 'team-node', id);
+  return branch.databaseUrl + empty.databaseUrl + restored.databaseUrl + String(dropped) + String(label) + String(size) +
+    at.toISOString();
+}
 void deploy;
+void preview;
+TS
+# A source that is neither 'current', 'empty' nor a snapshot id is a type error.
+cat >"$work/wrong-source.ts" <<'TS'
+import { branchProjectDatabase } from 'claudable-client';
+void branchProjectDatabase('p', 'o', 'b', { source: 'yesterday' });
 TS
 # uses_the_package DIR HOW: CommonJS, ESM and the project's own TypeScript use what DIR installed.
 uses_the_package() {
@@ -130,6 +160,10 @@ uses_the_package() {
     check "$how: TypeScript, the project's own compiler, checks it against the installed declarations" \
         bash -c 'cd "$1" && npm install --no-audit --no-fund --save-dev typescript@5 @types/node@20 >>"$1/npm-install.log" 2>&1 &&
                  ./node_modules/.bin/tsc --noEmit --strict --module commonjs --moduleResolution node use.ts' _ "$dir"
+    cp "$work/wrong-source.ts" "$dir/"
+    check "$how: and refuses a branch source that is neither 'current', 'empty' nor a snapshot id" \
+        bash -c 'cd "$1" && ! ./node_modules/.bin/tsc --noEmit --strict --module commonjs --moduleResolution node wrong-source.ts >"$1/wrong-source.log" 2>&1 &&
+                 grep -q "wrong-source.ts(2,.*error TS2322" "$1/wrong-source.log"' _ "$dir"
 }
 
 echo "# README's folder install, as printed, in an empty project"
@@ -211,4 +245,48 @@ check "the deploy step's output (console.log(info)) shows the password only mask
     bash -c '[ -n "$2" ] && ! grep -qF -- "$2" "$1" && grep -q "\*\*\*\*\*\*\*\*" "$1"' _ "$work/deploy.out" "$project_password"
 printf '%s\n' nextauth-secret aws-secret platform-secret pg-secret sk_test_x >"$work/platform-secrets.txt"
 check "and none of the platform's secrets" absent_all "$work/platform-secrets.txt" "$work/deploy.out"
+
+echo "# snapshots, restore and branches, logged as a deploy step would, in the folder-installed project"
+cat >"$path_app/preview.mjs" <<'JS'
+// Logs every result and a refusal of each of the new calls, as a deploy step's log would have them.
+import {
+  provisionProjectDatabase, snapshotProjectDatabase, listProjectSnapshots, restoreProjectDatabase, dropProjectSnapshot,
+  branchProjectDatabase, closeClaudablePools,
+} from 'claudable-client';
+const info = await provisionProjectDatabase('node-preview', 'team-node');
+const snapshot = await snapshotProjectDatabase('node-preview', 'team-node', { label: 'before deploy' });
+console.log(snapshot);
+console.log(await listProjectSnapshots('node-preview', 'team-node'));
+const restored = await restoreProjectDatabase('node-preview', 'team-node', snapshot.snapshotId);
+console.log(restored, JSON.stringify(restored), String(restored));
+for (const source of ['current', 'empty', snapshot.snapshotId]) {
+  const branch = await branchProjectDatabase('node-preview', 'team-node', `pr-${source.slice(0, 5)}`, { source });
+  console.log(branch, JSON.stringify(branch), String(branch));
+}
+console.log(await dropProjectSnapshot('node-preview', 'team-node', snapshot.snapshotId));
+for (const refused of [() => restoreProjectDatabase('node-preview', 'intruder', snapshot.snapshotId),
+                       () => branchProjectDatabase('node-preview', 'intruder', 'stolen'),
+                       () => branchProjectDatabase('node-preview', 'team-node', 'bad id!'),
+                       () => snapshotProjectDatabase('node-preview', 'intruder')])
+  await refused().catch((error) => console.log(error));
+// The URLs' passwords, for the suite's check only: written to a file of their own, never logged.
+const branches = await Promise.all(['current', 'empty', snapshot.snapshotId].map(
+  (source) => branchProjectDatabase('node-preview', 'team-node', `pr-${source.slice(0, 5)}`)));
+(await import('node:fs')).writeFileSync(process.argv[2], [info, ...branches].map((i) => i.password).join('\n') + '\n');
+await closeClaudablePools();
+JS
+(cd "$path_app" && DB_ADMIN_URL="$CLAUDABLE_TEST_ADMIN_URL" node preview.mjs "$work/preview-passwords.txt" >"$work/preview.out" 2>&1)
+preview_status=$?
+check "snapshot, list, restore, branch (current, empty, a snapshot) and drop run from the installed package" \
+    test "$preview_status" = 0
+check "their log shows restore's and branches' passwords and URLs masked" \
+    bash -c '[ "$(grep -oE "postgresql://[^:]+:\*{8}@" "$1" | wc -l)" -ge 12 ]' _ "$work/preview.out"
+check "the project and its three branches have four passwords" test "$(sort -u "$work/preview-passwords.txt" | grep -c .)" = 4
+check "and the log shows none of them" absent_all "$work/preview-passwords.txt" "$work/preview.out"
+check "nor any URL with its password" no_url_with_password "$work/preview.out"
+check "nor the admin password" absent "$(sed -n 's|^postgresql://[^:]*:\([^@]*\)@.*|\1|p' <<<"$CLAUDABLE_TEST_ADMIN_URL")" \
+    "$work/preview.out"
+check "the refusals are logged with their kinds (permission_denied, invalid_input)" \
+    bash -c '[ "$(grep -c "kind: .permission_denied." "$1")" = 3 ] && grep -q "kind: .invalid_input." "$1"' _ "$work/preview.out"
+check "the server's log holds no URL with its password" no_url_with_password "$CLUSTER_LOG"
 tap_done

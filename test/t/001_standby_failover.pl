@@ -47,12 +47,25 @@ is($standby->safe_psql('meta', 'SELECT count(*) FROM claudable_check() WHERE obj
 like($err, qr/ERROR:  25006: claudable: cannot provision a new project on a standby server/,
 	'the standby refills no spare pool (25006)');
 
+my $snapshot = $primary->safe_psql('meta', "SELECT snapshot_id FROM claudable_snapshot('ha-1', 'owner-ha', 'before failover')");
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('meta', "SELECT snapshot_id || ' ' || label FROM claudable_snapshots('ha-1', 'owner-ha')"),
+	"$snapshot before failover", "the standby lists a snapshot taken on the primary");
+($rc, $out, $err) = $standby->psql('meta', "SELECT claudable_snapshot('ha-1', 'owner-ha')", extra_params => ['-v', 'VERBOSITY=verbose']);
+like($err, qr/ERROR:  25006: claudable: snapshots, restores and branches are made on the primary server, and this one is a standby/,
+	'a snapshot on the standby is refused (25006)');
+($rc, $out, $err) = $standby->psql('meta', "SELECT claudable_branch('ha-1', 'owner-ha', 'b')", extra_params => ['-v', 'VERBOSITY=verbose']);
+like($err, qr/ERROR:  25006: claudable: snapshots, restores/, 'and so is a branch');
+
 $primary->stop('immediate');
 $standby->promote;
 $standby->poll_query_until('meta', 'SELECT NOT pg_is_in_recovery()') or die 'promotion timed out';
 
 ok(password_on($standby, $_) eq $password{$_}, "after failover $_ returns the same password") for sort keys %password;
 $password{'ha-3'} = $standby->safe_psql('meta', "SELECT password FROM claudable_provision('ha-3', 'owner-ha')");
+is($standby->safe_psql('meta', "SELECT created FROM claudable_restore('ha-1', 'owner-ha', '$snapshot')"), 'f',
+	'the promoted server restores a snapshot taken on the old primary');
+ok(password_on($standby, 'ha-1') eq $password{'ha-1'}, 'and the project keeps its password');
 ok($password{'ha-3'} =~ /^[A-Za-z0-9_-]{32}$/, 'the promoted server provisions a new project');
 like($standby->safe_psql('meta', "SELECT detail FROM claudable.events WHERE project_id = 'ha-3' AND action = 'provision'"),
 	qr/^role and database claimed from spare claudable_spare_\d+$/, 'by claiming a spare made on the old primary');

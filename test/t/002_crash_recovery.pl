@@ -246,6 +246,110 @@ scenario_recovered();
 value(q{ALTER SYSTEM RESET claudable.spare_databases; SELECT pg_reload_conf()});
 is(value('SELECT claudable_refill_spares()'), '0', 'spares: the pool is emptied again');
 
+note 'snapshots, restores and branches: kill -9 of the worker at each step leaves the old state or the new one';
+value("SELECT created FROM claudable_provision('versioned', 'owner-crash')");
+my $versioned_url = value("SELECT database_url FROM claudable_provision('versioned', 'owner-crash')");
+sub app {
+    my ($sql, $url) = @_;
+    my ($rc, $out, $err) = $node->psql('postgres', $sql, connstr => $url // $versioned_url);
+    return $rc == 0 ? $out : "failed: $err";
+}
+app("CREATE TABLE state (v text); INSERT INTO state VALUES ('v1')");
+my $base = value("SELECT snapshot_id FROM claudable_snapshot('versioned', 'owner-crash', 'v1')");
+app("UPDATE state SET v = 'v2'");
+my $restore_call = "SELECT created FROM claudable_restore('versioned', 'owner-crash', '$base')";
+sub versioned_as_before {
+    my ($label) = @_;
+    is(value("SELECT string_agg(coalesce(label, '-'), ',' ORDER BY created_at) FROM claudable.snapshots
+               WHERE project_id = 'versioned'"), 'v1', "$label: the snapshot taken before is kept, and no other");
+    is(value(q{SELECT count(*) FROM pg_database WHERE datname ~ '^claudable_(snap|stage)_'}), '1',
+       "$label: one snapshot database, no copy left over");
+    is(value('SELECT count(*) FROM claudable_check()'), '0', "$label: claudable_check() reports nothing");
+}
+sub crash_at {
+    my ($point, $call, $how) = @_;
+    hold_fault_lock();
+    ok(start_parked_call('versioned', $point, $call), "$point: the worker parks there");
+    if ($how eq 'immediate') {
+        $node->stop('immediate');
+        $faults_injected++;
+        $caller->finish;
+        $node->start;
+    } else {
+        kill('KILL', worker_pid()) and $faults_injected++;
+        $caller->finish;
+    }
+    ok(wait_until_up(), "$point: the server is back ($how)");
+    is(app('SELECT v FROM state'), 'v2', "$point: at once, before any repair, the project's URL logs in to its data");
+}
+for my $case (['snapshot_recorded', "SELECT snapshot_id FROM claudable_snapshot('versioned', 'owner-crash')", 'creating', 'removed'],
+              ['snapshot_copied', "SELECT snapshot_id FROM claudable_snapshot('versioned', 'owner-crash')", 'creating', 'removed'],
+              ['restore_recorded', $restore_call, 'restoring', 'undone'],
+              ['restore_staged', $restore_call, 'restoring', 'undone'],
+              ['restore_swapped', $restore_call, 'restoring', 'undone']) {
+    my ($point, $call, $state, $action) = @$case;
+    scenario();
+    crash_at($point, $call, 'kill -9');
+    like(value(q{SELECT string_agg(problem, '; ') FROM claudable_check() WHERE object LIKE 'snapshot %'}),
+         qr/^of project versioned is stuck in $state with no worker running/, "$point: claudable_check() reports the unfinished step");
+    is(value(q{SELECT string_agg(action, ',') FROM claudable_reconcile()}), $action, "$point: claudable_reconcile() $action it");
+    versioned_as_before($point);
+    scenario_recovered();
+}
+scenario();
+crash_at('restore_staged', $restore_call, 'immediate');
+is(value(q{SELECT string_agg(action, ',') FROM claudable_reconcile()}), 'undone',
+   'restore_staged: after an immediate shutdown claudable_reconcile() undoes the restore');
+versioned_as_before('restore_staged, immediate shutdown');
+scenario_recovered();
+is(value($restore_call), 'f', 'after the crashes a restore goes through');
+is(app('SELECT v FROM state'), 'v1', "and the same URL finds the snapshot's data");
+app("UPDATE state SET v = 'v2'");
+value(q{SELECT claudable_drop_snapshot('versioned', 'owner-crash', s.snapshot_id) FROM claudable.snapshots AS s
+         WHERE s.project_id = 'versioned' AND s.label <> 'v1'});
+
+for my $point (qw(branch_reserved branch_copied branch_adopted)) {
+    (my $branch_id = "crash-$point") =~ s/_/-/g;
+    my $call = "SELECT created FROM claudable_branch('versioned', 'owner-crash', '$branch_id')";
+    scenario();
+    crash_at($point, $call, 'kill -9');
+    is(value("SELECT problem FROM claudable_check() WHERE object = 'project versioned~$branch_id'"),
+       'stuck in provisioning with no worker running (claudable_reconcile() completes it)',
+       "$point: claudable_check() reports the unfinished branch");
+    is(value("SELECT detail FROM claudable_reconcile() WHERE object = 'project versioned~$branch_id'"),
+       'the interrupted branch was removed (claudable_branch makes it anew)', "$point: claudable_reconcile() removes it");
+    is(value(q{SELECT (SELECT count(*) FROM pg_database WHERE datname ~ '^app_br_')
+                    + (SELECT count(*) FROM pg_roles WHERE rolname ~ '^app_bu_')}), '0',
+       "$point: no database or role of the branch is left");
+    is(value('SELECT count(*) FROM claudable_check()'), '0', "$point: claudable_check() reports nothing");
+    is(value($call), 't', "$point: claudable_branch makes it anew");
+    my $branch_url = value("SELECT database_url FROM claudable_provision('versioned~$branch_id', 'owner-crash')");
+    is(app('SELECT current_user || \' \' || v FROM state', $branch_url) =~ s/^app_bu_\S+ /branch /r, 'branch v2',
+       "$point: its URL logs in as its own role to the project's data");
+    is(value("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app_db_versioned'"), 'app_u_versioned',
+       "$point: the parent's database kept its owner");
+    value("SELECT claudable_deprovision('versioned~$branch_id', 'owner-crash')");
+    scenario_recovered();
+}
+
+note 'a deprovisioning that meets a branch being made waits for it: refused with 55000, nothing changed';
+value("SELECT created FROM claudable_provision('busy-parent', 'owner-crash')");
+hold_fault_lock();
+ok(start_parked_call('busy-parent', 'branch_copied', "SELECT created FROM claudable_branch('busy-parent', 'owner-crash', 'b')"),
+   'busy-parent: a branch is parked after its copy');
+my ($busy_rc, $busy_out, $busy_err) = $node->psql('postgres', "SELECT claudable_deprovision('busy-parent', 'owner-crash')",
+                                                  extra_params => ['-v', 'VERBOSITY=verbose']);
+like($busy_err, qr/ERROR:  55000: claudable: project "busy-parent" has a snapshot, restore or branch under way/,
+     'busy-parent: deprovisioning the parent meanwhile is refused with 55000');
+is(value("SELECT status FROM claudable.projects WHERE project_id = 'busy-parent'"), 'ready', 'busy-parent: and changed nothing');
+release_fault_lock();
+$caller->finish;
+like($caller_output, qr/^t$/m, 'busy-parent: the branch then completes');
+is(value("SELECT claudable_deprovision('busy-parent', 'owner-crash')"), 't', 'busy-parent: and the deprovisioning goes through');
+is(value(q{SELECT (SELECT count(*) FROM claudable.projects WHERE project_id LIKE 'busy-parent%')
+                + (SELECT count(*) FROM pg_database WHERE datname ~ '^app_(db|br)_busy_parent')}), '0',
+   'busy-parent: removing the branch with it');
+
 note 'fault injection is for superusers only';
 value(q{CREATE ROLE fault_probe LOGIN;
         GRANT EXECUTE ON FUNCTION claudable_provision(text, text) TO fault_probe;
@@ -268,7 +372,7 @@ my ($parked_rc, $created) = $node->psql('postgres',
 is($created, 't', 'a fault point a non-superuser set before the library loaded is discarded: the call does not park');
 release_fault_lock();
 
-is($faults_injected, 14, 'all 14 faults were injected (each kill, stop or termination hit its process)');
+is($faults_injected, 23, 'all 23 faults were injected (each kill, stop or termination hit its process)');
 is($faults_recovered, $faults_injected, 'every injected fault recovered to a clean state');
 $node->stop;
 done_testing();

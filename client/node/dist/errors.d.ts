@@ -19,7 +19,7 @@ export declare class LimitError extends ClaudableError {
 export declare class UnavailableError extends ClaudableError {
     constructor(sqlstate: string, message: string);
 }
-/** The connection broke after a deprovision or rotate was sent: it may or may not have happened. */
+/** The connection broke after a deprovision, rotate, snapshot or restore was sent: it may or may not have happened. */
 export declare class OutcomeUnknownError extends ClaudableError {
     constructor(sqlstate: string, message: string);
 }

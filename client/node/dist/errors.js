@@ -36,7 +36,7 @@ class UnavailableError extends ClaudableError {
     constructor(sqlstate, message) { super('unavailable', sqlstate, message); }
 }
 exports.UnavailableError = UnavailableError;
-/** The connection broke after a deprovision or rotate was sent: it may or may not have happened. */
+/** The connection broke after a deprovision, rotate, snapshot or restore was sent: it may or may not have happened. */
 class OutcomeUnknownError extends ClaudableError {
     constructor(sqlstate, message) { super('outcome_unknown', sqlstate, message); }
 }
@@ -47,7 +47,8 @@ class InternalError extends ClaudableError {
 exports.InternalError = InternalError;
 /** The error class for a SQLSTATE the server answered with. */
 function errorForSqlstate(sqlstate, message) {
-    if (sqlstate === '22023' || sqlstate === 'P0002')
+    // 0A000: what the call asks for is not supported (a branch of a branch).
+    if (sqlstate === '22023' || sqlstate === 'P0002' || sqlstate === '0A000')
         return new InvalidInputError(sqlstate, message);
     if (sqlstate === '42501')
         return new PermissionDeniedError(sqlstate, message);
@@ -55,9 +56,10 @@ function errorForSqlstate(sqlstate, message) {
         return new ConflictError(sqlstate, message);
     if (sqlstate === '53400')
         return new LimitError(sqlstate, message);
-    // 57P01 (admin_shutdown) and 57P02 (crash_shutdown): the server ended the session.
+    // 57P01 (admin_shutdown) and 57P02 (crash_shutdown): the server ended the session. 55006:
+    // the project's sessions did not end within the server's bounded wait; call again.
     if (sqlstate === '53000' || sqlstate === '57P03' || sqlstate === '57P01' || sqlstate === '57P02' ||
-        sqlstate === '40001' || sqlstate.startsWith('08'))
+        sqlstate === '40001' || sqlstate === '55006' || sqlstate.startsWith('08'))
         return new UnavailableError(sqlstate, message);
     return new InternalError(sqlstate, message);
 }

@@ -20,11 +20,17 @@ exports.deprovisionProjectDatabase = deprovisionProjectDatabase;
 exports.rotateProjectDatabasePassword = rotateProjectDatabasePassword;
 exports.listProjectDatabases = listProjectDatabases;
 exports.checkProjectDatabases = checkProjectDatabases;
+exports.snapshotProjectDatabase = snapshotProjectDatabase;
+exports.listProjectSnapshots = listProjectSnapshots;
+exports.restoreProjectDatabase = restoreProjectDatabase;
+exports.dropProjectSnapshot = dropProjectSnapshot;
+exports.branchProjectDatabase = branchProjectDatabase;
 // claudable-client: the deploy path of a Node / Next.js platform to the claudable
 // PostgreSQL extension. Server-side only: the admin URL must never reach a browser.
 const info_1 = require("./info");
 Object.defineProperty(exports, "maskDatabaseUrl", { enumerable: true, get: function () { return info_1.maskUrl; } });
 const connection_1 = require("./connection");
+const errors_1 = require("./errors");
 if (typeof globalThis.window !== 'undefined' &&
     typeof globalThis.process?.versions?.node === 'undefined')
     throw new Error('claudable-client runs on the server only (Node >= 20): its admin URL must never reach a browser');
@@ -88,4 +94,61 @@ function listProjectDatabases(options = {}) {
 /** What claudable_check() reports; empty on a healthy server. */
 function checkProjectDatabases(options = {}) {
     return (0, connection_1.call)(options, 'claudable_check', 'SELECT severity, object, problem FROM claudable_check()', [], true, (rows) => rows.map((r) => ({ severity: r.severity, object: r.object, problem: r.problem })));
+}
+function snapshotRow(r) {
+    return {
+        snapshotId: r.snapshot_id, projectId: r.project_id, label: r.label,
+        sizeBytes: r.size_bytes === null ? null : Number(r.size_bytes), createdAt: new Date(r.created_at),
+    };
+}
+// An option of the wrong type is refused before anything is sent (node-postgres would send an
+// invalid Date as text the server refuses with an error of another kind).
+function checked(name, value, valid, what) {
+    if (!valid)
+        throw new errors_1.InvalidInputError('22023', `${name} must be ${what}`);
+    return value;
+}
+/**
+ * Keeps a copy of the project's database as it is now. Not idempotent (a second call makes a
+ * second snapshot): never re-sent once it reached the server, and a connection lost after
+ * that is an OutcomeUnknownError (look with listProjectSnapshots before calling again).
+ */
+async function snapshotProjectDatabase(projectId, ownerId, options = {}) {
+    const label = checked('label', options.label ?? null, options.label == null || typeof options.label === 'string', 'a string or null');
+    return (0, connection_1.call)(options, 'claudable_snapshot', 'SELECT * FROM claudable_snapshot($1, $2, $3)', [projectId, ownerId, label], false, (rows) => {
+        if (!rows[0])
+            throw (0, connection_1.internal)('claudable: the function returned no row');
+        return snapshotRow(rows[0]);
+    });
+}
+/** The project's snapshots, newest first. */
+function listProjectSnapshots(projectId, ownerId, options = {}) {
+    return (0, connection_1.call)(options, 'claudable_snapshots', 'SELECT * FROM claudable_snapshots($1, $2)', [projectId, ownerId], true, (rows) => rows.map(snapshotRow));
+}
+/**
+ * Puts the project's database back as it was at `snapshotId`, with the same URL and password
+ * (created: false); the state before is kept as a snapshot labelled 'before restore of
+ * <snapshotId>'. Not idempotent (a second call makes a second such snapshot): never re-sent
+ * once it reached the server.
+ */
+function restoreProjectDatabase(projectId, ownerId, snapshotId, options = {}) {
+    return (0, connection_1.call)(options, 'claudable_restore', 'SELECT * FROM claudable_restore($1, $2, $3)', [projectId, ownerId, snapshotId], false, projectInfo);
+}
+/** Drops one snapshot: true, or false when the project has no such snapshot (so a retry is harmless). */
+function dropProjectSnapshot(projectId, ownerId, snapshotId, options = {}) {
+    return (0, connection_1.call)(options, 'claudable_drop_snapshot', 'SELECT claudable_drop_snapshot($1, $2, $3) AS dropped', [projectId, ownerId, snapshotId], true, (rows) => rows[0]?.dropped === true);
+}
+/**
+ * The project `${projectId}~${branchId}`, a database and role of its own, made from
+ * options.source on the first call and returned as it is on every later call (created: false,
+ * whatever source it names), so it is retried like provisioning. A branch is a project:
+ * provisionProjectDatabase, rotateProjectDatabasePassword, deprovisionProjectDatabase and
+ * snapshotProjectDatabase take its project id with the parent's owner.
+ */
+async function branchProjectDatabase(projectId, ownerId, branchId, options = {}) {
+    const source = checked('source', options.source ?? 'current', options.source === undefined ||
+        typeof options.source === 'string', "'current', 'empty' or a snapshotId");
+    const expiresAt = checked('expiresAt', options.expiresAt ?? null, options.expiresAt == null ||
+        (options.expiresAt instanceof Date && Number.isFinite(options.expiresAt.getTime())), 'a valid Date or null');
+    return (0, connection_1.call)(options, 'claudable_branch', 'SELECT * FROM claudable_branch($1, $2, $3, $4, $5)', [projectId, ownerId, branchId, source, expiresAt === null ? null : expiresAt.toISOString()], true, projectInfo);
 }

@@ -16,7 +16,8 @@ import {
   provisionProjectDatabase, deprovisionProjectDatabase, rotateProjectDatabasePassword, listProjectDatabases,
   checkProjectDatabases, closeClaudablePools, httpStatusFor, writeEnvFile, envForApp, ClaudableError,
   InvalidInputError, PermissionDeniedError, ConflictError, LimitError, UnavailableError, OutcomeUnknownError,
-  InternalError, MASK,
+  InternalError, MASK, snapshotProjectDatabase, listProjectSnapshots, restoreProjectDatabase, dropProjectSnapshot,
+  branchProjectDatabase, ProjectDatabaseInfo,
 } from '../dist/index.mjs';
 
 const adminUrl = process.env.CLAUDABLE_TEST_ADMIN_URL;
@@ -327,4 +328,205 @@ test('the package refuses to load in a browser bundle (window, no Node process)'
   const code = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
   const browser = vm.createContext({ window: {}, exports: {}, module: { exports: {} }, require: () => ({}) });
   assert.throws(() => vm.runInContext(code, browser), /runs on the server only/);
+});
+
+// ---- snapshots, restore and branches (claudable 0.7.0) ------------------------------------------
+
+// Runs `sql` as the app would, with the URL a call returned; resolves to the rows.
+async function asProject(url, sql) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+async function ordersIn(url) {
+  const rows = await asProject(url, 'SELECT coalesce(string_agg(id::text, \',\' ORDER BY id), \'none\') AS ids FROM orders');
+  return rows[0].ids;
+}
+// A project of team-node with a table `orders` holding `ids`, made by its own role.
+async function projectWithOrders(projectId, ids) {
+  const info = await provisionProjectDatabase(projectId, 'team-node', { adminUrl });
+  await asProject(info.databaseUrl, `CREATE TABLE orders (id int); INSERT INTO orders VALUES ${ids.map((i) => `(${i})`).join(', ')}`);
+  return info;
+}
+
+test('snapshot, change, restore: the data is back and the same URL and password still log in', async () => {
+  const info = await projectWithOrders('node-snap', [1, 2]);
+  const snapshot = await snapshotProjectDatabase('node-snap', 'team-node', { adminUrl, label: 'two orders' });
+  assert.match(snapshot.snapshotId, /^snap-[0-9a-f]{12}$/);
+  assert.equal(snapshot.projectId, 'node-snap');
+  assert.equal(snapshot.label, 'two orders');
+  assert.ok(typeof snapshot.sizeBytes === 'number' && snapshot.sizeBytes > 0);
+  assert.ok(snapshot.createdAt instanceof Date && !Number.isNaN(snapshot.createdAt.getTime()));
+  await asProject(info.databaseUrl, 'DELETE FROM orders; INSERT INTO orders VALUES (99)');
+  assert.equal(await ordersIn(info.databaseUrl), '99');
+  const restored = await restoreProjectDatabase('node-snap', 'team-node', snapshot.snapshotId, { adminUrl });
+  assert.ok(restored instanceof ProjectDatabaseInfo);
+  assert.equal(restored.created, false);
+  assert.ok(restored.password === info.password && restored.databaseUrl === info.databaseUrl, 'same password and URL');
+  assert.equal(await ordersIn(info.databaseUrl), '1,2');
+  assert.equal((await asProject(restored.databaseUrl, 'SELECT current_user AS who'))[0].who, 'app_u_node_snap');
+});
+
+test('a restore keeps the state before it as a snapshot, listed newest first, that undoes it', async () => {
+  const info = await projectWithOrders('node-undo', [1]);
+  const { snapshotId } = await snapshotProjectDatabase('node-undo', 'team-node', { adminUrl });
+  await asProject(info.databaseUrl, 'INSERT INTO orders VALUES (2)');
+  await restoreProjectDatabase('node-undo', 'team-node', snapshotId, { adminUrl });
+  const list = await listProjectSnapshots('node-undo', 'team-node', { adminUrl });
+  assert.deepEqual(list.map((s) => s.label), [`before restore of ${snapshotId}`, null]);
+  assert.equal(list[1].snapshotId, snapshotId);
+  await restoreProjectDatabase('node-undo', 'team-node', list[0].snapshotId, { adminUrl });
+  assert.equal(await ordersIn(info.databaseUrl), '1,2');
+});
+
+test('dropProjectSnapshot drops once, then returns false', async () => {
+  await projectWithOrders('node-drop', [1]);
+  const { snapshotId } = await snapshotProjectDatabase('node-drop', 'team-node', { adminUrl });
+  assert.equal(await dropProjectSnapshot('node-drop', 'team-node', snapshotId, { adminUrl }), true);
+  assert.equal(await dropProjectSnapshot('node-drop', 'team-node', snapshotId, { adminUrl }), false);
+  assert.deepEqual(await listProjectSnapshots('node-drop', 'team-node', { adminUrl }), []);
+});
+
+test('a branch from current logs in as its own role, sees the project\'s data, and is its own copy', async () => {
+  const parent = await projectWithOrders('node-br', [1, 2]);
+  const branch = await branchProjectDatabase('node-br', 'team-node', 'pr-1', { adminUrl });
+  assert.ok(branch instanceof ProjectDatabaseInfo);
+  assert.equal(branch.projectId, 'node-br~pr-1');
+  assert.equal(branch.created, true);
+  assert.notEqual(branch.username, parent.username);
+  assert.ok(branch.password !== parent.password, 'a password of its own');
+  assert.equal((await asProject(branch.databaseUrl, 'SELECT current_user AS who'))[0].who, branch.username);
+  assert.equal(await ordersIn(branch.databaseUrl), '1,2');
+  await asProject(branch.databaseUrl, 'INSERT INTO orders VALUES (3)');
+  assert.equal(await ordersIn(parent.databaseUrl), '1,2');
+});
+
+test('a second branch call with the same branchId returns the branch, created false, whatever source it names', async () => {
+  await projectWithOrders('node-br-again', [1]);
+  const first = await branchProjectDatabase('node-br-again', 'team-node', 'b', { adminUrl });
+  const again = await branchProjectDatabase('node-br-again', 'team-node', 'b', { adminUrl, source: 'empty' });
+  assert.equal(again.created, false);
+  assert.ok(again.password === first.password && again.databaseUrl === first.databaseUrl);
+  assert.equal(await ordersIn(again.databaseUrl), '1');
+});
+
+test('a branch from empty logs in and has none of the project\'s tables', async () => {
+  await projectWithOrders('node-br-empty', [1]);
+  const branch = await branchProjectDatabase('node-br-empty', 'team-node', 'blank', { adminUrl, source: 'empty' });
+  assert.equal((await asProject(branch.databaseUrl, 'SELECT current_user AS who'))[0].who, branch.username);
+  assert.equal((await asProject(branch.databaseUrl, "SELECT to_regclass('public.orders') AS t"))[0].t, null);
+});
+
+test('a branch from a snapshot logs in and sees the data as it was then', async () => {
+  const parent = await projectWithOrders('node-br-snap', [1]);
+  const { snapshotId } = await snapshotProjectDatabase('node-br-snap', 'team-node', { adminUrl });
+  await asProject(parent.databaseUrl, 'INSERT INTO orders VALUES (2)');
+  const branch = await branchProjectDatabase('node-br-snap', 'team-node', 'then', { adminUrl, source: snapshotId });
+  assert.equal((await asProject(branch.databaseUrl, 'SELECT current_user AS who'))[0].who, branch.username);
+  assert.equal(await ordersIn(branch.databaseUrl), '1');
+  assert.equal(await ordersIn(parent.databaseUrl), '1,2');
+});
+
+test('a branch keeps the expiresAt it was given', async () => {
+  await projectWithOrders('node-br-exp', [1]);
+  const expiresAt = new Date('2031-01-02T03:04:05.250Z');
+  await branchProjectDatabase('node-br-exp', 'team-node', 'short', { adminUrl, expiresAt });
+  const { rows } = await superuser.query("SELECT expires_at FROM claudable.databases WHERE project_id = 'node-br-exp~short'");
+  assert.equal(rows[0].expires_at.getTime(), expiresAt.getTime());
+});
+
+test('restore and branch results mask the password and the URL in console.log, util.inspect, JSON.stringify and String()', async () => {
+  await projectWithOrders('node-br-mask', [1]);
+  const { snapshotId } = await snapshotProjectDatabase('node-br-mask', 'team-node', { adminUrl });
+  const restored = await restoreProjectDatabase('node-br-mask', 'team-node', snapshotId, { adminUrl });
+  const branch = await branchProjectDatabase('node-br-mask', 'team-node', 'masked', { adminUrl });
+  for (const info of [restored, branch]) {
+    for (const shown of [inspect(info), JSON.stringify(info), String(info), `${info}`]) {
+      assert.ok(!shown.includes(info.password), `the password is visible in: ${shown}`);
+      assert.ok(!shown.includes(info.databaseUrl), `the URL is visible in: ${shown}`);
+      assert.ok(shown.includes(MASK), `the mask is missing in: ${shown}`);
+    }
+  }
+  const list = JSON.stringify(await listProjectSnapshots('node-br-mask', 'team-node', { adminUrl }));
+  assert.ok(!list.includes(restored.password) && !list.includes('postgresql://'), 'a snapshot carries no secret');
+});
+
+test('another owner is PermissionDeniedError (403) for every snapshot and branch call, and nothing changes', async () => {
+  const info = await projectWithOrders('node-own', [1]);
+  const { snapshotId } = await snapshotProjectDatabase('node-own', 'team-node', { adminUrl });
+  for (const refused of [
+    () => snapshotProjectDatabase('node-own', 'intruder', { adminUrl }),
+    () => listProjectSnapshots('node-own', 'intruder', { adminUrl }),
+    () => restoreProjectDatabase('node-own', 'intruder', snapshotId, { adminUrl }),
+    () => dropProjectSnapshot('node-own', 'intruder', snapshotId, { adminUrl }),
+    () => branchProjectDatabase('node-own', 'intruder', 'stolen', { adminUrl }),
+    () => branchProjectDatabase('node-own', 'intruder', 'stolen', { adminUrl, source: snapshotId }),
+  ]) {
+    const error = await rejectsWith(refused(), PermissionDeniedError, '42501', 403);
+    assert.ok(!error.message.includes(info.password));
+  }
+  const list = await listProjectSnapshots('node-own', 'team-node', { adminUrl });
+  assert.deepEqual(list.map((s) => s.snapshotId), [snapshotId], 'no snapshot made or dropped');
+  const { rows } = await superuser.query("SELECT count(*) AS n FROM claudable.projects WHERE project_id LIKE 'node-own~%'");
+  assert.equal(Number(rows[0].n), 0, 'no branch');
+});
+
+test('a bad branchId is InvalidInputError (400) and creates nothing', async () => {
+  await projectWithOrders('node-badbr', [1]);
+  for (const bad of ['bad id!', '-lead', 'a~b', 'x'.repeat(64), '', 'x\nSET ROLE postgres', null])
+    await rejectsWith(branchProjectDatabase('node-badbr', 'team-node', bad, { adminUrl }), InvalidInputError, '22023', 400);
+  await rejectsWith(branchProjectDatabase('node-badbr', 'team-node', 'ok', { adminUrl, source: 'yesterday' }),
+                    InvalidInputError, '22023', 400);
+  const { rows } = await superuser.query("SELECT count(*) AS n FROM claudable.projects WHERE project_id LIKE 'node-badbr~%'");
+  assert.equal(Number(rows[0].n), 0);
+});
+
+test('a branch of a branch is InvalidInputError (0A000, 400)', async () => {
+  await projectWithOrders('node-br-deep', [1]);
+  await branchProjectDatabase('node-br-deep', 'team-node', 'one', { adminUrl });
+  await rejectsWith(branchProjectDatabase('node-br-deep~one', 'team-node', 'two', { adminUrl }), InvalidInputError, '0A000', 400);
+});
+
+test('another project\'s snapshot is InvalidInputError (P0002) for restore and branch, and changes nothing', async () => {
+  const mine = await projectWithOrders('node-mine', [1]);
+  await projectWithOrders('node-theirs', [7]);
+  const { snapshotId } = await snapshotProjectDatabase('node-theirs', 'team-node', { adminUrl });
+  await rejectsWith(restoreProjectDatabase('node-mine', 'team-node', snapshotId, { adminUrl }), InvalidInputError, 'P0002', 400);
+  await rejectsWith(branchProjectDatabase('node-mine', 'team-node', 'theirs', { adminUrl, source: snapshotId }),
+                    InvalidInputError, 'P0002', 400);
+  assert.equal(await dropProjectSnapshot('node-mine', 'team-node', snapshotId, { adminUrl }), false);
+  assert.equal(await ordersIn(mine.databaseUrl), '1');
+  assert.equal((await listProjectSnapshots('node-theirs', 'team-node', { adminUrl })).length, 1);
+});
+
+test('a snapshot whose connection is lost is OutcomeUnknownError (503) and is not re-sent', async () => {
+  await projectWithOrders('node-lost-snap', [1]);
+  const holder = await superuser.connect();
+  await holder.query('BEGIN');
+  await holder.query("SELECT 1 FROM claudable.projects WHERE project_id = 'node-lost-snap' FOR UPDATE");
+  let retries = 0;
+  const pending = snapshotProjectDatabase('node-lost-snap', 'team-node', { adminUrl, onRetry: () => retries++ });
+  pending.catch(() => {});  // it may reject while the loop below still runs; it is examined after
+  for (let i = 0; i < 100; i++) {
+    const { rows } = await superuser.query(
+      "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'claudable-client (node)'" +
+      " AND query LIKE '%claudable_snapshot(%' AND state = 'active'");
+    if (rows.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await rejectsWith(pending, OutcomeUnknownError, '08006', 503);
+  await holder.query('ROLLBACK');
+  holder.release();
+  assert.equal(retries, 0, 'a snapshot is never re-sent');
+  // The worker of the one snapshot that was sent finishes alone; the server made one.
+  let made = 0;
+  for (let i = 0; i < 100 && made === 0; i++) {
+    made = (await listProjectSnapshots('node-lost-snap', 'team-node', { adminUrl })).length;
+    if (made === 0) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(made, 1, 'the server made exactly one snapshot');
 });
