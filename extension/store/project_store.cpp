@@ -114,17 +114,27 @@ std::int64_t count_branches(const std::string& parent_project_id) {
     return pg::as_int64(rows.at(0)[0]);
 }
 
+// A provisioning worker other than this one, busy now (an idle one waits for its next call).
+#define BUSY_OTHER_WORKER                                                                     \
+    "SELECT 1 FROM pg_catalog.pg_stat_activity AS a"                                          \
+    " WHERE a.backend_type = 'claudable provisioner' AND a.state <> 'idle'"                   \
+    "   AND a.pid <> pg_catalog.pg_backend_pid()"
+
 bool versions_under_way(const std::string& project_id) {
-    return !pg::query(
-                "SELECT 1 FROM pg_catalog.pg_stat_activity AS a"
-                " WHERE a.backend_type = 'claudable provisioner' AND a.state <> 'idle'"
-                "   AND a.pid <> pg_catalog.pg_backend_pid()"
-                "   AND a.pid IN (SELECT p.worker_pid FROM claudable.projects AS p"
-                "                  WHERE p.parent_project_id = $1 AND p.status <> 'ready'"
-                "                 UNION ALL"
-                "                 SELECT s.worker_pid FROM claudable.snapshots AS s"
-                "                  WHERE s.project_id = $1 AND s.state <> 'ready')",
-                {pg::text_param(project_id)})
+    return !pg::query(BUSY_OTHER_WORKER
+                      "   AND a.pid IN (SELECT p.worker_pid FROM claudable.projects AS p"
+                      "                  WHERE p.parent_project_id = $1 AND p.status <> 'ready'"
+                      "                 UNION ALL"
+                      "                 SELECT s.worker_pid FROM claudable.snapshots AS s"
+                      "                  WHERE s.project_id = $1 AND s.state <> 'ready')",
+                      {pg::text_param(project_id)})
+                .empty();
+}
+
+bool another_worker_on(const std::string& project_id) {
+    return !pg::query(BUSY_OTHER_WORKER
+                      "   AND a.pid = (SELECT p.worker_pid FROM claudable.projects AS p WHERE p.project_id = $1)",
+                      {pg::text_param(project_id)})
                 .empty();
 }
 

@@ -64,6 +64,8 @@ std::int64_t count_branches(const std::string& parent_project_id);
 // Whether a worker other than this one is making one of the project's branches or
 // snapshots, or restoring one, right now.
 bool versions_under_way(const std::string& project_id);
+// Whether a worker other than this one is working on the project now (its recorded PID).
+bool another_worker_on(const std::string& project_id);
 // The branches of a project, in no particular order.
 std::vector<std::string> branches_of(const std::string& parent_project_id);
 void mark_ready(const std::string& project_id);

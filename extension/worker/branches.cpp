@@ -20,16 +20,6 @@
 namespace claudable {
 namespace {
 
-// Whether a worker other than this one is working on the project now.
-bool worker_on(const std::string& project_id) {
-    return !pg::query(
-                "SELECT 1 FROM claudable.projects AS p JOIN pg_catalog.pg_stat_activity AS a ON a.pid = p.worker_pid"
-                " WHERE p.project_id = $1 AND a.backend_type = 'claudable provisioner' AND a.state <> 'idle'"
-                "   AND a.pid <> pg_catalog.pg_backend_pid()",
-                {pg::text_param(project_id)})
-                .empty();
-}
-
 unsigned int database_id(const std::string& database_name) {
     auto rows = pg::query("SELECT d.oid FROM pg_catalog.pg_database AS d WHERE d.datname = $1",
                           {pg::text_param(database_name)});
@@ -89,7 +79,7 @@ ProjectReply create_branch(const BranchRequest& request, const CallerContext& co
                     reserved = Reserved::ready;
                     return;
                 }
-                if (worker_on(request.project_id))
+                if (another_worker_on(request.project_id))
                     fail(sqlstate::object_not_in_prerequisite_state,
                          "claudable: branch \"" + request.project_id + "\" is being made or removed by another call",
                          {}, "Call again in a moment: claudable_branch returns it once it is ready.");

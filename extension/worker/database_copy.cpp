@@ -9,6 +9,7 @@
 #include "pg/spi_query.hpp"
 #include "rules/failure.hpp"
 #include "rules/sql_text.hpp"
+#include "worker/project_steps.hpp"
 #include "worker/tenant_rows.hpp"
 
 namespace claudable {
@@ -75,18 +76,8 @@ void close_database(const std::string& database_name, const std::string& comment
     const std::string database = quoted_identifier(database_name);
     pg::run_top_level("ALTER DATABASE " + database + " OWNER TO CURRENT_USER");
     pg::run_top_level("ALTER DATABASE " + database + " WITH ALLOW_CONNECTIONS false IS_TEMPLATE false");
-    auto grantees = pg::query(
-        "SELECT DISTINCT COALESCE(r.rolname::text, '') FROM pg_catalog.pg_database AS d,"
-        "       pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) AS a"
-        "  LEFT JOIN pg_catalog.pg_roles AS r ON r.oid = a.grantee"
-        " WHERE d.datname = $1 AND a.grantee <> d.datdba",
-        {pg::text_param(database_name)});
-    for (const auto& row : grantees) {
-        pg::check_for_interrupts();  // a tenant sets how many roles it granted its database to
-        const std::string grantee = row[0].value_or("");
-        pg::run_top_level("REVOKE ALL ON DATABASE " + database + " FROM " +
-                          (grantee.empty() ? std::string("PUBLIC") : quoted_identifier(grantee) + " CASCADE"));
-    }
+    revoke_database_grants(database_name);
+    pg::run_top_level("REVOKE ALL ON DATABASE " + database + " FROM PUBLIC");  // CREATE too, not only CONNECT
     pg::run_top_level("COMMENT ON DATABASE " + database + " IS " + quoted_literal(comment));
 }
 
