@@ -1,9 +1,10 @@
--- claudable 0.7.0: per-project PostgreSQL role and database provisioning, with snapshots,
+-- claudable 0.8.0: per-project PostgreSQL role and database provisioning, with snapshots,
 -- restore and branches. The full install script of the current version (the Makefile builds
--- claudable--<version>.sql from this file). The sections marked below are also the body of
--- claudable--0.6.1--0.7.0.sql, which the Makefile builds from its .sql.in: one copy each.
+-- claudable--<version>.sql from this file). The sections marked below are the bodies of the
+-- upgrade scripts built from a .sql.in (none in claudable--0.7.0--0.8.0.sql: 0.8.0 changes
+-- no object): one copy each.
 -- Older installations reach the same objects through the upgrade scripts (0.1.0 -> 0.2.0
--- -> 0.3.0 -> 0.4.0 -> 0.5.0 -> 0.6.0 -> 0.6.1 -> 0.7.0); test/integration/install_paths.sh
+-- -> 0.3.0 -> 0.4.0 -> 0.5.0 -> 0.6.0 -> 0.6.1 -> 0.7.0 -> 0.8.0); test/integration/install_paths.sh
 -- proves that every way gives the same catalog.
 \echo Use "CREATE EXTENSION claudable" to load this file. \quit
 

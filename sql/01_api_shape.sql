@@ -66,8 +66,8 @@ SELECT is(
     0::bigint,
     'nobody but the owner holds a privilege on schema claudable');
 
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.7.0',
-    'CREATE EXTENSION installs version 0.7.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'claudable'), '0.8.0',
+    'CREATE EXTENSION installs version 0.8.0');
 SELECT has_function('public', 'claudable_deprovision', ARRAY['text', 'text'],
     'claudable_deprovision(project_id text, owner_id text) is installed');
 SELECT is((SELECT prorettype::regtype::text FROM pg_proc WHERE oid = 'public.claudable_deprovision(text,text)'::regprocedure),

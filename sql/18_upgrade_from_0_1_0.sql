@@ -1,4 +1,4 @@
--- Older versions upgrade in place. 0.1.0 -> 0.2.0 -> 0.3.0 -> 0.4.0 -> 0.5.0 -> 0.6.0 -> 0.6.1 -> 0.7.0 keeps every project returning
+-- Older versions upgrade in place. 0.1.0 -> 0.2.0 -> 0.3.0 -> 0.4.0 -> 0.5.0 -> 0.6.0 -> 0.6.1 -> 0.7.0 -> 0.8.0 keeps every project returning
 -- its password: the 0.2.0 key file (claudable.key in the data directory) is adopted into
 -- claudable.key_material. Runs in databases of their own, through dblink.
 \i sql/include/setup.psql
@@ -59,10 +59,10 @@ SELECT plan(13);
 
 SELECT is((SELECT v FROM version_0_1_0), '0.1.0', 'CREATE EXTENSION ... VERSION ''0.1.0'' installs 0.1.0');
 SELECT is((SELECT v FROM dblink('old', $$SELECT extversion FROM pg_extension WHERE extname = 'claudable'$$) AS t(v text)),
-    '0.7.0', 'ALTER EXTENSION claudable UPDATE brings 0.2.0 to 0.7.0');
+    '0.8.0', 'ALTER EXTENSION claudable UPDATE brings 0.2.0 to 0.8.0');
 SELECT is((SELECT state FROM before_update), '55000',
     'before the update, the new library refuses the old SQL objects (55000)');
-SELECT matches((SELECT text FROM before_update), 'version 0\.7\.0 but .* version 0\.2\.0.*Run ALTER EXTENSION claudable UPDATE',
+SELECT matches((SELECT text FROM before_update), 'version 0\.8\.0 but .* version 0\.2\.0.*Run ALTER EXTENSION claudable UPDATE',
     'and says what to run');
 SELECT is((SELECT n FROM dblink('old', $$SELECT count(*) FROM claudable.key_ring WHERE state = 'active'$$) AS t(n bigint)
              JOIN dblink('old', $$SELECT count(*) FROM claudable.key_material$$) AS m(k bigint) ON true
@@ -99,7 +99,7 @@ SELECT pg_temp.connect('direct', 'claudable_upgrade_direct') AS direct \gset
 SELECT dblink_exec('direct', $$CREATE EXTENSION claudable VERSION '0.1.0'$$) AS installed \gset
 SELECT dblink_exec('direct', 'ALTER EXTENSION claudable UPDATE') AS updated \gset
 SELECT is((SELECT v FROM dblink('direct', $$SELECT extversion FROM pg_extension WHERE extname = 'claudable'$$) AS t(v text)),
-    '0.7.0', '0.1.0 updates to 0.7.0 in one ALTER EXTENSION');
+    '0.8.0', '0.1.0 updates to 0.8.0 in one ALTER EXTENSION');
 SELECT is((SELECT c FROM dblink('direct', $$SELECT created FROM claudable_provision('upg-direct', 'owner-u')$$) AS t(c boolean)),
     true, 'and provisions a new project');
 

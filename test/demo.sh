@@ -5,10 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# PG_MAJOR=NN (make demo PG_MAJOR=18): the same demo on another supported major, in a root
+# filesystem of the Debian release that packages it (test/majors/in_rootfs.sh).
+source test/lib/majors.sh
+if [ -n "${PG_MAJOR:-}" ] && [ "$PG_MAJOR" != "$host_pg_major" ] && [ -z "${CLAUDABLE_IN_ROOTFS:-}" ]; then
+    major_debian_suite "$PG_MAJOR" >/dev/null || exit 2
+    echo "== PostgreSQL $PG_MAJOR, in a Debian $(major_debian_suite "$PG_MAJOR") root filesystem"
+    exec bash test/majors/in_rootfs.sh "$PG_MAJOR" bash test/demo.sh
+fi
+
 source test/lib/install-deps.sh
 install_missing_packages
 echo "== building and installing the extension"
-make -s >/dev/null && make -s install >/dev/null
+make -s -j"$(nproc)" >/dev/null && make -s install >/dev/null
 
 source test/lib/cluster.sh
 source test/lib/deploy_role.sh

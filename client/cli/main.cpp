@@ -180,6 +180,8 @@ int run(int argc, char** argv) {
     Options o;
     CLI::App app{"claudable: provision per-project PostgreSQL databases through the claudable extension"};
     app.require_subcommand(1);
+    // The release version (client/CMakeLists.txt), which the extension and the Node package share.
+    app.set_version_flag("--version", std::string("claudable ") + CLAUDABLE_VERSION);
     // Global options may stand anywhere on the line, after the subcommand too (as in gh,
     // kubectl): a subcommand hands options it does not know to the app. Set before the
     // subcommands are added, which copy it.

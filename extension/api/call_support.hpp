@@ -12,7 +12,7 @@
 
 namespace claudable {
 
-inline constexpr const char* library_version = "0.7.0";
+inline constexpr const char* library_version = "0.8.0";
 
 struct ProjectArguments {
     std::string project_id;  // an ordinary project's, or a branch's (parent~branch_id)

@@ -27,9 +27,11 @@ struct CachedKey {
 // Keys read by this backend; a handful at most (one per rotation it lived through).
 std::vector<CachedKey> key_cache;
 
-const SecretKey& remember(const std::string& fingerprint, const std::string& key_file, std::unique_ptr<SecretKey> key) {
+// Returns the cached key (the cache owns it) as a pointer: gcc 14 warns that a returned reference
+// may dangle when an argument is a temporary (the strings), though the key is not one of them.
+const SecretKey* remember(const std::string& fingerprint, const std::string& key_file, std::unique_ptr<SecretKey> key) {
     key_cache.push_back(CachedKey{fingerprint, key_file, std::move(key)});
-    return *key_cache.back().key;
+    return key_cache.back().key.get();
 }
 
 void forget_all_but(const std::string& fingerprint) {
@@ -133,8 +135,8 @@ const SecretKey& key_with_fingerprint(const std::string& fingerprint, const std:
         fail(undefined_file, "claudable: no key is recorded for the stored password", {}, restore_hint);
     for (const auto& entry : key_cache)
         if (entry.fingerprint == fingerprint && entry.key_file == key_file) return *entry.key;
-    return remember(fingerprint, key_file,
-                    key_file.empty() ? load_from_database(fingerprint) : load_from_file(fingerprint, key_file));
+    return *remember(fingerprint, key_file,
+                     key_file.empty() ? load_from_database(fingerprint) : load_from_file(fingerprint, key_file));
 }
 
 void forget_cached_keys() {
@@ -173,8 +175,8 @@ ActiveKey active_key(const std::string& key_file, bool may_create) {
     const std::string fingerprint = key_fingerprint(*key);
     record_active(fingerprint, *key, key_file);
     pg::log("claudable: created key " + fingerprint + " in " + where_kept(key_file));
-    const SecretKey& kept = remember(fingerprint, key_file, std::move(key));
-    return ActiveKey{&kept, fingerprint};
+    const SecretKey* kept = remember(fingerprint, key_file, std::move(key));
+    return ActiveKey{kept, fingerprint};
 }
 
 std::string rotate_key(const std::string& key_file, const std::string& actor) {

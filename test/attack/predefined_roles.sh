@@ -45,6 +45,28 @@ check "claudable_check() names pg_write_all_data's member and says what to revok
 check "claudable_check() does not report the pg_read_all_data member: row level security stops it" \
     test "$(as_url "$monitor" "SELECT count(*) FROM claudable_check() WHERE object = 'role reader'")" = 0
 
+# PostgreSQL 17 added pg_maintain: VACUUM, ANALYZE, CLUSTER, REINDEX and LOCK TABLE on every
+# table. Naming claudable's tables needs USAGE on the schema claudable, which nobody has; a
+# database-wide VACUUM FULL still reaches them, one short lock each. On 15 there is no such role.
+if [ "$(q -c "SELECT to_regrole('pg_maintain') IS NOT NULL")" = t ]; then
+    maintainer=$(login_with maintainer pg_maintain)
+    check "pg_maintain (17 and later) cannot LOCK claudable.projects (42501: no USAGE on schema claudable)" \
+        test "$(sqlstate_of "$maintainer" "BEGIN; LOCK TABLE claudable.projects IN ACCESS EXCLUSIVE MODE; COMMIT")" = 42501
+    check "pg_maintain cannot VACUUM FULL claudable.events by name (42501)" \
+        test "$(sqlstate_of "$maintainer" "VACUUM FULL claudable.events")" = 42501
+    check "pg_maintain cannot REINDEX claudable.projects by name (42501)" \
+        test "$(sqlstate_of "$maintainer" "REINDEX TABLE claudable.projects")" = 42501
+    check "a database-wide VACUUM FULL by pg_maintain's member ends, and the project still answers after it" \
+        bash -c 'psql -X -q "$1" -c "VACUUM FULL" >/dev/null 2>&1 &&
+                 [ "$(psql -X -At -d meta -c "SELECT count(*) FROM claudable.projects WHERE project_id = '"'victim'"' AND status = '"'ready'"'")" = 1 ]' \
+            _ "$maintainer"
+    check "claudable_check() does not report pg_maintain's member: it cannot hold a lock on claudable's tables" \
+        test "$(as_url "$monitor" "SELECT count(*) FROM claudable_check() WHERE object = 'role maintainer'")" = 0
+else
+    check "PostgreSQL $(q -c "SHOW server_version_num" | cut -c1-2) has no pg_maintain role to try" \
+        test "$(q -c "SELECT current_setting('server_version_num')::int < 170000")" = t
+fi
+
 q -q -c "CREATE ROLE bypasser NOLOGIN BYPASSRLS" -c "CREATE ROLE via_bypasser LOGIN" -c "GRANT bypasser TO via_bypasser" \
     -c "CREATE ROLE file_reader LOGIN" -c "GRANT pg_read_server_files TO file_reader"
 check "claudable_check() names a role with BYPASSRLS" \

@@ -18,7 +18,7 @@ export -f absent login_refused
 # A DBA's root shell has no PG* variables; make test's own (the shared cluster's) must not
 # steer README's commands to another cluster.
 unset PGHOST PGPORT PGUSER PGDATABASE PGHOSTADDR PGPASSWORD
-version=15
+version=${PG_MAJOR:-15}
 name="claudable-runbook-$$"
 port=$(free_port) || exit 1
 work=$(mktemp -d /tmp/claudable-runbook.XXXXXX)
@@ -71,7 +71,8 @@ awk -v dir="$work" '
     { armed = 0 }
 ' "$root/README.md"
 for block in "$work"/block-*; do
-    sed -i -e "s#$version/main#$version/$name#g" -e "s#$version main#$version $name#g" \
+    # README names the cluster 15/main, the DBA's own: here the major under test and this test's cluster.
+    sed -i -e "s#15/main#$version/$name#g" -e "s#15 main#$version $name#g" \
         -e 's#10\.0\.0\.0/24#127.0.0.1/32#g' -e 's#10\.0\.1\.0/24#127.0.0.1/32#g' \
         -e "s#port=5432#port=$port#" -e "s#6432#$pgbouncer_port#g" "$block"
     chmod 644 "$block"

@@ -8,7 +8,7 @@ source "$here/../lib/tap.sh"
 
 signature_sql="$here/../lib/extension_signature.sql"
 work=$(mktemp -d)
-for db in claudable_fresh claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudable_from_0_4_0 claudable_from_0_5_0 claudable_from_0_6_0 claudable_from_0_6_1; do
+for db in claudable_fresh claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudable_from_0_4_0 claudable_from_0_5_0 claudable_from_0_6_0 claudable_from_0_6_1 claudable_from_0_7_0; do
     psql -X -qAt -d postgres -c "CREATE DATABASE $db" >/dev/null
 done
 check "CREATE EXTENSION installs the current version from its full script" \
@@ -34,13 +34,16 @@ check "0.6.0 updates to the current version" \
 check "0.6.1 updates to the current version" \
     psql -X -q -v ON_ERROR_STOP=1 -d claudable_from_0_6_1 -c "CREATE EXTENSION claudable VERSION '0.6.1'" \
          -c "ALTER EXTENSION claudable UPDATE"
-for db in claudable_fresh claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudable_from_0_4_0 claudable_from_0_5_0 claudable_from_0_6_0 claudable_from_0_6_1; do
+check "0.7.0 updates to the current version" \
+    psql -X -q -v ON_ERROR_STOP=1 -d claudable_from_0_7_0 -c "CREATE EXTENSION claudable VERSION '0.7.0'" \
+         -c "ALTER EXTENSION claudable UPDATE"
+for db in claudable_fresh claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudable_from_0_4_0 claudable_from_0_5_0 claudable_from_0_6_0 claudable_from_0_6_1 claudable_from_0_7_0; do
     check "${db#claudable_}: the extension's objects can be listed" \
         bash -c 'psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$2" >"$3"' _ "$db" "$signature_sql" "$work/$db"
 done
 objects=$(grep -c '' "$work/claudable_fresh")
 check "the fresh install has the extension's objects ($objects lines)" test "$objects" -ge 30
-for db in claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudable_from_0_4_0 claudable_from_0_5_0 claudable_from_0_6_0 claudable_from_0_6_1; do
+for db in claudable_from_0_1_0 claudable_from_0_2_0 claudable_from_0_3_0 claudable_from_0_4_0 claudable_from_0_5_0 claudable_from_0_6_0 claudable_from_0_6_1 claudable_from_0_7_0; do
     check "${db#claudable_}: the same objects as a fresh install" diff "$work/claudable_fresh" "$work/$db"
     diff "$work/claudable_fresh" "$work/$db" | head -20 | sed 's/^/# /'
 done

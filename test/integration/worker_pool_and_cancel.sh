@@ -22,9 +22,12 @@ check "no provisioning worker of an earlier suite is left" \
 # Park every worker: they all queue for the provisioning lock row held here.
 check "a session holds the provisioning lock" hold_provisioning_lock
 
+# Processes that take no background worker slot are left out: the server's own auxiliary
+# processes, which later majors add to (17's slotsync worker and walsummarizer, 18's io workers).
 free_slots=$(q -c "SELECT current_setting('max_worker_processes')::int - count(*) FROM pg_stat_activity
                     WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'checkpointer', 'background writer',
-                                               'walwriter', 'startup', 'archiver', 'autovacuum worker')")
+                                               'walwriter', 'startup', 'archiver', 'autovacuum worker',
+                                               'walsender', 'walreceiver', 'slotsync worker', 'walsummarizer', 'io worker')")
 pids=()
 for i in $(seq 1 "$free_slots"); do
     q -c "SELECT created FROM claudable_provision('pool-$i', 'owner-pool')" >"$work/pool-$i.out" 2>&1 &

@@ -3,9 +3,9 @@
 #   cluster_stop                                     stops it and removes its directory (also run on EXIT)
 # PostgreSQL refuses to run as root, so the server runs as the `postgres` OS user.
 
-PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
+PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/${PG_MAJOR:-15}/bin)}
 # Debian's /usr/bin/pg_config belongs to libpq-dev and reports /usr/bin; the server is elsewhere.
-[ -x "$PG_BINDIR/initdb" ] || PG_BINDIR=/usr/lib/postgresql/15/bin
+[ -x "$PG_BINDIR/initdb" ] || PG_BINDIR=/usr/lib/postgresql/${PG_MAJOR:-15}/bin
 
 as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

@@ -1,15 +1,20 @@
 # Installs what building and testing claudable needs, when it is missing.
 # Source it, or run it: `bash test/lib/install-deps.sh`.
 
+source "$(dirname "${BASH_SOURCE[0]}")/majors.sh"
+# This machine's major (the other majors' packages go into their root filesystems:
+# test/lib/rootfs.sh), and debootstrap, which makes those.
+# shellcheck disable=SC2207
 claudable_packages=(
     make g++ pkg-config
-    postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
+    $(major_server_packages "$host_pg_major") debootstrap
     libssl-dev libpq-dev
     cmake libgtest-dev libcli11-dev nlohmann-json3-dev
     clang-14 libclang-rt-14-dev
     libipc-run-perl
-    postgresql-15-plproxy pgbouncer postgresql-15-cron
+    pgbouncer
     python3-psycopg2
+    build-essential debhelper dpkg-dev fakeroot postgresql-server-dev-all
 )
 
 # Node >= 20 for the Node package (client/node). The machine image brings it; elsewhere
@@ -20,6 +25,9 @@ node_is_20_or_later() {
 }
 
 install_missing_packages() {
+    # In a root filesystem of another major (test/majors/in_rootfs.sh) everything its suites
+    # need was installed when it was made (test/lib/majors.sh, major_rootfs_packages).
+    [ -z "${CLAUDABLE_IN_ROOTFS:-}" ] || return 0
     local missing=()
     for package in "${claudable_packages[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -5,6 +5,11 @@
 #                                       (MEANING says what a non-zero one means when it is not an exit
 #                                       status); a non-empty CUT_OFF says why the suite did not end
 #   suites_summary                      one row per suite, then "N passed, N failed"; fails unless all passed
+#   suites_export FILE                  writes the rows scored so far to FILE, for suites_import
+#   suites_import FILE PREFIX STATUS    scores the rows another run exported (a run for another
+#                                       PostgreSQL major) with PREFIX before each name; STATUS is
+#                                       that run's exit status
+# suite_prefix, when set, goes before the name of every suite scored here.
 #
 # A suite passes only when it ran to its end: exactly one plan line, as many results as the
 # plan, exit status 0 (or a failing check that explains a non-zero one), no skipped test.
@@ -16,6 +21,8 @@ suites_passed=0
 suites_failed=0
 suite_rows=()
 suite_broken=()
+suite_records=()
+suite_prefix=
 
 # TAP results: "ok N" / "not ok N" at the start of a line (subtests are indented).
 tap_plans() { grep -cE '^1\.\.[0-9]+' "$1"; }
@@ -61,10 +68,30 @@ score_suite() {
     if [ "$skipped" != 0 ]; then  # a skipped test is not a pass: make test runs everything
         if [ "$end" = yes ]; then end="no: $skipped skipped"; else end="$end; $skipped skipped"; fi
     fi
-    suites_passed=$((suites_passed + ok))
-    suites_failed=$((suites_failed + failed_here))
-    suite_rows+=("$(printf '%-38s %7s %7s %7s  %s' "$name" "${plan:--}" "$ok" "$failed_here" "$end")")
-    [ "$failed_here" = 0 ] || suite_broken+=("$name ($end)")
+    add_suite_row "$suite_prefix$name" "${plan:--}" "$ok" "$failed_here" "$end"
+}
+
+add_suite_row() {  # NAME PLANNED PASSED FAILED END
+    suites_passed=$(($suites_passed + $3))
+    suites_failed=$(($suites_failed + $4))
+    suite_rows+=("$(printf '%-44s %7s %7s %7s  %s' "$1" "$2" "$3" "$4" "$5")")
+    suite_records+=("$(printf '%s\t%s\t%s\t%s\t%s' "$1" "$2" "$3" "$4" "$5")")
+    [ "$4" = 0 ] || suite_broken+=("$1 ($5)")
+}
+
+suites_export() {
+    printf '%s\n' "${suite_records[@]}" >"$1"
+}
+
+suites_import() {
+    local file=$1 prefix=$2 status=$3 name plan ok failed end
+    if [ ! -s "$file" ]; then  # the run broke before it scored anything
+        add_suite_row "${prefix}run" - 0 1 "no: exited $status before any suite was scored"
+        return
+    fi
+    while IFS=$'\t' read -r name plan ok failed end; do
+        add_suite_row "$prefix$name" "$plan" "$ok" "$failed" "$end"
+    done <"$file"
 }
 
 run_suite() {
@@ -86,7 +113,7 @@ run_suite() {
 
 suites_summary() {
     echo "== summary"
-    printf '%-38s %7s %7s %7s  %s\n' suite planned passed failed "ran to its end"
+    printf '%-44s %7s %7s %7s  %s\n' suite planned passed failed "ran to its end"
     printf '%s\n' "${suite_rows[@]}"
     if [ ${#suite_broken[@]} -gt 0 ]; then
         echo "failing suites:"

@@ -7,7 +7,7 @@
 set -uo pipefail
 suite=$1
 bindir=$(pg_config --bindir 2>/dev/null)
-[ -x "$bindir/initdb" ] || bindir=/usr/lib/postgresql/15/bin
+[ -x "$bindir/initdb" ] || bindir=/usr/lib/postgresql/${PG_MAJOR:-15}/bin
 pgxs_src="$(dirname "$(pg_config --pgxs)")/.."
 perl_lib="$pgxs_src/test/perl"
 
