@@ -12,6 +12,7 @@
 set -euo pipefail
 repository=$(cd "$(dirname "$0")/.." && pwd)
 source "$repository/test/lib/majors.sh"
+source "$repository/test/lib/node_package.sh"  # repository_as_cloned
 
 build_here() {
     local major=$1 out=$2 source=${3:-} work version
@@ -24,10 +25,7 @@ build_here() {
     else
         version=$(dpkg-parsechangelog -l "$repository/debian/changelog" -S Version)
         # The tree a clone has: tracked files and untracked ones that are not ignored.
-        mkdir "$work/claudable-${version%-*}"
-        (cd "$repository" && git ls-files -z --cached --others --exclude-standard |
-            while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done |
-            tar --null -T - -cf -) | tar -xf - -C "$work/claudable-${version%-*}"
+        repository_as_cloned "$work/claudable-${version%-*}"
     fi
     # debian/control is kept as generated for this machine's major; each release regenerates it
     # for its own (pg_buildext checkcontrol, as apt.postgresql.org's builds do). No build-time

@@ -1,4 +1,5 @@
-# The Node package (client/node) as a user gets it. Source it, then:
+# The Node package (client/node) as a user gets it, and the repository as a clone has it
+# (make deb and test/majors/in_rootfs.sh copy it so too). Source it, then:
 #   repository_as_cloned DIR     copies the repository's files as a fresh clone of the working
 #                                tree has them into DIR: git's tracked files and the files not
 #                                yet added but not ignored (what the next commit may add), as

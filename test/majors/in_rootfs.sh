@@ -12,6 +12,7 @@ set -uo pipefail
 repository=$(cd "$(dirname "$0")/../.." && pwd)
 source "$repository/test/lib/majors.sh"
 source "$repository/test/lib/rootfs.sh"
+source "$repository/test/lib/node_package.sh"  # repository_as_cloned
 
 major=$1
 shift
@@ -33,9 +34,7 @@ work=$(mktemp -d /var/tmp/claudable-pg$major.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 copy="$work/upper/build/claudable"
 mkdir -p "$copy" "$work/upper/build/out"
-(cd "$repository" && git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' file; do [ -e "$file" ] || [ -L "$file" ] && printf '%s\0' "$file"; done |
-    tar --null -T - -cf - .git) | tar -xf - -C "$copy"
+repository_as_cloned "$copy" && cp -a "$repository/.git" "$copy/"
 if [ -n "$with" ]; then mkdir -p "$work/upper/build/with" && cp -a "$with/." "$work/upper/build/with/"; fi
 # The network as this machine reaches it: its trust store (which may hold a proxy's CA) and
 # npm's configuration, for the suites that install the Node package from the npm registry.
