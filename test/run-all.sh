@@ -146,8 +146,8 @@ run_major_here() {
 
 # Another major, whole, in its root filesystem: its suites, then the package test with the
 # Debian packages that run built (kept in dist/debian/<suite>/). Everything it prints goes to
-# DIR/log; its rows to DIR/out/rows, the package test's TAP to DIR/packages.tap and the exit
-# statuses to DIR/status and DIR/packages.status, for score_major_in_rootfs.
+# DIR/log, its rows to DIR/out/rows and its exit status to DIR/status; the package test runs
+# quietly into DIR/packages; score_major_in_rootfs takes them in.
 run_major_in_rootfs() {
     local major=$1 dir=$2 debs started=$SECONDS
     debs="dist/debian/$(major_debian_suite "$major")"
@@ -157,23 +157,18 @@ run_major_in_rootfs() {
             env PG_MAJORS="$major" CLAUDABLE_SUITE_ROWS=/build/out/rows bash test/run-all.sh
         echo $? >"$dir/status"
         rm -rf "$debs" && mkdir -p "$debs" && cp "$dir"/out/debs/*.deb "$debs/" 2>/dev/null
-        echo "== pg$major/release/debian_packages"
-        timeout --kill-after=30 900 env CLAUDABLE_DEBS="$PWD/$debs" bash test/release/debian_packages.sh "$major" \
-            >"$dir/packages.tap" 2>&1
-        echo $? >"$dir/packages.status"
-        cat "$dir/packages.tap"
+        mkdir -p "$dir/packages"
+        run_suite_quietly "$dir/packages" 900 env CLAUDABLE_DEBS="$PWD/$debs" bash test/release/debian_packages.sh "$major"
         echo "# PostgreSQL $major: $((SECONDS - started)) s in all"
     } >"$dir/log" 2>&1
 }
 score_major_in_rootfs() {  # MAJOR DIR: prints the run's log and scores its rows
-    local major=$1 dir=$2 status cut_off=
+    local major=$1 dir=$2
     cat "$dir/log"
     suites_import "$dir/out/rows" "pg$major/" "$(cat "$dir/status" 2>/dev/null || echo none)"
-    status=$(cat "$dir/packages.status" 2>/dev/null || echo none)
-    case "$status" in 124|137) cut_off="cut off after 900 s" ;; none) cut_off="never ran" ;; esac
-    touch "$dir/packages.tap"
+    mkdir -p "$dir/packages"
     suite_prefix="pg$major/"
-    score_suite "release/debian_packages" "$dir/packages.tap" "$status" "" "$cut_off"
+    score_quiet_suite "release/debian_packages" "$dir/packages"
     suite_prefix=
 }
 
@@ -219,10 +214,7 @@ fi
 running=()
 if [ -n "$host_packages" ]; then
     echo "== pg$host_pg_major/release/debian_packages: running (its log follows when all are done)"
-    (
-        timeout --kill-after=30 900 bash test/release/debian_packages.sh "$host_pg_major" >"$host_packages/tap" 2>&1
-        echo $? >"$host_packages/status"
-    ) &
+    run_suite_quietly "$host_packages" 900 bash test/release/debian_packages.sh "$host_pg_major" &
     running+=($!)
 fi
 if [ ${#others[@]} -gt 0 ]; then
@@ -239,13 +231,8 @@ if [ ${#others[@]} -gt 0 ]; then
 fi
 [ ${#running[@]} = 0 ] || wait "${running[@]}"
 if [ -n "$host_packages" ]; then
-    echo "== pg$host_pg_major/release/debian_packages"
-    cat "$host_packages/tap"
-    status=$(cat "$host_packages/status" 2>/dev/null || echo none)
-    cut_off=
-    case "$status" in 124|137) cut_off="cut off after 900 s" ;; none) cut_off="never ran" ;; esac
     suite_prefix="pg$host_pg_major/"
-    score_suite "release/debian_packages" "$host_packages/tap" "$status" "" "$cut_off"
+    score_quiet_suite "release/debian_packages" "$host_packages"
     suite_prefix=
     rm -rf "$host_packages"
 fi

@@ -4,6 +4,10 @@
 #                                       scores TAP already in LOG; STATUS is the suite's exit status
 #                                       (MEANING says what a non-zero one means when it is not an exit
 #                                       status); a non-empty CUT_OFF says why the suite did not end
+#   run_suite_quietly DIR SECONDS CMD...
+#                                       runs CMD as run_suite does, but its output goes to DIR/log
+#                                       and nothing is scored yet (for suites run side by side)
+#   score_quiet_suite NAME DIR          prints DIR/log and scores it as run_suite would have
 #   suites_summary                      one row per suite, then "N passed, N failed"; fails unless all passed
 #   suites_export FILE                  writes the rows scored so far to FILE, for suites_import
 #   suites_import FILE PREFIX STATUS    scores the rows another run exported (a run for another
@@ -109,6 +113,29 @@ run_suite() {
     score_suite "$name" "$log" "$status" "" "$cut_off"
     echo "# $name: $((SECONDS - started)) s"
     rm -f "$log"
+}
+
+run_suite_quietly() {
+    local dir=$1 limit=$2 started=$SECONDS status
+    shift 2
+    timeout --kill-after=30 "$limit" "$@" >"$dir/log" 2>&1
+    status=$?
+    echo "$status $limit $((SECONDS - started))" >"$dir/status"
+}
+
+score_quiet_suite() {
+    local name=$1 dir=$2 status=none limit=0 took=0 cut_off=
+    echo "== $suite_prefix$name"
+    touch "$dir/log"
+    cat "$dir/log"
+    [ -s "$dir/status" ] && read -r status limit took <"$dir/status"
+    if [ "$status" = none ]; then
+        cut_off="it never ended"
+    elif { [ "$status" = 124 ] || [ "$status" = 137 ]; } && [ "$took" -ge "$limit" ]; then
+        cut_off="cut off after $limit s"
+    fi
+    score_suite "$name" "$dir/log" "$status" "" "$cut_off"
+    echo "# $suite_prefix$name: $took s"
 }
 
 suites_summary() {
