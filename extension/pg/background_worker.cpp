@@ -207,10 +207,12 @@ void finish_with_caller() {
     });
 }
 
-unsigned int await_next_call(unsigned int database_id, unsigned int role_id, long idle_ms) {
-    return call([database_id, role_id, idle_ms]() noexcept {
-        return static_cast<unsigned int>(idle_workers::wait_for_next_call(database_id, role_id, idle_ms));
-    });
+void offer_for_next_call(unsigned int database_id, unsigned int role_id, long idle_ms) {
+    call([database_id, role_id, idle_ms]() noexcept { idle_workers::offer_for_next_call(database_id, role_id, idle_ms); });
+}
+
+unsigned int await_next_call(long idle_ms) {
+    return call([idle_ms]() noexcept { return static_cast<unsigned int>(idle_workers::wait_for_next_call(idle_ms)); });
 }
 
 void send_to_caller(char type, const std::string& bytes) {

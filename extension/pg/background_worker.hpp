@@ -38,9 +38,12 @@ WorkerStart attach_to_caller(unsigned int segment);
 void send_to_caller(char type, const std::string& bytes);
 // Detaches from the call's segment: from here on, errors go to the server log only.
 void finish_with_caller();
-// Waits, idle, up to `idle_ms` for another call of this database and role
-// (pg/idle_workers.hpp); its segment, or 0 when none came and the worker should exit.
-unsigned int await_next_call(unsigned int database_id, unsigned int role_id, long idle_ms);
+// Before answering: another call of this database and role may be handed to this worker
+// from now on (pg/idle_workers.hpp). Nothing when `idle_ms` is 0.
+void offer_for_next_call(unsigned int database_id, unsigned int role_id, long idle_ms);
+// After answering: waits, idle, up to `idle_ms` for a call handed to this worker; its
+// segment, or 0 when none came (or it was never offered) and the worker should exit.
+unsigned int await_next_call(long idle_ms);
 // The bound on every lock wait and statement of the next job (lock_timeout, statement_timeout).
 void set_worker_timeout(int timeout_ms);
 // lock_timeout alone, for one step (worker/tenant_rows.hpp).

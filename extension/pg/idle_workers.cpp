@@ -24,6 +24,8 @@ struct Table {
 Table* table = nullptr;
 bool table_unavailable = false;
 int my_slot = -1;
+bool offered = false;  // this worker's slot takes a new call: set before it answers, cleared when one comes
+bool leaves_slot_at_exit = false;
 
 Table* the_table() noexcept {
     if (table != nullptr || table_unavailable) return table;
@@ -65,7 +67,7 @@ void forget_me(int, Datum) {
     my_slot = -1;
 }
 
-// This worker's slot, taken on its first wait; -1 when the table is full.
+// This worker's slot, taken on its first offer; -1 when the table is full.
 int take_slot(Oid database, Oid role) noexcept {
     if (my_slot >= 0) return my_slot;
     Table* t = the_table();
@@ -78,7 +80,10 @@ int take_slot(Oid database, Oid role) noexcept {
             break;
         }
     SpinLockRelease(&t->mutex);
-    if (my_slot >= 0) on_shmem_exit(forget_me, 0);
+    if (my_slot >= 0 && !leaves_slot_at_exit) {
+        on_shmem_exit(forget_me, 0);
+        leaves_slot_at_exit = true;
+    }
     return my_slot;
 }
 
@@ -128,13 +133,24 @@ void ask_all_to_leave() noexcept {
     for (int i = 0; i < count; ++i) SetLatch(&idle[i]->procLatch);
 }
 
-dsm_handle wait_for_next_call(Oid database, Oid role, long idle_ms) {
-    const int mine = idle_ms > 0 ? take_slot(database, role) : -1;
-    if (mine < 0) return DSM_HANDLE_INVALID;
-    Slot& slot = table->slots[mine];
+void offer_for_next_call(Oid database, Oid role, long idle_ms) noexcept {
+    offered = false;
+    if (idle_ms <= 0) {  // leaves after this call (the setting was reloaded to 0): the slot is another's
+        forget_me(0, 0);
+        return;
+    }
+    const int mine = take_slot(database, role);
+    if (mine < 0) return;
     SpinLockAcquire(&table->mutex);
-    slot.call = DSM_HANDLE_INVALID;  // the last call is done: this worker is idle again
+    table->slots[mine].call = DSM_HANDLE_INVALID;  // the last call is done: a new one may be handed over
     SpinLockRelease(&table->mutex);
+    offered = true;
+}
+
+dsm_handle wait_for_next_call(long idle_ms) {
+    if (!offered || my_slot < 0) return DSM_HANDLE_INVALID;  // not offered: the table is full, or idle_ms is 0
+    offered = false;  // what comes, or the end of the wait, ends this offer
+    Slot& slot = table->slots[my_slot];
     pgstat_report_activity(STATE_IDLE, nullptr);
     const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), idle_ms);
     for (;;) {

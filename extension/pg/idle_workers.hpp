@@ -30,8 +30,13 @@ bool still_alive(const Handoff& handoff) noexcept;
 // A caller found no free background worker slot: idle workers of any database leave.
 void ask_all_to_leave() noexcept;
 
-// Worker side: marks this worker idle and waits up to `idle_ms` for a call handed to it.
+// Worker side, before it answers its caller: from here on a call of `database` and `role`
+// may be handed to this worker. The caller's next call can come the moment it has the
+// answer, before the worker gets to wait: offered only after answering, that call would
+// find no worker and fork one. Nothing when `idle_ms` is 0 (the worker leaves after).
+void offer_for_next_call(Oid database, Oid role, long idle_ms) noexcept;
+// Worker side, after answering: waits, idle, up to `idle_ms` for a call handed to it.
 // Returns its segment, or DSM_HANDLE_INVALID when none came (the worker then leaves).
-dsm_handle wait_for_next_call(Oid database, Oid role, long idle_ms);
+dsm_handle wait_for_next_call(long idle_ms);
 
 }  // namespace claudable::pg::idle_workers

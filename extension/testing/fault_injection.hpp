@@ -20,7 +20,9 @@ inline constexpr const char* fault_points[] = {
     // snapshots, restores and branches (worker/snapshots.cpp, worker/branches.cpp); *_copied,
     // *_swapped and *_adopted sit inside the transaction that would commit the step
     "snapshot_recorded", "snapshot_copied", "restore_recorded", "restore_staged", "restore_swapped",
-    "branch_reserved",   "branch_copied",   "branch_adopted"};
+    "branch_reserved",   "branch_copied",   "branch_adopted",
+    // a worker that stays, after it answered and before it waits (worker/provisioning_worker.cpp)
+    "after_answer"};
 inline constexpr int fault_lock_class = 0x636c6402;
 
 #ifdef CLAUDABLE_FAULT_INJECTION

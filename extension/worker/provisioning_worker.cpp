@@ -9,6 +9,7 @@
 #include "pg/server.hpp"
 #include "pg/settings.hpp"
 #include "store/key_store.hpp"
+#include "testing/fault_injection.hpp"
 #include "worker/provisioner.hpp"
 #include "worker/wire.hpp"
 
@@ -139,8 +140,10 @@ void run_provisioning_worker(unsigned int segment) {
     const unsigned int role_id = start.role_id;
     bool stays = false;  // connected to the metadata database: it may serve the next call too
     for (bool connected = false;;) {
+        std::string armed_fault_point;
         try {
             const WorkerRequest request = decode_request(start.payload);
+            armed_fault_point = request.context.fault_point;
             if (!connected) {
                 // Templates usually refuse connections (datallowconn = false), and so may a
                 // database a tenant locked; the inspection and DROP OWNED still go in.
@@ -157,20 +160,26 @@ void run_provisioning_worker(unsigned int segment) {
                 pg::set_worker_timeout(request.context.worker_timeout_ms);  // this caller's
                 forget_cached_keys();
             }
-            pg::send_to_caller(reply_message, encode_reply(run_worker_job(request)));
+            const std::string reply = encode_reply(run_worker_job(request));
+            if (stays) pg::offer_for_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+            pg::send_to_caller(reply_message, reply);
         } catch (const Failure& failure) {
+            if (stays) pg::offer_for_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
             pg::send_error(failure.report());
         }
         pg::finish_with_caller();
         if (!stays || !connected) return;
+        reach_fault_point(armed_fault_point, "after_answer");
         // The server's setting (this worker has no session): read after each call, so a
         // reload applies to the next wait.
-        do {
-            const unsigned int next =
-                pg::await_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+        for (;;) {
+            const unsigned int next = pg::await_next_call(settings::current().worker_idle_timeout_ms);
             if (next == 0) return;
-            start = pg::attach_to_caller(next);  // not found: its caller gave up before this worker looked
-        } while (!start.found);
+            start = pg::attach_to_caller(next);
+            if (start.found) break;
+            // Its caller gave up before this worker looked: offered again, the worker waits again.
+            pg::offer_for_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+        }
     }
 }
 
