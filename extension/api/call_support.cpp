@@ -50,7 +50,7 @@ ProvisionRequest provision_request(const std::string& project_id, const std::str
 }
 
 CopySettings copy_settings(const settings::Values& values) {
-    return CopySettings{values.file_copy_threshold, values.max_snapshots_per_project};
+    return CopySettings{values.file_copy_threshold, values.max_snapshots_per_project, values.file_copy_method};
 }
 
 // The library works on the SQL objects of its own version only: a server whose package

@@ -2,6 +2,7 @@
 
 #include "rules/connection_url.hpp"
 #include "pg/boundary.hpp"
+#include "pg/file_cloning.hpp"
 #include "pg/setting_provenance.hpp"
 #include "testing/fault_injection.hpp"
 
@@ -29,6 +30,10 @@ int max_snapshots_per_project_setting = -1;
 int max_branches_per_project_setting = -1;
 int branch_ttl_setting = 0;
 int file_copy_threshold_kb_setting = 64 * 1024;
+enum FileCopyMethodSetting { file_copy_auto, file_copy_copy, file_copy_clone };
+int file_copy_method_setting = file_copy_auto;
+const config_enum_entry file_copy_method_options[] = {
+    {"auto", file_copy_auto, false}, {"copy", file_copy_copy, false}, {"clone", file_copy_clone, false}, {nullptr, 0, false}};
 
 // "name=value, name=value": names as PostgreSQL spells settings, values without quotes,
 // backslashes or commas. Returns false and a reason for anything else.
@@ -111,6 +116,15 @@ bool check_role_settings(char** value, void** extra, GucSource source) noexcept 
 bool check_sslmode(char** value, void** extra, GucSource source) noexcept {
     if (*value == nullptr || **value == '\0' || is_valid_sslmode(*value)) return true;
     GUC_check_errdetail("claudable.sslmode must be empty or one of disable, allow, prefer, require, verify-ca, verify-full.");
+    return false;
+}
+
+// clone needs PostgreSQL 18's file_copy_method (pg/file_cloning.hpp).
+bool check_file_copy_method(int* value, void** extra, GucSource source) noexcept {
+    if (*value != file_copy_clone || pg::server_has_file_copy_method()) return true;
+    GUC_check_errdetail("claudable.file_copy_method = clone needs PostgreSQL 18 or later (file_copy_method); "
+                        "this server is %s.", PG_VERSION);
+    GUC_check_errhint("Use auto or copy on this server.");
     return false;
 }
 
@@ -236,6 +250,11 @@ void define() {
                                 "STRATEGY FILE_COPY, smaller ones with WAL_LOG.",
                                 nullptr, &file_copy_threshold_kb_setting, 64 * 1024, 0, INT_MAX, PGC_SUSET,
                                 GUC_UNIT_KB, nullptr, nullptr, nullptr);
+        DefineCustomEnumVariable("claudable.file_copy_method",
+                                 "How STRATEGY FILE_COPY copies files on PostgreSQL 18 and later: clone, copy, "
+                                 "or auto (clone where the data directory's file system shares blocks).",
+                                 nullptr, &file_copy_method_setting, file_copy_auto, file_copy_method_options,
+                                 PGC_SUSET, 0, check_file_copy_method, nullptr, nullptr);
     });
 }
 
@@ -266,7 +285,8 @@ Values current() {
                   max_snapshots_per_project_setting,
                   max_branches_per_project_setting,
                   branch_ttl_setting,
-                  static_cast<long long>(file_copy_threshold_kb_setting) * 1024};
+                  static_cast<long long>(file_copy_threshold_kb_setting) * 1024,
+                  file_copy_method_options[file_copy_method_setting].name};
 }
 
 std::vector<std::pair<std::string, std::string>> parse_role_settings(const std::string& text) {

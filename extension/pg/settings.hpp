@@ -36,6 +36,7 @@ struct Values {
     int max_branches_per_project;   // claudable.max_branches_per_project, -1: unlimited
     int branch_ttl_s;               // claudable.branch_ttl in seconds, 0: none
     long long file_copy_threshold;  // claudable.file_copy_threshold in bytes
+    std::string file_copy_method;   // claudable.file_copy_method: "auto", "copy" or "clone"
 };
 
 // claudable.role_settings as (name, value) pairs; the syntax was checked when it was set.

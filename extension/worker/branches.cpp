@@ -128,7 +128,7 @@ ProjectReply create_branch(const BranchRequest& request, const CallerContext& co
              "Call again in a moment.");
     reach_fault_point(context.fault_point, "branch_reserved");
 
-    std::string strategy;
+    CopyPlan plan;
     try {
         in_transaction([&] {
             record = lock_live_project(request.project_id);
@@ -146,9 +146,9 @@ ProjectReply create_branch(const BranchRequest& request, const CallerContext& co
             } else {
                 end_sessions(source_database, parent_names.username, pg::DatabaseLock::copy, what, context.worker_timeout_ms);
             }
-            strategy = copy_strategy(source_database, request.copy.file_copy_threshold);
+            plan = plan_copy(source_database, request.copy);
             // Closed until its objects are the branch role's (the last step opens it).
-            copy_database(source_database, names.database_name, names.username, strategy, false, marker,
+            copy_database(source_database, names.database_name, names.username, plan, false, marker,
                           connection_limit_clause(request.settings));
         });
         reach_fault_point(context.fault_point, "branch_copied");
@@ -173,7 +173,7 @@ ProjectReply create_branch(const BranchRequest& request, const CallerContext& co
             record_event(event_for(request, context, "branch", "succeeded",
                                    "copied from " + (from_snapshot ? "snapshot " + request.source
                                                                    : "project " + request.branch.parent_project_id) +
-                                       " (" + strategy + ")"));
+                                       " (" + plan.describe() + ")"));
             record = find_project(request.project_id);
         });
     } catch (const Failure& failure) {
@@ -188,7 +188,7 @@ ProjectReply create_branch(const BranchRequest& request, const CallerContext& co
     }
     pg::log("claudable: branched " + describe(request.project_id, request.owner_id) + " from " +
             (from_snapshot ? "snapshot " + request.source : "project " + request.branch.parent_project_id) +
-            ": database \"" + names.database_name + "\", role \"" + names.username + "\" (" + strategy + ")");
+            ": database \"" + names.database_name + "\", role \"" + names.username + "\" (" + plan.describe() + ")");
     return ProjectReply{*record, true};
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "pg/background_worker.hpp"
+#include "pg/file_cloning.hpp"
 #include "pg/server.hpp"
 #include "pg/spi_query.hpp"
 #include "rules/failure.hpp"
@@ -54,18 +55,24 @@ void end_sessions(const std::string& database_name, const std::string& username,
     }
 }
 
-std::string copy_strategy(const std::string& source_database, long long file_copy_threshold) {
+std::string CopyPlan::describe() const { return file_method.empty() ? strategy : strategy + ", " + file_method; }
+
+CopyPlan plan_copy(const std::string& source_database, const CopySettings& copy) {
     auto rows = pg::query("SELECT pg_catalog.pg_database_size($1::text) >= $2",
-                          {pg::text_param(source_database), pg::int8_param(file_copy_threshold)});
-    return rows.at(0)[0] == "t" ? "FILE_COPY" : "WAL_LOG";
+                          {pg::text_param(source_database), pg::int8_param(copy.file_copy_threshold)});
+    if (rows.at(0)[0] != "t") return CopyPlan{"WAL_LOG", ""};
+    if (!pg::server_has_file_copy_method()) return CopyPlan{"FILE_COPY", ""};
+    if (copy.file_copy_method == "copy" || copy.file_copy_method == "clone") return CopyPlan{"FILE_COPY", copy.file_copy_method};
+    return CopyPlan{"FILE_COPY", pg::data_directory_shares_blocks() ? "clone" : "copy"};
 }
 
 void copy_database(const std::string& source, const std::string& target, const std::string& owner,
-                   const std::string& strategy, bool allow_connections, const std::string& comment,
+                   const CopyPlan& plan, bool allow_connections, const std::string& comment,
                    const std::string& extra_options) {
     const std::string database = quoted_identifier(target);
+    if (!plan.file_method.empty()) pg::use_file_copy_method(plan.file_method);
     pg::run_top_level("CREATE DATABASE " + database + (owner.empty() ? "" : " OWNER " + quoted_identifier(owner)) +
-                      " TEMPLATE " + quoted_identifier(source) + " STRATEGY " + strategy +
+                      " TEMPLATE " + quoted_identifier(source) + " STRATEGY " + plan.strategy +
                       " ALLOW_CONNECTIONS " + (allow_connections ? "true" : "false") + " IS_TEMPLATE false" +
                       extra_options);
     pg::run_top_level("REVOKE CONNECT, TEMPORARY ON DATABASE " + database + " FROM PUBLIC");

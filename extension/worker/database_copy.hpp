@@ -6,6 +6,7 @@
 #include <string>
 
 #include "pg/database_lock.hpp"
+#include "worker/jobs.hpp"
 
 namespace claudable {
 
@@ -22,14 +23,23 @@ inline constexpr int session_end_wait_ms = 5000;
 void end_sessions(const std::string& database_name, const std::string& username, pg::DatabaseLock mode,
                   const std::string& what, int worker_timeout_ms);
 
-// "WAL_LOG" below claudable.file_copy_threshold, "FILE_COPY" from it on.
-std::string copy_strategy(const std::string& source_database, long long file_copy_threshold);
+// How a database is copied.
+struct CopyPlan {
+    std::string strategy;     // "WAL_LOG" or "FILE_COPY"
+    std::string file_method;  // FILE_COPY on PostgreSQL 18 and later: "copy" or "clone"; otherwise empty
+    // For the audit log and the server log: "WAL_LOG", "FILE_COPY" or "FILE_COPY, clone".
+    std::string describe() const;
+};
 
-// CREATE DATABASE target TEMPLATE source with the given strategy: owned by `owner` (the
-// worker's own role when empty), refusing connections unless `allow_connections`, with no
-// grant to PUBLIC, and `comment` on it. In the caller's transaction.
+// WAL_LOG below claudable.file_copy_threshold, FILE_COPY from it on; FILE_COPY's file_method
+// from claudable.file_copy_method (auto: clone where the data directory shares blocks).
+CopyPlan plan_copy(const std::string& source_database, const CopySettings& copy);
+
+// CREATE DATABASE target TEMPLATE source as planned: owned by `owner` (the worker's own
+// role when empty), refusing connections unless `allow_connections`, with no grant to
+// PUBLIC, and `comment` on it. In the caller's transaction.
 void copy_database(const std::string& source, const std::string& target, const std::string& owner,
-                   const std::string& strategy, bool allow_connections, const std::string& comment,
+                   const CopyPlan& plan, bool allow_connections, const std::string& comment,
                    const std::string& extra_options = "");
 
 // The database becomes the worker's role's, refusing every connection, granting nothing,

@@ -83,6 +83,7 @@ struct PreparePooledLoginRequest {  // connected to a project database (or a spa
 struct CopySettings {
     long long file_copy_threshold = 0;  // claudable.file_copy_threshold in bytes
     int max_snapshots = -1;             // claudable.max_snapshots_per_project
+    std::string file_copy_method = "auto";  // claudable.file_copy_method
 };
 struct SnapshotRequest {  // copy the project's database now
     std::string project_id;

@@ -79,20 +79,20 @@ SnapshotReply take_snapshot(const SnapshotRequest& request, const CallerContext&
         insert_snapshot(snapshot);
     });
     reach_fault_point(context.fault_point, "snapshot_recorded");
-    std::string strategy;
+    CopyPlan plan;
     long long held_from = 0;
     try {
         // One transaction: the copy, its lockdown and the row made ready commit together.
         in_transaction([&] {
             lock_live_project(request.project_id);  // a restore's swap or a deprovisioning waits
-            strategy = copy_strategy(names.database_name, request.copy.file_copy_threshold);
+            plan = plan_copy(names.database_name, request.copy);
             held_from = pg::now_ms();
             end_sessions(names.database_name, names.username, pg::DatabaseLock::copy, what, context.worker_timeout_ms);
-            copy_database(names.database_name, snapshot.database_name, "", strategy, false,
+            copy_database(names.database_name, snapshot.database_name, "", plan, false,
                           snapshot_marker(request.project_id));
             mark_snapshot_ready(snapshot.snapshot_id);
             reach_fault_point(context.fault_point, "snapshot_copied");  // nothing is committed yet
-            audit(request, context, "snapshot", "snapshot " + snapshot.snapshot_id + " (" + strategy + ")");
+            audit(request, context, "snapshot", "snapshot " + snapshot.snapshot_id + " (" + plan.describe() + ")");
             snapshot = *find_snapshot(request.project_id, snapshot.snapshot_id);
         });
     } catch (const Failure&) {
@@ -106,7 +106,7 @@ SnapshotReply take_snapshot(const SnapshotRequest& request, const CallerContext&
     }
     const long long held_ms = pg::now_ms() - held_from;
     pg::log("claudable: took snapshot " + snapshot.snapshot_id + " of " + describe(request.project_id, request.owner_id) +
-            " (" + strategy + ", " + std::to_string(snapshot.size_bytes) + " bytes; new sessions waited at most " +
+            " (" + plan.describe() + ", " + std::to_string(snapshot.size_bytes) + " bytes; new sessions waited at most " +
             std::to_string(held_ms) + " ms)");
     return SnapshotReply{snapshot};
 }
@@ -134,16 +134,16 @@ ProjectReply restore_snapshot(const RestoreRequest& request, const CallerContext
     });
     reach_fault_point(context.fault_point, "restore_recorded");
     std::optional<ProjectRecord> record;
-    std::string strategy;
+    CopyPlan plan;
     long long swap_from = 0;
     try {
         // The copy, while the app goes on using its database.
         in_transaction([&] {
             if (!lock_snapshot(request.project_id, source.snapshot_id, true))  // not dropped meanwhile
                 refuse_unknown_snapshot(request.project_id, source.snapshot_id);
-            strategy = copy_strategy(source.database_name, request.copy.file_copy_threshold);
+            plan = plan_copy(source.database_name, request.copy);
             // The worker's own until the swap: the project's role cannot touch it meanwhile.
-            copy_database(source.database_name, before.staging_database, "", strategy, false,
+            copy_database(source.database_name, before.staging_database, "", plan, false,
                           staging_marker(request.project_id), connection_limit_clause(request.settings));
         });
         if (!request.settings.pooler_auth_user.empty())
@@ -168,7 +168,7 @@ ProjectReply restore_snapshot(const RestoreRequest& request, const CallerContext
             mark_snapshot_ready(before.snapshot_id);
             reach_fault_point(context.fault_point, "restore_swapped");  // nothing is committed yet
             audit(request, context, "restore",
-                  "restored snapshot " + source.snapshot_id + " (" + strategy + "); the state before is snapshot " +
+                  "restored snapshot " + source.snapshot_id + " (" + plan.describe() + "); the state before is snapshot " +
                       before.snapshot_id);
             record = find_project(request.project_id);
         });

@@ -120,12 +120,15 @@ BranchOrigin read_origin(Reader& in) {
     return o;
 }
 
-void write_copy(Writer& w, const CopySettings& c) { w.number(c.file_copy_threshold).number(c.max_snapshots); }
+void write_copy(Writer& w, const CopySettings& c) {
+    w.number(c.file_copy_threshold).number(c.max_snapshots).text(c.file_copy_method);
+}
 
 CopySettings read_copy(Reader& in) {
     CopySettings c;
     c.file_copy_threshold = in.number();
     c.max_snapshots = in.integer();
+    c.file_copy_method = in.text();
     return c;
 }
 

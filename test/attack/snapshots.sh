@@ -155,6 +155,17 @@ wait "$lock_holder" "$restorer" 2>/dev/null
 check "the restore then completes, and the database is the project role's" \
     test "$(q -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'")" = app_u_hostile
 
+# How a copy is made is the DBA's: a deploy service that passes the copy settings as startup
+# options (to force FILE_COPY and its two checkpoints on every snapshot, or to choose how
+# files are copied) has its call refused, and nothing is copied.
+snapshots_now() { q -c "SELECT count(*) FROM claudable.snapshots WHERE project_id = 'hostile'"; }
+for option in claudable.file_copy_threshold=0 claudable.file_copy_method=copy; do
+    before=$(snapshots_now)
+    state=$(PGOPTIONS="-c $option" sqlstate_of "$DEPLOY_URL" "SELECT claudable_snapshot('hostile', 'owner-h')")
+    check "a startup option $option from the deploy role makes claudable_snapshot refuse with 42501" test "$state" = 42501
+    check "and no snapshot was taken ($option)" test "$(snapshots_now)" = "$before"
+done
+
 # What the tenant did is reported and repaired, and the snapshots and branches are sound.
 q -c "SELECT claudable_reconcile()" >/dev/null
 check "after claudable_reconcile() claudable_check() reports nothing" test "$(q -c "SELECT count(*) FROM claudable_check()")" = 0

@@ -28,6 +28,10 @@ if [ "${BENCH_ONLY:-}" = versions ]; then
     export PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
     exec bash test/bench/versions_bench.sh
 fi
+# BENCH_ONLY=clone: rows 34-37 alone (PostgreSQL 18's file_copy_method = clone, in its root filesystem).
+if [ "${BENCH_ONLY:-}" = clone ]; then
+    exec bash test/bench/clone_bench.sh
+fi
 source test/lib/cluster.sh
 cluster_start "max_connections = 200" "max_worker_processes = 40" "log_min_messages = warning" >/dev/null
 export PG_BINDIR
@@ -61,3 +65,7 @@ bash test/bench/pooled_bench.sh
 # 27-33. Snapshots, restore and branches, fsync on: what new connections wait for a snapshot,
 # how long a restore keeps the app's database unavailable, branches against the raw DDL.
 bash test/bench/versions_bench.sh
+
+# 34-37. PostgreSQL 18's file_copy_method = clone against copy, on an XFS with reflink and on
+# this machine's disk, in the root filesystem that packages 18.
+bash test/bench/clone_bench.sh

@@ -54,7 +54,7 @@ init_throwaway_cluster() {
 }
 
 cluster_start() {
-    CLUSTER_DIR=$(mktemp -d /tmp/claudable-cluster.XXXXXX)
+    CLUSTER_DIR=$(mktemp -d "${CLUSTER_PARENT:-/tmp}/claudable-cluster.XXXXXX")  # CLUSTER_PARENT: another file system
     CLUSTER_OWNER=$BASHPID
     trap cluster_stop EXIT
     CLUSTER_LOG="$CLUSTER_DIR/server.log"

@@ -7,7 +7,10 @@
 #                                    package list, so only the first run downloads it
 #   rootfs_run ROOTFS WORK CMD...    runs CMD chrooted into a throwaway overlay of ROOTFS (the
 #                                    cache is never written): WORK/upper receives every change,
-#                                    and files put there beforehand are seen in the root
+#                                    and files put there beforehand are seen in the root;
+#                                    with ROOTFS_IMAGE and ROOTFS_IMAGE_AT set, that file system
+#                                    image is loop-mounted at that path inside the root (the
+#                                    benchmarks' XFS, test/bench/clone_bench.sh)
 #
 # The overlay, /proc and /dev/shm are mounted in a mount namespace of the run's own, and
 # unmounted again when CMD ends, also on failure; the namespace goes with its last process,
@@ -85,14 +88,15 @@ rootfs_run() {
     shift 2
     mkdir -p "$work/upper" "$work/overlay-work" "$work/root"
     unshare --mount --propagation private -- bash -c '
-        lower=$1 work=$2
-        shift 2
+        lower=$1 work=$2 image=$3 image_at=$4
+        shift 4
         root=$work/root
         unmount_all() {
             # Whatever is still running in the root (nothing, when the suites stopped their servers).
             for proc in /proc/[0-9]*; do
                 [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && kill -9 "${proc#/proc/}" 2>/dev/null
             done
+            [ -n "$image_at" ] && umount "$root$image_at" 2>/dev/null
             umount "$root/dev/shm" "$root/proc" 2>/dev/null
             umount "$root" 2>/dev/null
         }
@@ -100,6 +104,9 @@ rootfs_run() {
         mount -t overlay overlay -o "lowerdir=$lower,upperdir=$work/upper,workdir=$work/overlay-work" "$root" &&
             mount -t proc proc "$root/proc" &&
             mount -t tmpfs -o mode=1777,size=2g shm "$root/dev/shm" || exit 1
+        if [ -n "$image_at" ]; then  # the loop device goes with the unmount (autoclear)
+            mkdir -p "$root$image_at" && mount -o loop "$image" "$root$image_at" || exit 1
+        fi
         chroot "$root" "$@"
-    ' _ "$lower" "$work" "$@"
+    ' _ "$lower" "$work" "${ROOTFS_IMAGE:-}" "${ROOTFS_IMAGE_AT:-}" "$@"
 }

@@ -3,11 +3,12 @@
 # root filesystem that packages PostgreSQL MAJOR (test/lib/rootfs.sh), with PG_CONFIG naming
 # that major's pg_config (Debian's wrappers in /usr/bin, psql --cluster and the like, stay first
 # on PATH, as on a DBA's server):
-#   test/majors/in_rootfs.sh MAJOR [--keep-out DIR] [--with DIR] CMD...
+#   test/majors/in_rootfs.sh MAJOR [--keep-out DIR] [--with DIR] [--mount-image IMAGE:PATH] CMD...
 # The copy is the repository as a fresh clone of the working tree has it (tracked files and
 # untracked ones that are not ignored), with its git directory, at /build/claudable; CMD runs
 # there. With --keep-out, whatever CMD left in /build/out is copied to DIR afterwards; with
-# --with, DIR is copied to /build/with first.
+# --with, DIR is copied to /build/with first; with --mount-image, the file system image IMAGE
+# is loop-mounted at PATH inside the root for the run.
 set -uo pipefail
 repository=$(cd "$(dirname "$0")/../.." && pwd)
 source "$repository/test/lib/majors.sh"
@@ -22,6 +23,7 @@ while true; do
     case "${1:-}" in
         --keep-out) keep_out=$2; shift 2 ;;
         --with) with=$2; shift 2 ;;
+        --mount-image) export ROOTFS_IMAGE=${2%%:*} ROOTFS_IMAGE_AT=${2#*:}; shift 2 ;;
         *) break ;;
     esac
 done
