@@ -187,20 +187,29 @@ run_suite "release/release_versions" "$suite_timeout" bash test/release/release_
 
 others=()
 for major in $PG_MAJORS; do [ "$major" = "$host_pg_major" ] || others+=("$major"); done
-# The other majors' root filesystems (and the clean ones the package test installs into) are
-# prepared while this machine's major runs: downloads and unpacking, once per cache.
-if [ ${#others[@]} -gt 0 ]; then
-    preparing_log=$(mktemp /tmp/claudable-rootfs.XXXXXX)
-    (
-        source test/lib/rootfs.sh
-        for major in "${others[@]}"; do
-            suite=$(major_debian_suite "$major")
-            rootfs_prepare "$suite" $(major_rootfs_packages "$major") >/dev/null
-            rootfs_prepare "$suite" "postgresql-$major" >/dev/null
-        done
-    ) >"$preparing_log" 2>&1 &
-    preparing=$!
-fi
+# What the package tests and the other majors need is prepared while this machine's major
+# runs, at the lowest CPU priority: the other majors' root filesystems, the clean ones each
+# package test installs into and the previous release's packages (once per cache), and this
+# machine's packages (make deb). A cold run then builds none of it beside the other majors'
+# suites.
+preparing_log=$(mktemp /tmp/claudable-prepare.XXXXXX)
+(
+    renice -n 19 -p "$BASHPID" >/dev/null  # before anything is started: what it starts inherits it
+    source test/lib/rootfs.sh
+    source test/release/previous_package.sh
+    for major in $PG_MAJORS; do
+        suite=$(major_debian_suite "$major")
+        [ "$major" = "$host_pg_major" ] || rootfs_prepare "$suite" $(major_rootfs_packages "$major") >/dev/null
+        rootfs_prepare "$suite" "postgresql-$major" >/dev/null
+        build_previous_package "$major"
+    done
+    # This machine's own packages, as `make deb` builds them, for its package test.
+    if [[ " $PG_MAJORS " == *" $host_pg_major "* ]]; then
+        rm -rf "dist/debian/$(major_debian_suite "$host_pg_major")"
+        make -s deb PG_MAJORS="$host_pg_major" >/dev/null
+    fi
+) >"$preparing_log" 2>&1 &
+preparing=$!
 host_packages=
 if [[ " $PG_MAJORS " == *" $host_pg_major "* ]]; then
     suite_prefix="pg$host_pg_major/"
@@ -211,16 +220,17 @@ fi
 # This machine's package test and the other majors side by side: each on servers of its own
 # (the others in their own root filesystems), where the suites mostly wait on workers, locks
 # and timeouts, so they share the two cores; each one's log is printed when all are done.
+wait "$preparing"
+cat "$preparing_log" >&2
+rm -f "$preparing_log"
 running=()
 if [ -n "$host_packages" ]; then
     echo "== pg$host_pg_major/release/debian_packages: running (its log follows when all are done)"
-    run_suite_quietly "$host_packages" 900 bash test/release/debian_packages.sh "$host_pg_major" &
+    run_suite_quietly "$host_packages" 900 env CLAUDABLE_DEBS="$PWD/dist/debian/$(major_debian_suite "$host_pg_major")" \
+        bash test/release/debian_packages.sh "$host_pg_major" &
     running+=($!)
 fi
 if [ ${#others[@]} -gt 0 ]; then
-    wait "$preparing"
-    cat "$preparing_log" >&2
-    rm -f "$preparing_log"
     declare -A run_dir
     for major in "${others[@]}"; do
         run_dir[$major]=$(mktemp -d /tmp/claudable-major.XXXXXX)

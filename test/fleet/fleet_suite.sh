@@ -300,9 +300,12 @@ check "a client naming the lookup role (whose password is in PgBouncer's auth fi
 check "a project's role cannot reach the servers' metadata database through PgBouncer (no entry: refused)" \
     pooled_refused "${spread1_url%/*}/meta"
 
-echo "# pooler-sync: a new project's pooled URL logs in within 1 s of claudable_provision returning"
+echo "# pooler-sync: a new project's pooled URL logs in once pooler-sync is notified of claudable_provision"
 # pooled_lag URL: milliseconds from now (the call that returned URL has just returned) until URL
-# logs in through PgBouncer, trying every 20 ms; nothing, and a failure, past 1 s.
+# logs in through PgBouncer, trying every 20 ms; nothing, and a failure, past 5 s. The bound
+# tells a sync that a notification started from one that pooler-sync's 30 s safety net did,
+# on a machine that runs other suites beside this one; how fast it is (README: within a
+# second) is make bench's row 23, not a timed check here.
 pooled_lag() {
     local started=${EPOCHREALTIME/./} now
     while :; do
@@ -312,7 +315,7 @@ pooled_lag() {
             return 0
         fi
         now=${EPOCHREALTIME/./}
-        [ $(((now - started) / 1000)) -ge 1000 ] && return 1
+        [ $(((now - started) / 1000)) -ge 5000 ] && return 1
         sleep 0.02
     done
 }
@@ -320,14 +323,14 @@ new_project_lag() {  # PROJECT: provisions it through the directory, then the la
     local url
     url=$(pooled_url "$1") && [ -n "$url" ] && pooled_lag "$url"
 }
-within_a_second() { [ -n "$1" ] && [ "$1" -le 1000 ]; }
+notified_in_time() { [ -n "$1" ] && [ "$1" -le 5000 ]; }
 changes_before=$(log_count " skipped: wrote ")
 lags=()
 for i in 1 2 3 4 5; do
     lag=$(new_project_lag "synced-$i")
-    lags+=("${lag:-over 1000}")
-    check "new project synced-$i logs in through PgBouncer within 1 s of the directory's call returning (${lag:-over 1000} ms)" \
-        within_a_second "$lag"
+    lags+=("${lag:-over 5000}")
+    check "new project synced-$i logs in through PgBouncer within 5 s of the directory's call returning (${lag:-over 5000} ms)" \
+        notified_in_time "$lag"
 done
 echo "# pooled login lag of 5 new projects through the directory: ${lags[*]} ms"
 check "pooler-sync logged one line per change: 5 new ones, each adding one entry (+1 -0)" \
@@ -342,13 +345,13 @@ gone_url=$(pooled_url synced-2)
 dq -c "SELECT claudable_deprovision('synced-2', 'owner-fleet')" >/dev/null
 check "a deprovisioned project's pooled URL is refused at once" pooled_refused "$gone_url"
 entry_gone() {
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 250); do
         grep -q '^app_db_synced_2 = ' "$pooler_ini" || return 0
         sleep 0.02
     done
     return 1
 }
-check "and its entry leaves pgbouncer-databases.ini within 1 s (the directory's deprovision notifies too)" entry_gone
+check "and its entry leaves pgbouncer-databases.ini within 5 s (the directory's deprovision notifies too)" entry_gone
 # The deploy role's own session LISTENs: psql prints each notification the session gets.
 notified() { psql -X -q "$DEPLOY_URL" -c "LISTEN claudable_pooler" -c "$1" -c "SELECT 1" 2>&1 | grep -c 'Asynchronous notification "claudable_pooler"'; }
 check "a call that creates a project notifies claudable_pooler at its commit" \
@@ -380,7 +383,7 @@ const info = await provisionProjectDatabase('node-pooled', 'owner-fleet', { admi
 const started = Date.now();
 const shown = JSON.stringify(info);
 let rows, failure;
-while (!rows && Date.now() - started < 1000) {
+while (!rows && Date.now() - started < 5000) {
   const client = new pg.Client({ connectionString: info.pooledDatabaseUrl });
   try {
     await client.connect();
@@ -394,7 +397,7 @@ while (!rows && Date.now() - started < 1000) {
 }
 await closeClaudablePools();
 if (!rows) {
-  console.log(`no login within 1 s (${failure})`);
+  console.log(`no login within 5 s (${failure})`);
   process.exit(1);
 }
 console.log([rows[0].who, rows[0].db, shown.includes(info.password) ? 'password-shown' : 'masked',
@@ -403,7 +406,7 @@ JS
 node_out=$(cd "$FLEET_DIR" && DEPLOY_URL="$DEPLOY_URL" node pooled.mjs 2>&1)
 # What it printed (no secret: the script prints names, a port, a time and whether the password showed).
 head -5 <<<"$node_out" | sed 's/^/# /'
-check "node-postgres logs in through PgBouncer, within 1 s, with the pooledDatabaseUrl the package returns for a new project" \
+check "node-postgres logs in through PgBouncer, within 5 s, with the pooledDatabaseUrl the package returns for a new project" \
     bash -c '[[ "$1" =~ ^app_u_node_pooled\ app_db_node_pooled\ masked\ $2\ [0-9]+ms$ ]]' _ "$node_out" "$PGBOUNCER_PORT"
 
 echo "# a new project and pooler-sync's RELOAD, with clients connected"
@@ -412,7 +415,7 @@ held=$!
 sleep 1
 reloads_before=$(log_count "PgBouncer reloaded")
 lag=$(new_project_lag after-reload)
-check "a new project logs in through its pooled URL within 1 s (${lag:-over 1000} ms) while a client is connected" within_a_second "$lag"
+check "a new project logs in through its pooled URL within 5 s (${lag:-over 5000} ms) while a client is connected" notified_in_time "$lag"
 check "after pooler-sync RELOADed PgBouncer" test "$(log_count "PgBouncer reloaded")" -gt "$reloads_before"
 check "the held client is still connected (in its pg_sleep) after the RELOAD" kill -0 "$held"
 wait "$held"
@@ -431,11 +434,11 @@ check "pooler-sync logs that PgBouncer could not be reloaded, once" \
     log_wait "PgBouncer not reloaded yet" "$reloads_not_yet" 5
 check "PgBouncer starts again with the same files" pgbouncer_start "$PGBOUNCER_INI"
 lag=$(pooled_lag "$down_url")
-check "that project logs in through it at once (${lag:-over 1000} ms after its start): PgBouncer read the file pooler-sync wrote" \
-    within_a_second "$lag"
+check "that project logs in through it at once (${lag:-over 5000} ms after its start): PgBouncer read the file pooler-sync wrote" \
+    notified_in_time "$lag"
 lag=$(new_project_lag after-pgbouncer-restart)
-check "and a new project after the restart logs in within 1 s (${lag:-over 1000} ms): pooler-sync reached the new admin console" \
-    within_a_second "$lag"
+check "and a new project after the restart logs in within 5 s (${lag:-over 5000} ms): pooler-sync reached the new admin console" \
+    notified_in_time "$lag"
 check "pooler-sync logged that PgBouncer was reloaded again" log_wait "PgBouncer reloaded after [0-9]* failed attempt" 0 1
 listens_before=$(log_count "listening on channel claudable_pooler")
 node_stop directory
@@ -445,7 +448,7 @@ node_restart directory
 check "pooler-sync listens on the directory again once it is back (reconnected with backoff)" \
     log_wait "listening on channel claudable_pooler" "$listens_before" 30
 lag=$(new_project_lag after-directory-restart)
-check "and a new project after the restart logs in within 1 s (${lag:-over 1000} ms)" within_a_second "$lag"
+check "and a new project after the restart logs in within 5 s (${lag:-over 5000} ms)" notified_in_time "$lag"
 check "pooler-sync is still the process the suite started" kill -0 "$POOLER_SYNC_PID"
 
 echo "# attacks on pooler-sync"
@@ -479,9 +482,9 @@ flood_status="$flood_status $?"
 flood_ms=$(((${EPOCHREALTIME/./} - flood_started) / 1000))
 sleep 0.5
 flood_syncs=$(syncs_in "$mark")
-echo "# flood: 20,000 notifications (pooler role and deploy role at once) in $flood_ms ms: $flood_syncs syncs; a new project during it logged in after ${lag:-over 1000} ms"
+echo "# flood: 20,000 notifications (pooler role and deploy role at once) in $flood_ms ms: $flood_syncs syncs; a new project during it logged in after ${lag:-over 5000} ms"
 check "the pooler role and the deploy role each send 10,000 NOTIFY claudable_pooler on the directory" test "$flood_status" = "0 0"
-check "a new project made during the flood logs in within 1 s (${lag:-over 1000} ms)" within_a_second "$lag"
+check "a new project made during the flood logs in within 5 s (${lag:-over 5000} ms)" notified_in_time "$lag"
 check "the flood costs at most one sync per 0.2 s ($flood_syncs syncs in $flood_ms ms)" \
     test "$flood_syncs" -le $((flood_ms / 200 + 2))
 check "and no change but the new project's: one line in pooler-sync's log, one RELOAD" \
@@ -504,8 +507,8 @@ on_b -c "ALTER FUNCTION public.claudable_pooler_entries() RENAME TO claudable_po
      -c "GRANT EXECUTE ON FUNCTION public.claudable_pooler_entries() TO claudable_fleet" >/dev/null
 log_lines_before=$(wc -l <"$POOLER_SYNC_LOG")
 lag=$(new_project_lag beside-hostile)
-check "with server b returning three hostile entries, a new project still logs in within 1 s (${lag:-over 1000} ms)" \
-    within_a_second "$lag"
+check "with server b returning three hostile entries, a new project still logs in within 5 s (${lag:-over 5000} ms)" \
+    notified_in_time "$lag"
 check "pooler-sync names the hostile entries in its log as pgbouncer-config would (\"?\" for a name that is not one)" \
     bash -c 'tail -n "+$(($2 + 1))" "$1" | grep -q "skipped database \"?\" on server \"b\": it has an unusable database name" &&
              tail -n "+$(($2 + 1))" "$1" | grep -q "skipped database \"app_db_evil_host\" on server \"b\": it has an unusable host"' \
@@ -982,16 +985,16 @@ check "nor a restore" test "$(notified_by "SELECT 1 FROM claudable_restore('fork
 branch_url=$(dq -c "SELECT pooled_database_url FROM claudable_branch('fork-b', 'owner-fleet', 'pooled')")
 remember_secret "$(sed -E 's#^.*://[^:]*:([^@]*)@.*#\1#' <<<"$branch_url")"
 lag=$(pooled_lag "$branch_url")
-check "a new branch's pooled URL logs in through PgBouncer within 1 s of claudable_branch returning (${lag:-over 1000} ms)" \
-    within_a_second "$lag"
+check "a new branch's pooled URL logs in through PgBouncer within 5 s of claudable_branch returning (${lag:-over 5000} ms)" \
+    notified_in_time "$lag"
 pooled_branch_db=$(dq -c "SELECT database_name FROM claudable_provision('fork-b~pooled', 'owner-fleet')")
 pooled_branch_gone=$(dq -c "SELECT claudable_deprovision('fork-b~pooled', 'owner-fleet')")
 check "claudable_deprovision of a branch's id returns true, removes the branch on b and its placement, and leaves its parent" \
     test "$pooled_branch_gone|$(on_both "SELECT count(*) FROM claudable.projects WHERE project_id = 'fork-b~pooled'")|$(placed_on 'fork-b~pooled')|$(placed_on fork-b)" = \
          "t|0 0||b"
-check "and its entry leaves pgbouncer-databases.ini within 1 s" \
+check "and its entry leaves pgbouncer-databases.ini within 5 s" \
     bash -c '[ -n "$2" ] && [ -s "$1" ] || exit 1
-             for _ in $(seq 1 50); do grep -q "^$2 = " "$1" || exit 0; sleep 0.02; done; exit 1' _ "$pooler_ini" "$pooled_branch_db"
+             for _ in $(seq 1 250); do grep -q "^$2 = " "$1" || exit 0; sleep 0.02; done; exit 1' _ "$pooler_ini" "$pooled_branch_db"
 
 echo "# deprovisioning a parent removes its branches' placements"
 check "two parents on b, fork_x and forkax (fork_x read as a LIKE pattern matches forkax)" \

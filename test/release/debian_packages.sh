@@ -8,9 +8,7 @@
 # role before the upgrade still logs in, a new one is made; and both packages are removed,
 # leaving no file of theirs behind.
 #   test/release/debian_packages.sh MAJOR
-# The previous release (0.7.0) was never packaged: its source is packaged here with this
-# tree's debian/, built in-tree (dh --with pgxs_loop), since its Makefile predates the
-# out-of-tree builds dh --with pgxs does. Those packages are cached per release and suite.
+# The previous release's package comes from test/release/previous_package.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repository=$(cd "$here/../.." && pwd)
@@ -18,12 +16,10 @@ source "$repository/test/lib/tap.sh"
 source "$repository/test/lib/majors.sh"
 source "$repository/test/lib/rootfs.sh"
 source "$repository/test/lib/cluster.sh"  # free_port, random_password
+source "$here/previous_package.sh"  # previous_version, previous_package_cache, build_previous_package
 
 major=$1
 suite=$(major_debian_suite "$major") || exit 2
-previous_version=0.7.0
-previous_commit=$(git -C "$repository" rev-parse -q --verify "v$previous_version^{commit}" 2>/dev/null ||
-    echo 23ef89ece3d2dc6179ff7708ed0ccbf5c4ccfe63)
 version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$repository/extension/claudable.control")
 work=$(mktemp -d /var/tmp/claudable-packages.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -55,30 +51,9 @@ check "the client package holds the claudable CLI and the library" \
     bash -c 'files=$(dpkg-deb -c "$1"/claudable-client_*.deb) && grep -q "/usr/bin/claudable$" <<<"$files" &&
              grep -q "libclaudable-client.so" <<<"$files" && grep -q "/usr/include/claudable/" <<<"$files"' _ "$new"
 
-# ---- the previous release, packaged once and cached ------------------------------------------
-previous_cache="${CLAUDABLE_ROOTFS_CACHE:-/var/cache/claudable/rootfs}/../packages/$suite-${previous_commit:0:12}"
-build_previous() {
-    [ -f "$previous_cache/.ready" ] && return 0
-    local source="$work/previous-source"
-    mkdir -p "$source" && git -C "$repository" archive "$previous_commit" | tar -xf - -C "$source" || return 1
-    cp -a "$repository/debian" "$source/"
-    # Its packaging: the extension package alone, built in the source tree for each major.
-    sed -i "1s/([^)]*)/($previous_version-1)/" "$source/debian/changelog"
-    awk '/^Package: claudable-client$/ { skip = 1 } !skip { print } skip && /^$/ { skip = 0 }' \
-        "$source/debian/control.in" >"$source/debian/control.in.new" && mv "$source/debian/control.in.new" "$source/debian/control.in"
-    printf '#!/usr/bin/make -f\n%%:\n\tdh $@ --with pgxs_loop\n' >"$source/debian/rules"
-    (cd "$source" && pg_buildext updatecontrol >/dev/null 2>&1 || cp debian/control.in debian/control)
-    mkdir -p "$work/previous-out"
-    if [ "$major" = "$host_pg_major" ]; then
-        bash "$repository/release/deb.sh" --here "$major" "$work/previous-out" "$source" >"$work/previous.log" 2>&1
-    else
-        bash "$repository/test/majors/in_rootfs.sh" "$major" --keep-out "$work/previous-out" --with "$source" \
-            bash release/deb.sh --here "$major" /build/out /build/with >"$work/previous.log" 2>&1
-    fi || { tail -20 "$work/previous.log" >&2; return 1; }
-    mkdir -p "$previous_cache" && cp "$work"/previous-out/postgresql-"$major"-claudable_*.deb "$previous_cache/" &&
-        touch "$previous_cache/.ready"
-}
-build_previous
+# ---- the previous release, packaged once and cached (test/release/previous_package.sh) ------
+previous_cache=$(previous_package_cache "$major")
+build_previous_package "$major"
 check "the previous release ($previous_version) is packaged as postgresql-$major-claudable $previous_version-1" \
     bash -c 'ls "$1"/postgresql-"$2"-claudable_"$3"-1_*.deb' _ "$previous_cache" "$major" "$previous_version"
 
