@@ -130,9 +130,12 @@ deb:
 dist:
 	bash release/dist.sh
 
-.PHONY: test demo fleet-demo bench
+.PHONY: test demo fleet-demo bench bench-scale
 bench:
 	bash test/bench/bench.sh
+# Thousands of projects on one server (BENCHMARKS.md); not part of `make test` or `make bench`.
+bench-scale:
+	bash test/bench/scale_bench.sh
 
 test:
 	PG_MAJORS="$(PG_MAJORS)" bash test/run-all.sh

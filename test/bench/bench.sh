@@ -3,11 +3,8 @@
 # its own throwaway cluster, runs test/bench/bench.py, and removes the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source test/lib/install-deps.sh
-claudable_packages+=(python3)
-install_missing_packages
-rm -f extension/*/*.o claudable.so
-make -s >/dev/null && make -s install >/dev/null && make -s client-install >/dev/null
+source test/bench/production_build.sh
+bench_production_build client
 # BENCH_ONLY=fleet: the fleet's rows (14-19) alone, on clusters of their own.
 if [ "${BENCH_ONLY:-}" = fleet ]; then
     export PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
