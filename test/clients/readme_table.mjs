@@ -32,6 +32,7 @@ function outcomeCell(outcome, detail) {
     case 'works-leaves': return `works, but ${detail}`;
     case 'fails': return `**fails**: ${detail}`;
     case 'hangs': return `**hangs**: ${detail}`;
+    case 'breaks': return `**hangs or fails**: ${detail}`;
     default: return `${outcome}: ${detail}`;
   }
 }
