@@ -139,6 +139,11 @@ void run_provisioning_worker(unsigned int segment) {
     const unsigned int database_id = start.database_id;
     const unsigned int role_id = start.role_id;
     bool stays = false;  // connected to the metadata database: it may serve the next call too
+    // The server's setting (this worker has no session): read at each offer and wait, so a
+    // reload applies to the next one.
+    auto offer_for_next_call = [&] {
+        if (stays) pg::offer_for_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+    };
     for (bool connected = false;;) {
         std::string armed_fault_point;
         try {
@@ -161,24 +166,21 @@ void run_provisioning_worker(unsigned int segment) {
                 forget_cached_keys();
             }
             const std::string reply = encode_reply(run_worker_job(request));
-            if (stays) pg::offer_for_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+            offer_for_next_call();
             pg::send_to_caller(reply_message, reply);
         } catch (const Failure& failure) {
-            if (stays) pg::offer_for_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+            offer_for_next_call();
             pg::send_error(failure.report());
         }
         pg::finish_with_caller();
         if (!stays || !connected) return;
         reach_fault_point(armed_fault_point, "after_answer");
-        // The server's setting (this worker has no session): read after each call, so a
-        // reload applies to the next wait.
         for (;;) {
             const unsigned int next = pg::await_next_call(settings::current().worker_idle_timeout_ms);
             if (next == 0) return;
             start = pg::attach_to_caller(next);
             if (start.found) break;
-            // Its caller gave up before this worker looked: offered again, the worker waits again.
-            pg::offer_for_next_call(database_id, role_id, settings::current().worker_idle_timeout_ms);
+            offer_for_next_call();  // its caller gave up before this worker looked: the worker waits again
         }
     }
 }

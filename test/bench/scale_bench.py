@@ -22,21 +22,13 @@ import threading
 import time
 
 from bench import BINDIR, Session
+from versions_bench import psql
 
 STEPS = [int(n) for n in os.environ.get("BENCH_SCALE_STEPS", "1000 2000 5000").split()]
 SESSIONS = int(os.environ.get("BENCH_SCALE_SESSIONS", "4"))
 REPS = int(os.environ.get("BENCH_SCALE_REPS", "3"))
 DEPLOY_URL = os.environ["DEPLOY_URL"]
 META = "meta"
-
-
-def psql(target, *statements):
-    commands = [arg for sql in statements for arg in ("-c", sql)]
-    out = subprocess.run([f"{BINDIR}/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", target, *commands],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"psql failed: {out.stderr.strip().splitlines()[0] if out.stderr.strip() else '?'}")
-    return out.stdout.strip()
 
 
 def projects():
